@@ -1,0 +1,94 @@
+"""What every job entry point shares: arguments, config, the Spark session, clear errors.
+
+Jobs in ``jobs/`` stay thin: they call :func:`run_job` with the function that does the work.
+Expected failures (bad input layout, a file that cannot be read, a config error, a conflicting
+finished stage) end with one clear ``error:`` line and exit status 2, not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from curation.config import ConfigError, PipelineConfig, load_config
+from curation.domains import DomainNameError
+from curation.logs import setup_logging
+from curation.run_layout import StageConflictError
+from curation.stages.ingest import InputFileError, InputLayoutError
+
+log = logging.getLogger("curation")
+
+EXPECTED_ERRORS = (
+    ConfigError,
+    DomainNameError,
+    InputLayoutError,
+    InputFileError,
+    StageConflictError,
+)
+_WORKER_ERROR = re.compile(rf"{InputFileError.marker}: (.+)")
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument(
+        "--input",
+        required=True,
+        help="input folder: <input>/<domain>/*.jsonl[.gz|.zst]|*.parquet|*.txt",
+    )
+    ap.add_argument("--output", required=True, help="run folder (local path, hdfs://, s3a:// ...)")
+    ap.add_argument(
+        "--config", default="reference", help="preset name or YAML file (default: reference)"
+    )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one config key",
+    )
+    ap.add_argument("--force", action="store_true", help="recompute finished stages")
+    return ap
+
+
+def config_from_args(args: argparse.Namespace) -> PipelineConfig:
+    overrides = list(args.set) + (["run.force=true"] if args.force else [])
+    return load_config(args.config, overrides)
+
+
+def ship_package(spark) -> None:
+    """On a cluster, send this ``curation`` package to the executors (``--py-files`` done for you)."""
+    if spark.sparkContext.master.startswith("local"):
+        return
+    pkg = Path(__file__).resolve().parent
+    tmp = Path(tempfile.mkdtemp(prefix="curation-pkg-"))
+    archive = shutil.make_archive(
+        str(tmp / "curation"), "zip", root_dir=pkg.parent, base_dir=pkg.name
+    )
+    spark.sparkContext.addPyFile(archive)
+    log.info("shipped %s to the executors", archive)
+
+
+def explain(exc: BaseException) -> str | None:
+    """A one-line message for an expected failure (also when it happened in a Spark worker)."""
+    if isinstance(exc, EXPECTED_ERRORS) or type(exc).__name__ == "DuplicateIdError":
+        return str(exc)
+    match = _WORKER_ERROR.search(str(exc))
+    return match.group(1).strip() if match else None
+
+
+def run_job(main: Callable[[], int]) -> int:
+    """Run a job's ``main``; turn expected failures into one ``error:`` line and status 2."""
+    setup_logging()
+    try:
+        return main()
+    except Exception as exc:
+        message = explain(exc)
+        if message is None:
+            raise
+        log.error("%s", message)
+        return 2

@@ -1,0 +1,342 @@
+"""Configuration: one frozen dataclass per stage, loaded from YAML presets, overridable per key.
+
+A preset is a YAML mapping of sections (``ingest:``, ``langid:`` ...), each the fields of one stage's
+dataclass. ``extends: <preset>`` inherits another preset (a packaged name such as ``reference`` or a
+path) and overrides it key by key. Command-line overrides are ``section.key=value`` strings whose
+value is parsed as YAML (``langid.keep=[ru,en,uk]``, ``length.min_chars=200``).
+
+Every section is validated on construction: unknown keys and wrong types are errors that name the
+key, never silently ignored. YAML is always read with ``yaml.safe_load``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from curation.domains import validate_domain_name
+
+
+class ConfigError(ValueError):
+    """A preset or override that does not describe a valid configuration."""
+
+
+# --- stage sections ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """How input files become documents (stage 0)."""
+
+    text_field: str = "text"
+    """JSONL/Parquet field holding the document text."""
+    id_field: str = "id"
+    """Field holding a given id; when absent, the id is xxh3-128 of ``<file>:<line>``."""
+    domain: str | None = None
+    """Treat the whole input folder as this one domain instead of one domain per sub-folder."""
+    domain_map: dict[str, str] = field(default_factory=dict)
+    """Folder name -> domain name, for folders whose names should not be the domain."""
+    txt_unit: Literal["file", "line"] = "file"
+    """A ``.txt`` file is one document (``file``) or one document per non-blank line (``line``)."""
+    on_duplicate_id: Literal["error", "quarantine"] = "error"
+    """Two input rows with one id: fail the job (``error``), or keep the first by (file, line) and
+    send the others to the ledger as ``invalid``/``duplicate_id`` (``quarantine``)."""
+    max_invalid_chars: int = 2000
+    """How much of an invalid row's raw input is kept in the ledger's ``text``."""
+    batch_rows: int = 4096
+    """Rows per Arrow batch handed back from a file reader."""
+
+    def __post_init__(self) -> None:
+        if self.domain is not None:
+            validate_domain_name(self.domain, what="ingest.domain")
+        for folder, name in self.domain_map.items():
+            validate_domain_name(name, what=f"ingest.domain_map[{folder!r}]")
+        _positive(self, "max_invalid_chars", "batch_rows")
+
+
+@dataclass(frozen=True)
+class LangIdConfig:
+    """Language identification and routing (stage 1)."""
+
+    engine: Literal["polyglot", "cld2", "fasttext"] = "polyglot"
+    keep: tuple[str, ...] = ("ru", "en")
+    """Languages kept in the filtered domains."""
+    min_score: float = 0.5
+    """Below this engine confidence a detection is unreliable and the document is removed."""
+    require_reliable: bool = False
+    """Also remove documents the engine itself flags as unreliable (CLD2's ``isReliable``)."""
+    domains: tuple[str, ...] = ("cc",)
+    """Source domains filtered and routed by language; ``["*"]`` = all. Other domains are only
+    annotated (lang, lang_score) and pass through whatever their language."""
+    route: dict[str, str] = field(default_factory=lambda: {"cc": "{lang}-CC"})
+    """Source domain -> output domain template, ``{lang}`` being the detected language."""
+    max_chars: int = 20000
+    """Detection looks at most at this many characters of a document (its beginning)."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_score <= 1.0:
+            raise ConfigError(f"langid.min_score must be in [0, 1], got {self.min_score}")
+        if not self.keep:
+            raise ConfigError("langid.keep must name at least one language")
+        for src, template in self.route.items():
+            if "{lang}" not in template:
+                raise ConfigError(f"langid.route[{src!r}] = {template!r} lacks '{{lang}}'")
+            validate_domain_name(template.replace("{lang}", "xx"), what=f"langid.route[{src!r}]")
+        _positive(self, "max_chars")
+
+    def filters(self, src_domain: str) -> bool:
+        """Whether documents of ``src_domain`` are filtered (and routed) by language."""
+        return "*" in self.domains or src_domain in self.domains
+
+
+@dataclass(frozen=True)
+class ExactDedupConfig:
+    """MD5 exact deduplication (stage 2)."""
+
+    scope: Literal["domain", "global"] = "domain"
+    """Group duplicates within each domain (the reference) or across all domains."""
+    normalize: Literal["none", "whitespace", "nfkc_casefold"] = "none"
+    """Key on the exact bytes (``none``, the reference), on whitespace-collapsed text, or on
+    NFKC-normalised, case-folded, whitespace-collapsed text."""
+
+
+@dataclass(frozen=True)
+class LengthConfig:
+    """Length filter (stage 3)."""
+
+    min_chars: int = 150
+    """Documents with fewer Unicode characters than this are removed."""
+
+    def __post_init__(self) -> None:
+        if self.min_chars < 0:
+            raise ConfigError(f"length.min_chars must be >= 0, got {self.min_chars}")
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    """The Spark session. ``master`` empty = what ``spark-submit --master`` set, else local[*]."""
+
+    master: str | None = None
+    app_name: str = "curation"
+    shuffle_partitions: int = 8
+    ingest_partition_bytes: int = 16 * 1024 * 1024
+    """Compressed input bytes per ingest task (smaller = more, better balanced tasks)."""
+    output_files_per_domain: int = 1
+    """Parquet files written per domain and dataset (more = more parallel writers/readers)."""
+    arrow_batch_rows: int = 2048
+    driver_memory: str = "4g"
+    conf: dict[str, str] = field(default_factory=dict)
+    """Any other ``spark.*`` settings, passed through."""
+
+    def __post_init__(self) -> None:
+        _positive(self, "shuffle_partitions", "ingest_partition_bytes", "output_files_per_domain")
+        _positive(self, "arrow_batch_rows")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What a run keeps and redoes."""
+
+    force: bool = False
+    """Recompute stages even when a finished result with the same config exists."""
+    keep_annotated: bool = True
+    """Keep ``_work/annotated`` (every ingested row with language, md5 and length) after Dataset-1,
+    so that changing a threshold does not recompute language ID."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """All sections of one run's configuration."""
+
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    langid: LangIdConfig = field(default_factory=LangIdConfig)
+    exact_dedup: ExactDedupConfig = field(default_factory=ExactDedupConfig)
+    length: LengthConfig = field(default_factory=LengthConfig)
+    spark: SparkConfig = field(default_factory=SparkConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+PRESET_PACKAGE = "curation.presets"
+
+
+def preset_names() -> list[str]:
+    """Names of the presets shipped with the package."""
+    files = resources.files(PRESET_PACKAGE).iterdir()
+    return sorted(p.name[: -len(".yaml")] for p in files if p.name.endswith(".yaml"))
+
+
+def _read_preset(ref: str | Path, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The merged mapping of a preset (name or path), following ``extends``."""
+    ref = str(ref)
+    if ref in seen:
+        raise ConfigError(f"preset {ref!r} extends itself: {' -> '.join(seen + (ref,))}")
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"config file {ref!r} does not exist")
+        text = path.read_text(encoding="utf-8")
+    else:
+        res = resources.files(PRESET_PACKAGE) / f"{ref}.yaml"
+        if not res.is_file():
+            raise ConfigError(f"no preset named {ref!r}; packaged presets: {preset_names()}")
+        text = res.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config {ref!r} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"config {ref!r} must be a mapping of sections, got {type(data).__name__}"
+        )
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    return _merge(_read_preset(parent, seen + (ref,)), data)
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """``"langid.keep=[ru,en]"`` -> (["langid", "keep"], ["ru", "en"])."""
+    key, sep, raw = item.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+", key):
+        raise ConfigError(f"override {item!r} must look like section.key=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"override {item!r}: value is not valid YAML: {exc}") from None
+    return key.split("."), value
+
+
+def load_config(preset: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()):
+    """Build the :class:`PipelineConfig` of a preset (default: ``reference``) plus overrides."""
+    data = _read_preset(preset or "reference")
+    for item in overrides:
+        keys, value = parse_override(item)
+        node = data
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {item!r}: {k!r} is not a section")
+        node[keys[-1]] = value
+    return from_dict(PipelineConfig, data)
+
+
+def from_dict(cls: type, data: Any, where: str = ""):
+    """Construct dataclass ``cls`` from a plain mapping, checking keys and types."""
+    if isinstance(data, cls):
+        return data
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or cls.__name__} must be a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(_join(where, k) for k in unknown)}; "
+            f"valid keys: {', '.join(sorted(names))}"
+        )
+    kwargs = {k: _coerce(hints[k], v, _join(where, k)) for k, v in data.items()}
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where or cls.__name__}: {exc}") from None
+
+
+def config_hash(section: Any) -> str:
+    """A short stable hash of a config section (or any JSON-able value)."""
+    if dataclasses.is_dataclass(section):
+        section = dataclasses.asdict(section)
+    blob = json.dumps(_plain(section), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _positive(obj: Any, *names: str) -> None:
+    for name in names:
+        if getattr(obj, name) <= 0:
+            raise ConfigError(f"{name} must be > 0, got {getattr(obj, name)}")
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _coerce(tp: Any, value: Any, where: str) -> Any:
+    """Check ``value`` against type hint ``tp``; convert lists to tuples and ints to floats."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value, where)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return _coerce(arg, value, where)
+            except ConfigError as exc:
+                errors.append(str(exc))
+        raise ConfigError(
+            errors[0] if len(errors) == 1 else f"{where}: {value!r} fits no type of {tp}"
+        )
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{where} must be one of {list(args)}, got {value!r}")
+        return value
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        return tuple(_coerce(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a mapping, got {value!r}")
+        return {
+            _coerce(args[0], k, f"{where} key"): _coerce(args[1], v, f"{where}[{k!r}]")
+            for k, v in value.items()
+        }
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is str and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if tp in (int, float, str, bool):
+        if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+            raise ConfigError(f"{where} must be {tp.__name__}, got {value!r}")
+        return value
+    raise ConfigError(f"{where}: unsupported config type {tp}")

@@ -1,0 +1,168 @@
+"""The record and ledger schemas: defined here once, everything else derives from them.
+
+A *document* flowing through the pipeline is one row of :data:`RECORD_SCHEMA`; a removed document is
+one row of :data:`LEDGER_SCHEMA`. Column names are constants so that no module spells them itself.
+The Spark schemas are derived from the Arrow ones (:func:`to_spark_schema`), never written by hand.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+# --- record columns -------------------------------------------------------------------------------
+ID = "id"  # stable from ingest onward, unique within a run
+DOMAIN = "domain"  # current domain (after language routing, e.g. ``ru-CC``)
+TEXT = "text"  # the document, exactly as ingested
+SRC_DOMAIN = "src_domain"  # the input folder the document came from (e.g. ``cc``)
+SRC_FILE = "src_file"  # input file, relative to the input root
+SRC_LINE = "src_line"  # 1-based line (JSONL, TXT lines) or row (Parquet) in that file
+META = "meta"  # the input record's other fields, as a JSON object string (or null)
+LANG = "lang"  # detected language code (ISO 639-1 where the engine gives one; "un" = unknown)
+LANG_SCORE = "lang_score"  # engine confidence in [0, 1]
+LANG_RELIABLE = "lang_reliable"  # engine's own reliability flag
+N_CHARS = "n_chars"  # length in Unicode code points
+MD5 = "md5"  # hex md5 of the UTF-8 text (the exact-dedup key)
+DEDUP_KEY = "dedup_key"  # key actually grouped on (md5 of the exact or normalised text)
+
+RECORD_SCHEMA = pa.schema(
+    [
+        pa.field(ID, pa.string(), nullable=False),
+        pa.field(DOMAIN, pa.string(), nullable=False),
+        pa.field(TEXT, pa.string(), nullable=False),
+        pa.field(SRC_DOMAIN, pa.string()),
+        pa.field(SRC_FILE, pa.string()),
+        pa.field(SRC_LINE, pa.int64()),
+        pa.field(META, pa.string()),
+        pa.field(LANG, pa.string()),
+        pa.field(LANG_SCORE, pa.float64()),
+        pa.field(LANG_RELIABLE, pa.bool_()),
+        pa.field(N_CHARS, pa.int64()),
+        pa.field(MD5, pa.string()),
+        pa.field(DEDUP_KEY, pa.string()),
+    ]
+)
+"""Every column a Dataset-1 document carries; later datasets may append annotations."""
+
+REQUIRED_COLUMNS = (ID, DOMAIN, TEXT)
+
+# --- ledger columns -------------------------------------------------------------------------------
+STAGE = "stage"
+REASON = "reason"
+SCORE = "score"
+DUPLICATE_OF = "duplicate_of"
+CLUSTER = "cluster"
+DETAIL = "detail"
+
+LEDGER_SCHEMA = pa.schema(
+    [
+        pa.field(ID, pa.string(), nullable=False),
+        pa.field(DOMAIN, pa.string(), nullable=False),
+        pa.field(STAGE, pa.string(), nullable=False),
+        pa.field(REASON, pa.string(), nullable=False),
+        pa.field(SCORE, pa.float64()),
+        pa.field(DUPLICATE_OF, pa.string()),
+        pa.field(CLUSTER, pa.int64()),
+        pa.field(DETAIL, pa.string()),
+        pa.field(SRC_DOMAIN, pa.string()),
+        pa.field(SRC_FILE, pa.string()),
+        pa.field(SRC_LINE, pa.int64()),
+        pa.field(TEXT, pa.string()),
+    ]
+)
+"""One row per removed document. ``text`` keeps the removed document (nothing is lost); for an
+``invalid`` row it holds the undecodable input as far as it could be read (with replacement
+characters), cut to the ingest config's ``max_invalid_chars``."""
+
+# Stages, as written in the ledger's ``stage`` column.
+STAGE_INVALID = "invalid"
+STAGE_LANGID = "langid"
+STAGE_EXACT_DEDUP = "exact_dedup"
+STAGE_LENGTH = "length"
+STAGE_SEMDEDUP_KMEANS = "semdedup_kmeans"
+STAGE_SEMDEDUP_HDBSCAN = "semdedup_hdbscan"
+
+# --- the row that leaves ingest: a record or an invalid row ----------------------------------------
+INVALID_REASON = "invalid_reason"  # null for a good record
+TOO_SHORT = "too_short"  # set by the length rule; applied after exact dedup
+
+INGEST_SCHEMA = pa.schema(
+    [
+        pa.field(ID, pa.string(), nullable=False),
+        pa.field(DOMAIN, pa.string(), nullable=False),
+        pa.field(TEXT, pa.string()),  # null only on an invalid row that has no readable text
+        pa.field(SRC_DOMAIN, pa.string()),
+        pa.field(SRC_FILE, pa.string()),
+        pa.field(SRC_LINE, pa.int64()),
+        pa.field(META, pa.string()),
+        pa.field(INVALID_REASON, pa.string()),
+        pa.field(DETAIL, pa.string()),
+    ]
+)
+"""What the ingest step yields: good records (``invalid_reason`` null) and invalid rows together."""
+
+
+ANNOTATED_SCHEMA = pa.schema(
+    list(INGEST_SCHEMA)
+    + [RECORD_SCHEMA.field(n) for n in (LANG, LANG_SCORE, LANG_RELIABLE, N_CHARS, MD5, DEDUP_KEY)]
+)
+"""Every ingested row with the annotations the Dataset-1 decisions read (``_work/annotated``)."""
+
+DECIDED_SCHEMA = pa.schema(
+    list(ANNOTATED_SCHEMA)
+    + [
+        pa.field(STAGE, pa.string()),
+        pa.field(REASON, pa.string()),
+        pa.field(SCORE, pa.float64()),
+        pa.field(TOO_SHORT, pa.bool_()),
+    ]
+)
+"""Annotated rows after the per-row decisions (invalid, language, length); exact dedup follows."""
+
+
+def empty_table(schema: pa.Schema) -> pa.Table:
+    """A zero-row table of ``schema``."""
+    return schema.empty_table()
+
+
+def to_spark_type(arrow_type: pa.DataType):  # -> pyspark.sql.types.DataType
+    """The Spark SQL type of an Arrow type (only the types our schemas use)."""
+    from pyspark.sql import types as T
+
+    mapping = {
+        pa.string(): T.StringType(),
+        pa.large_string(): T.StringType(),
+        pa.int64(): T.LongType(),
+        pa.int32(): T.IntegerType(),
+        pa.float64(): T.DoubleType(),
+        pa.float32(): T.FloatType(),
+        pa.float16(): T.FloatType(),
+        pa.bool_(): T.BooleanType(),
+        pa.binary(): T.BinaryType(),
+    }
+    if arrow_type in mapping:
+        return mapping[arrow_type]
+    if pa.types.is_list(arrow_type) or pa.types.is_fixed_size_list(arrow_type):
+        return T.ArrayType(to_spark_type(arrow_type.value_type))
+    raise TypeError(f"no Spark type for Arrow type {arrow_type}")
+
+
+def to_spark_schema(schema: pa.Schema):  # -> pyspark.sql.types.StructType
+    """Derive the Spark ``StructType`` of an Arrow schema, keeping names, order and nullability."""
+    from pyspark.sql import types as T
+
+    return T.StructType(
+        [T.StructField(f.name, to_spark_type(f.type), nullable=f.nullable) for f in schema]
+    )
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Select and cast ``table``'s columns to ``schema`` (missing nullable columns become nulls)."""
+    cols = []
+    for field in schema:
+        if field.name in table.column_names:
+            cols.append(table.column(field.name).cast(field.type))
+        elif field.nullable:
+            cols.append(pa.nulls(table.num_rows, field.type))
+        else:
+            raise KeyError(f"required column {field.name!r} is missing")
+    return pa.Table.from_arrays(cols, schema=schema)

@@ -1,0 +1,240 @@
+"""Dataset-1 on Spark: ingest -> language ID -> MD5 exact dedup -> length filter.
+
+Two steps, each atomic and skipped when finished:
+
+1. ``_work/annotated``: every input row (documents and invalid rows) with language, md5 and
+   length - the expensive Python pass, done once per input and annotation config;
+2. ``dataset-1``: the decisions of the current thresholds over the annotated rows, exact dedup as
+   a shuffle, then the kept documents, the removal ledger and the manifest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+
+from curation import schema as S
+from curation.config import PipelineConfig, config_hash
+from curation.manifest import Count, build_manifest
+from curation.run_layout import ANNOTATED, DATA, DATASET_1, REMOVED, StageDir, StageState
+from curation.spark import adapters
+from curation.stages import ingest
+from curation.storage import HadoopStorage, join, normalize_uri
+
+log = logging.getLogger(__name__)
+
+ANNOTATION_VERSION = 1  # bump when annotate_batch changes what it computes
+
+
+class DuplicateIdError(ValueError):
+    """Input rows share an id and ``ingest.on_duplicate_id`` is ``error``."""
+
+
+def plan(spark, input_path: str, cfg: PipelineConfig) -> ingest.InputPlan:
+    storage = HadoopStorage(spark)
+    root = normalize_uri(input_path)
+    if not storage.is_dir(root):
+        raise ingest.InputLayoutError(f"input folder {input_path} does not exist")
+    return ingest.plan_inputs(storage.list_files(root), root, cfg.ingest)
+
+
+def fingerprints(p: ingest.InputPlan, cfg: PipelineConfig) -> tuple[str, str]:
+    """(annotated, dataset-1) fingerprints: what each output is a function of."""
+    inputs = [(f.rel_path, f.src_domain, f.size) for f in p.files]
+    ann = config_hash(
+        {
+            "version": ANNOTATION_VERSION,
+            "inputs": inputs,
+            "ingest": asdict(cfg.ingest),
+            "langid_engine": [cfg.langid.engine, cfg.langid.max_chars],
+            "normalize": cfg.exact_dedup.normalize,
+        }
+    )
+    ds1 = config_hash(
+        {
+            "annotated": ann,
+            "langid": asdict(cfg.langid),
+            "exact_dedup": asdict(cfg.exact_dedup),
+            "length": asdict(cfg.length),
+        }
+    )
+    return ann, ds1
+
+
+def build_annotated(spark, p: ingest.InputPlan, cfg: PipelineConfig, stage: StageDir, fp: str):
+    """Step 1: parse and annotate every input file into ``_work/annotated``."""
+    from pyspark.sql import functions as F
+
+    t0 = time.time()
+    staging = stage.begin()
+    sc = spark.sparkContext
+    sc.setJobDescription(f"dataset-1 [1/2]: ingest + language ID + md5 of {len(p.files)} files")
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "8")  # whole files per batch
+    try:
+        adapters.ingest_annotated(spark, p, cfg).write.parquet(join(staging, DATA))
+    finally:
+        spark.conf.set(
+            "spark.sql.execution.arrow.maxRecordsPerBatch", str(cfg.spark.arrow_batch_rows)
+        )
+    sc.setJobDescription("dataset-1 [1/2]: count rows per file")
+    rows = (
+        spark.read.parquet(join(staging, DATA))
+        .groupBy(S.SRC_FILE)
+        .agg(F.count("*").alias("rows"), F.count(S.INVALID_REASON).alias("invalid"))
+        .collect()
+    )
+    per_file = {r[S.SRC_FILE]: {"rows": r["rows"], "invalid": r["invalid"]} for r in rows}
+    manifest = {
+        "stage": ANNOTATED,
+        "rows": sum(v["rows"] for v in per_file.values()),
+        "files": dict(sorted(per_file.items())),
+        "elapsed_s": round(time.time() - t0, 2),
+    }
+    stage.commit(manifest, fp)
+
+
+def _check_duplicate_ids(df, cfg: PipelineConfig):
+    """Fail on, or quarantine, input rows that share an id (invalid rows never count)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    valid = F.col(S.INVALID_REASON).isNull()
+    where = F.concat_ws(":", F.col(S.SRC_FILE), F.col(S.SRC_LINE).cast("string"))
+    if cfg.ingest.on_duplicate_id == "error":
+        dups = (
+            df.filter(valid)
+            .groupBy(S.ID)
+            .agg(F.count("*").alias("n"), F.sort_array(F.collect_list(where)).alias("at"))
+            .filter(F.col("n") > 1)
+            .orderBy(S.ID)
+            .limit(10)
+            .collect()
+        )
+        if dups:
+            examples = "; ".join(f"{r[S.ID]!r} at {', '.join(r['at'][:3])}" for r in dups)
+            raise DuplicateIdError(
+                f"input ids are not unique, e.g. {examples}. Fix the input, or set "
+                "ingest.on_duplicate_id=quarantine to keep the first row of each id (by file, line) "
+                "and send the others to the ledger"
+            )
+        return df
+    first = Window.partitionBy(S.ID, valid).orderBy(S.SRC_FILE, S.SRC_LINE)
+    df = df.withColumn("_first", F.first(where).over(first)).withColumn(
+        "_rank", F.row_number().over(first)
+    )
+    again = valid & (F.col("_rank") > 1)
+    return (
+        df.withColumn(
+            S.INVALID_REASON,
+            F.when(again, F.lit(ingest.DUPLICATE_ID)).otherwise(F.col(S.INVALID_REASON)),
+        )
+        .withColumn(
+            S.DETAIL,
+            F.when(
+                again,
+                F.concat(
+                    where, F.lit(": id "), F.col(S.ID), F.lit(" already used at "), F.col("_first")
+                ),
+            ).otherwise(F.col(S.DETAIL)),
+        )
+        .drop("_first", "_rank")
+    )
+
+
+def _write_data(df, uri: str, cfg: PipelineConfig, storage) -> None:
+    """Kept documents -> ``<uri>/domain=<name>/part-*.parquet`` (``domain`` also in the files)."""
+    from pyspark.sql import functions as F
+
+    domains = [r[0] for r in df.select(S.DOMAIN).distinct().collect()]
+    n = max(1, len(domains) * cfg.spark.output_files_per_domain)
+    tmp = join(uri, "_by_domain")
+    (
+        df.repartitionByRange(n, S.DOMAIN, S.ID)
+        .sortWithinPartitions(S.DOMAIN, S.ID)
+        .withColumn("_domain", F.col(S.DOMAIN))
+        .write.partitionBy("_domain")
+        .parquet(tmp)
+    )
+    for domain in domains:
+        storage.rename(join(tmp, f"_domain={domain}"), join(uri, f"domain={domain}"))
+    storage.delete(tmp)
+
+
+def build_dataset1(
+    spark, p: ingest.InputPlan, cfg: PipelineConfig, stage: StageDir, fp: str, ann: StageDir
+):
+    """Step 2: decisions, exact dedup, outputs and manifest of Dataset-1."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    t0 = time.time()
+    storage = stage.storage
+    sc = spark.sparkContext
+    sc.setJobDescription("dataset-1 [2/2]: check input ids")
+    annotated = spark.read.parquet(ann.path(DATA))
+    annotated = _check_duplicate_ids(annotated, cfg)
+    decided = adapters.with_exact_dedup(adapters.decided(annotated, cfg), cfg)
+    decided = decided.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        staging = stage.begin()
+        sc.setJobDescription("dataset-1 [2/2]: decide, exact dedup, write kept documents")
+        kept = adapters.select_schema(decided.filter(F.col(S.STAGE).isNull()), S.RECORD_SCHEMA)
+        _write_data(kept, join(staging, DATA), cfg, storage)
+        sc.setJobDescription("dataset-1 [2/2]: write the removal ledger")
+        ledger = adapters.select_schema(decided.filter(F.col(S.STAGE).isNotNull()), S.LEDGER_SCHEMA)
+        n_ledger = max(1, cfg.spark.shuffle_partitions // 4)
+        ledger.repartitionByRange(n_ledger, S.ID).sortWithinPartitions(S.ID).write.parquet(
+            join(staging, REMOVED)
+        )
+        sc.setJobDescription("dataset-1 [2/2]: count")
+        rows = decided.groupBy(S.SRC_DOMAIN, S.DOMAIN, S.STAGE, S.REASON).count().collect()
+    finally:
+        decided.unpersist()
+    counts = [
+        Count(r[S.SRC_DOMAIN], r[S.DOMAIN], r[S.STAGE], r[S.REASON], r["count"]) for r in rows
+    ]
+    manifest = build_manifest(
+        counts,
+        stage=DATASET_1,
+        per_domain_key=S.SRC_DOMAIN,
+        inputs={
+            "root": p.root,
+            "files": len(p.files),
+            "bytes": p.total_bytes,
+            "skipped_files": p.skipped,
+            "ignored": p.ignored[:100],
+        },
+        config=cfg.to_dict(),
+        config_hash=fp,
+        elapsed_s=round(time.time() - t0, 2),
+    )
+    stage.commit(manifest, fp)
+    return manifest
+
+
+def run(spark, input_path: str, run_path: str, cfg: PipelineConfig) -> dict:
+    """Build ``<run>/dataset-1`` from ``input_path`` (skipped when already finished)."""
+    storage = HadoopStorage(spark)
+    run_uri = normalize_uri(run_path)
+    p = plan(spark, input_path, cfg)
+    log.info(
+        "input %s: %d files, %.1f MB, domains %s",
+        p.root,
+        len(p.files),
+        p.total_bytes / 1e6,
+        p.domains,
+    )
+    ann_fp, ds1_fp = fingerprints(p, cfg)
+    ds1 = StageDir(storage, run_uri, DATASET_1)
+    if not ds1.should_run(ds1_fp, cfg.run.force):
+        return ds1.manifest()
+    ann = StageDir(storage, run_uri, ANNOTATED)
+    if ann.state(ann_fp) is StageState.DONE:
+        log.info("reusing %s (same input and annotation config)", ann.final)
+    else:
+        build_annotated(spark, p, cfg, ann, ann_fp)
+    manifest = build_dataset1(spark, p, cfg, ds1, ds1_fp, ann)
+    if not cfg.run.keep_annotated:
+        storage.delete(ann.final)
+    return manifest

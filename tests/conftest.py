@@ -1,0 +1,60 @@
+"""Shared fixtures: the shared data folder, one local Spark session, and no network."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    return Path(os.environ.get("CURATION_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``$CURATION_SHARED_DATA`` (default ../shared/data). Missing: skip, or fail under CI=true."""
+    path = shared_data_dir()
+    if not (path / "corpus").is_dir():
+        msg = f"shared data not found at {path} (set CURATION_SHARED_DATA)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self, address):  # type: ignore[no-untyped-def]
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        if host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0") and not str(host).startswith(
+            "127."
+        ):
+            raise OSError(f"network access blocked in tests: {address!r}")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Tests must not reach the network: models and data ship with packages or the repo."""
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    yield
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] Spark session for the whole test session."""
+    from curation.config import SparkConfig
+    from curation.spark.session import get_spark
+
+    session = get_spark(
+        SparkConfig(master="local[2]", shuffle_partitions=4, app_name="curation-tests")
+    )
+    yield session
+    session.stop()

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Create the virtual environment and install the pinned dependencies (idempotent).
+#   tools/install.sh VENV EXTRAS      e.g. tools/install.sh .venv core,spark,dev
+# System packages (Java for Spark; ICU headers and a compiler for PyICU) are installed with apt
+# when missing and running as root; otherwise the script says what to install.
+set -euo pipefail
+venv=${1:-.venv}
+extras=${2:-core,spark,dev}
+
+need_apt=()
+command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
+pkg-config --exists icu-uc 2>/dev/null || need_apt+=(libicu-dev pkg-config)
+command -v g++ >/dev/null 2>&1 || need_apt+=(g++)
+if ((${#need_apt[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing system packages: ${need_apt[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+  else
+    echo "error: missing system packages: ${need_apt[*]} (install them, e.g. with apt-get)" >&2
+    exit 1
+  fi
+fi
+
+py=""
+for cand in python3.11 python3; do
+  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    py=$cand; break
+  fi
+done
+[ -n "$py" ] || { echo "error: Python 3.11 is required (python3.11 not found)" >&2; exit 1; }
+
+[ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+"$venv/bin/python" -m pip install -q --upgrade "pip==25.3"
+"$venv/bin/python" -m pip install -q -e ".[${extras}]"
+echo "installed .[${extras}] into $venv"
