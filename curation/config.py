@@ -72,7 +72,10 @@ class LangIdConfig:
     keep: tuple[str, ...] = ("ru", "en")
     """Languages kept in the filtered domains."""
     min_score: float = 0.5
-    """Below this engine confidence a detection is unreliable and the document is removed."""
+    """Below this score a detection is unreliable and the document is removed. The score is, for
+    ``polyglot``/``cld2``, the share of the text CLD2 assigns to the top language (near 1 for any
+    one-language text, so it mostly catches mixed and very short texts); for ``fasttext``, the
+    model's probability of the top label."""
     require_reliable: bool = False
     """Also remove documents the engine itself flags as unreliable (CLD2's ``isReliable``)."""
     domains: tuple[str, ...] = ("cc",)
@@ -131,7 +134,7 @@ class SparkConfig:
     shuffle_partitions: int = 8
     ingest_partition_bytes: int = 16 * 1024 * 1024
     """Compressed input bytes per ingest task (smaller = more, better balanced tasks)."""
-    output_files_per_domain: int = 1
+    output_files_per_domain: int = 2
     """Parquet files written per domain and dataset (more = more parallel writers/readers)."""
     arrow_batch_rows: int = 2048
     driver_memory: str = "4g"

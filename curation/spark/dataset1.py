@@ -19,6 +19,7 @@ from curation.config import PipelineConfig, config_hash
 from curation.manifest import Count, build_manifest
 from curation.run_layout import ANNOTATED, DATA, DATASET_1, REMOVED, StageDir, StageState
 from curation.spark import adapters
+from curation.spark.session import apply_runtime_settings
 from curation.stages import ingest
 from curation.storage import HadoopStorage, join, normalize_uri
 
@@ -143,21 +144,26 @@ def _check_duplicate_ids(df, cfg: PipelineConfig):
 
 
 def _write_data(df, uri: str, cfg: PipelineConfig, storage) -> None:
-    """Kept documents -> ``<uri>/domain=<name>/part-*.parquet`` (``domain`` also in the files)."""
+    """Kept documents -> ``<uri>/domain=<name>/part-*.parquet`` (``domain`` also in the files).
+
+    Each domain gets ``output_files_per_domain`` files (fewer if it has fewer rows): rows go to
+    writer task hash(id) mod k, sorted by id - the same files whatever the input partitioning.
+    """
     from pyspark.sql import functions as F
 
-    domains = [r[0] for r in df.select(S.DOMAIN).distinct().collect()]
-    n = max(1, len(domains) * cfg.spark.output_files_per_domain)
+    k = cfg.spark.output_files_per_domain
     tmp = join(uri, "_by_domain")
     (
-        df.repartitionByRange(n, S.DOMAIN, S.ID)
+        df.repartition(k, S.ID)
         .sortWithinPartitions(S.DOMAIN, S.ID)
         .withColumn("_domain", F.col(S.DOMAIN))
         .write.partitionBy("_domain")
         .parquet(tmp)
     )
-    for domain in domains:
-        storage.rename(join(tmp, f"_domain={domain}"), join(uri, f"domain={domain}"))
+    for folder, is_dir in storage.list_dir(tmp):
+        name = folder.rsplit("/", 1)[-1]
+        if is_dir and name.startswith("_domain="):
+            storage.rename(folder, join(uri, "domain=" + name[len("_domain=") :]))
     storage.delete(tmp)
 
 
@@ -217,6 +223,7 @@ def run(spark, input_path: str, run_path: str, cfg: PipelineConfig) -> dict:
     """Build ``<run>/dataset-1`` from ``input_path`` (skipped when already finished)."""
     storage = HadoopStorage(spark)
     run_uri = normalize_uri(run_path)
+    apply_runtime_settings(spark, cfg.spark)
     p = plan(spark, input_path, cfg)
     log.info(
         "input %s: %d files, %.1f MB, domains %s",

@@ -16,6 +16,21 @@ def launched_by_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
+def runtime_settings(cfg: SparkConfig) -> dict[str, str]:
+    """The settings of ``cfg`` that may change on a running session (applied per job)."""
+    return {
+        "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
+        "spark.sql.execution.arrow.maxRecordsPerBatch": str(cfg.arrow_batch_rows),
+        "spark.sql.files.maxPartitionBytes": str(cfg.ingest_partition_bytes),
+    }
+
+
+def apply_runtime_settings(spark, cfg: SparkConfig) -> None:
+    """Make a reused session follow ``cfg`` (partitions, batch sizes) for the next job."""
+    for key, value in runtime_settings(cfg).items():
+        spark.conf.set(key, value)
+
+
 def get_spark(cfg: SparkConfig):  # -> pyspark.sql.SparkSession
     """Create (or reuse) the session for ``cfg``.
 
@@ -33,11 +48,9 @@ def get_spark(cfg: SparkConfig):  # -> pyspark.sql.SparkSession
     elif not launched_by_spark_submit():
         builder = builder.master("local[*]")
     settings = {
+        **runtime_settings(cfg),
         "spark.driver.memory": cfg.driver_memory,
-        "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
-        "spark.sql.execution.arrow.maxRecordsPerBatch": str(cfg.arrow_batch_rows),
-        "spark.sql.files.maxPartitionBytes": str(cfg.ingest_partition_bytes),
         "spark.sql.files.openCostInBytes": str(1024 * 1024),
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "false",
