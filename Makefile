@@ -11,6 +11,7 @@ STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml tools/install.sh | cksu
 CORES   ?= 2
 DRIVER_MEMORY ?= 4g
 export SPARK_LOCAL_IP ?= 127.0.0.1
+export SPARK_CONF_DIR ?= $(abspath curation/spark/conf)
 export PYSPARK_PYTHON := $(abspath $(PY))
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 

@@ -90,14 +90,15 @@ class StageDir:
         self.storage.mkdirs(self.staging)
         return self.staging
 
-    def commit(self, manifest: dict, fingerprint: str) -> None:
-        """Write the manifest, move staging into place, then write ``_SUCCESS``."""
+    def commit(self, manifest: dict, fingerprint: str) -> dict:
+        """Write the manifest, move staging into place, then write ``_SUCCESS``; return it."""
         manifest = {**manifest, "fingerprint": fingerprint}
         self.storage.write_text(join(self.staging, MANIFEST), json.dumps(manifest, indent=2) + "\n")
         self.storage.rename(self.staging, self.final)
         self.storage.write_text(join(self.final, SUCCESS), json.dumps({"fingerprint": fingerprint}))
         self._remove_empty_staging()
         log.info("%s finished", self.final)
+        return manifest
 
     def _remove_empty_staging(self) -> None:
         """Remove the now-empty ``_staging/...`` parents of this stage's staging folder."""

@@ -18,11 +18,19 @@ from urllib.parse import urlparse
 
 
 def normalize_uri(path: str | os.PathLike[str]) -> str:
-    """An absolute URI: scheme-less paths become ``file:///abs/path``; URIs pass unchanged."""
+    """An absolute URI: scheme-less paths become ``file:///abs/path``; URIs pass unchanged.
+
+    URIs here are never percent-encoded: ``file:///data/my corpus`` names the folder with a space,
+    as in Hadoop's ``Path``."""
     text = os.fspath(path)
     if urlparse(text).scheme and not (len(text) > 1 and text[1] == ":"):
         return text.rstrip("/") if len(text) > len(urlparse(text).scheme) + 3 else text
-    return Path(text).expanduser().resolve().as_uri()
+    return file_uri(Path(text).expanduser().resolve())
+
+
+def file_uri(path: Path) -> str:
+    """``file://`` + the absolute path, not percent-encoded (as Hadoop writes paths)."""
+    return f"file://{path}"
 
 
 def join(base: str, *parts: str) -> str:
@@ -110,7 +118,7 @@ class LocalStorage:
         for dirpath, _dirs, files in os.walk(root):
             for name in files:
                 full = Path(dirpath) / name
-                out.append(FileEntry(full.resolve().as_uri(), full.stat().st_size))
+                out.append(FileEntry(file_uri(full.resolve()), full.stat().st_size))
         return sorted(out, key=lambda e: e.path)
 
 

@@ -122,24 +122,20 @@ def _check_duplicate_ids(df, cfg: PipelineConfig):
         return df
     first = Window.partitionBy(S.ID, valid).orderBy(S.SRC_FILE, S.SRC_LINE)
     df = df.withColumn("_first", F.first(where).over(first)).withColumn(
-        "_rank", F.row_number().over(first)
+        "_again", valid & (F.row_number().over(first) > 1)
     )
-    again = valid & (F.col("_rank") > 1)
-    return (
-        df.withColumn(
-            S.INVALID_REASON,
-            F.when(again, F.lit(ingest.DUPLICATE_ID)).otherwise(F.col(S.INVALID_REASON)),
-        )
-        .withColumn(
-            S.DETAIL,
-            F.when(
-                again,
-                F.concat(
-                    where, F.lit(": id "), F.col(S.ID), F.lit(" already used at "), F.col("_first")
-                ),
-            ).otherwise(F.col(S.DETAIL)),
-        )
-        .drop("_first", "_rank")
+    again = F.col("_again")
+    note = F.concat(where, F.lit(": id "), F.col(S.ID), F.lit(" already used at "), F.col("_first"))
+    return df.select(
+        *[
+            F.col(c)
+            for c in df.columns
+            if c not in (S.INVALID_REASON, S.DETAIL, "_first", "_again")
+        ],
+        F.when(again, F.lit(ingest.DUPLICATE_ID))
+        .otherwise(F.col(S.INVALID_REASON))
+        .alias(S.INVALID_REASON),
+        F.when(again, note).otherwise(F.col(S.DETAIL)).alias(S.DETAIL),
     )
 
 
@@ -212,11 +208,12 @@ def build_dataset1(
             "ignored": p.ignored[:100],
         },
         config=cfg.to_dict(),
-        config_hash=fp,
+        config_hash=config_hash(
+            {k: v for k, v in cfg.to_dict().items() if k not in ("spark", "run")}
+        ),
         elapsed_s=round(time.time() - t0, 2),
     )
-    stage.commit(manifest, fp)
-    return manifest
+    return stage.commit(manifest, fp)
 
 
 def run(spark, input_path: str, run_path: str, cfg: PipelineConfig) -> dict:

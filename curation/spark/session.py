@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 from curation.config import SparkConfig
 
 log = logging.getLogger(__name__)
+
+CONF_DIR = Path(__file__).resolve().parent / "conf"
+"""Spark settings shipped with the package (log4j2.properties); ``make`` points SPARK_CONF_DIR here."""
 
 
 def launched_by_spark_submit() -> bool:
@@ -42,6 +46,7 @@ def get_spark(cfg: SparkConfig):  # -> pyspark.sql.SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("SPARK_CONF_DIR", str(CONF_DIR))  # quiet log4j settings
     builder = SparkSession.builder.appName(cfg.app_name)
     if cfg.master:
         builder = builder.master(cfg.master)
@@ -56,7 +61,7 @@ def get_spark(cfg: SparkConfig):  # -> pyspark.sql.SparkSession
         "spark.sql.adaptive.coalescePartitions.enabled": "false",
         # our own _SUCCESS marks a finished dataset; Hadoop's per-folder marker would only confuse
         "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
-        "spark.hadoop.parquet.enable.summary-metadata": "false",
+        "spark.hadoop.parquet.summary.metadata.level": "NONE",
         # local runs: no .crc side files next to every Parquet file
         "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
         "spark.hadoop.fs.file.impl.disable.cache": "true",
@@ -69,6 +74,7 @@ def get_spark(cfg: SparkConfig):  # -> pyspark.sql.SparkSession
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    _quiet_task_failures(spark)
     log.info(
         "Spark %s, master %s, UI %s",
         spark.version,
@@ -76,3 +82,22 @@ def get_spark(cfg: SparkConfig):  # -> pyspark.sql.SparkSession
         spark.sparkContext.uiWebUrl,
     )
     return spark
+
+
+def _quiet_task_failures(spark) -> None:
+    """Do not log a failed task's Python traceback on the driver console.
+
+    The driver raises the same error (traceback included) right after, and the job turns an
+    expected one - an unreadable input file - into a one-line message; Spark's own copy of it
+    would bury that line. Executor logs on a cluster are unaffected.
+    """
+    jvm = spark.sparkContext._jvm
+    configurator = jvm.org.apache.logging.log4j.core.config.Configurator
+    fatal = jvm.org.apache.logging.log4j.Level.FATAL
+    for name in (
+        "org.apache.spark.executor.Executor",
+        "org.apache.spark.scheduler.TaskSetManager",
+        "org.apache.spark.util.Utils",
+        "org.apache.spark.sql.execution.datasources.FileFormatWriter",
+    ):
+        configurator.setLevel(name, fatal)

@@ -206,7 +206,8 @@ def _decompressed_chunks(data: bytes, compression: str | None, file: str) -> Ite
                 if tail:
                     yield tail
         except (zlib.error, zstandard.ZstdError) as exc:
-            if members == 0 and pos == 0:
+            msg = str(exc).lower()
+            if members == 0 and any(w in msg for w in ("header", "descriptor", "magic")):
                 raise InputFileError(file, f"not a valid {compression} file ({exc})") from None
             raise InputFileError(
                 file, f"corrupt {compression} data near byte {pos} ({exc})"
