@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from curation import demo_banks as B
-from curation import demo_corpus as D
+from curation.demo import banks as B
+from curation.demo import corpus as D
 
 DOMAINS = ("cc", "wiki", "arxiv", "lemma", "algebraic-stack")
 SIZE_RANGES = {
@@ -325,7 +325,7 @@ def test_russian_number_agreement(n: int, form: str) -> None:
 
 
 def test_cli_writes_and_logs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="curation.demo_corpus"):
+    with caplog.at_level(logging.INFO, logger="curation.demo.corpus"):
         assert D.main([str(tmp_path / "out"), "--scale", "0.05", "--seed", "3"]) == 0
     assert (tmp_path / "out" / "_truth" / "truth.jsonl.gz").is_file()
     summary = json.loads((tmp_path / "out" / "_truth" / "summary.json").read_text())

@@ -9,7 +9,7 @@ import pytest
 
 from curation.config import load_config
 from curation.datasets import read_kept, read_ledger, read_manifest
-from curation.demo_corpus import generate
+from curation.demo.corpus import generate
 from curation.spark import dataset1
 
 

@@ -1,4 +1,4 @@
-"""Text banks for the generated demo corpus (:mod:`curation.demo_corpus`).
+"""Text banks for the generated demo corpus (:mod:`curation.demo.corpus`).
 
 Everything here is hand-written data: sentences per language and topic, encyclopedic fact templates,
 LaTeX fragments, math question makers and code templates. Prose templates use ``{slot}`` for a named
@@ -1864,7 +1864,7 @@ JUNK_TAGS: dict[str, tuple[str, ...]] = {
 }
 
 # Word or phrase replacements used for paraphrase-like variants. Only exact (case-sensitive at the
-# first letter, see demo_corpus._swap_words) whole-word matches are replaced.
+# first letter, see corpus._swap_words) whole-word matches are replaced.
 SYNONYMS: dict[str, tuple[tuple[str, str], ...]] = {
     "en": (
         ("usually", "normally"),
@@ -1949,7 +1949,7 @@ SYNONYMS: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 # ---------------------------------------------------------------------------------------------
-# Words that fill the named slots (see demo_corpus._Slots for the slots computed from numbers).
+# Words that fill the named slots (see corpus._Slots for the slots computed from numbers).
 # Russian cities: (nominative, genitive, prepositional, instrumental, accusative).
 # ---------------------------------------------------------------------------------------------
 
@@ -2844,7 +2844,7 @@ WIKI_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 # Encyclopedic articles (wiki): per language and entity kind, an intro (one phrasing is chosen) and
 # facts, each fact a tuple of alternative phrasings; an article keeps the facts in bank order.
 # Article-level slots: {E} (entity name), {g:masc|fem} (the subject's grammatical gender for persons),
-# plus the kind's own slots, filled by demo_corpus._wiki_slots.
+# plus the kind's own slots, filled by corpus._wiki_slots.
 WIKI: dict[str, dict[str, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]] = {
     "en": {
         "town": (

@@ -17,11 +17,11 @@ members are the original and every line with that group, exact copies of a membe
 ``_truth/docs.jsonl.gz`` gives ``{"id", "domain", "lang", "topic"}`` for every document and
 ``_truth/summary.json`` the counts.
 
-Texts come from the hand-written banks in :mod:`curation.demo_banks`; all randomness is drawn
+Texts come from the hand-written banks in :mod:`curation.demo.banks`; all randomness is drawn
 from ``random.Random`` instances seeded from ``seed``, so equal ``(seed, scale)`` give
 byte-identical output. Nothing outside the package is read.
 
-Command line: ``python -m curation.demo_corpus OUT [--scale S] [--seed N]``.
+Command line: ``python -m curation.demo.corpus OUT [--scale S] [--seed N]``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curation import demo_banks as B
+from curation.demo import banks as B
 
 log = logging.getLogger(__name__)
 
@@ -1321,9 +1321,9 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = DEFAULT_SEED) -> dic
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m curation.demo_corpus OUT [--scale S] [--seed N]``."""
+    """``python -m curation.demo.corpus OUT [--scale S] [--seed N]``."""
     parser = argparse.ArgumentParser(
-        prog="python -m curation.demo_corpus",
+        prog="python -m curation.demo.corpus",
         description="Write the generated demo corpus (five domains plus _truth/) to OUT.",
     )
     parser.add_argument("out", type=Path, help="output folder (created if missing)")
