@@ -29,7 +29,8 @@ else
 endif
 SET     ?=
 SETS    := $(foreach s,$(SET),--set $(s))
-SUBMIT  := $(VENV)/bin/spark-submit --master "local[$(CORES)]" --driver-memory $(DRIVER_MEMORY)
+SUBMIT  := $(VENV)/bin/spark-submit --master "local[$(CORES)]" --driver-memory $(DRIVER_MEMORY) \
+           --driver-java-options "-XX:TieredStopAtLevel=1"
 
 .PHONY: help install dataset-1 dataset-3 demo-input test lint bench-dataset1 clean
 

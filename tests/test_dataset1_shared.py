@@ -177,7 +177,6 @@ def test_other_partitioning_gives_identical_outputs(spark, shared_data, run_a, t
     cfg = _cfg(
         "spark.shuffle_partitions=3",
         "spark.ingest_partition_bytes=1000000",
-        "spark.output_files_per_domain=3",
         "spark.arrow_batch_rows=333",
     )
     dataset1.run(spark, str(shared_data / "corpus"), str(run_b), cfg)

@@ -127,6 +127,13 @@ def test_rerun_skips_and_a_changed_config_needs_force(spark, tmp_path):
     )
     assert forced["removed"]["too_short"] > first["removed"]["too_short"]
     assert read_manifest(run, "dataset-1")["config"]["length"]["min_chars"] == 200
+    # the forced rerun re-decided the stored annotations; a fresh run agrees with it
+    fresh = str(tmp_path / "fresh")
+    dataset1.run(spark, str(tmp_path / "in"), fresh, _cfg("length.min_chars=200"))
+    for reader in (read_kept, read_ledger):
+        assert reader(run, "dataset-1").sort_by("id").to_pylist() == (
+            reader(fresh, "dataset-1").sort_by("id").to_pylist()
+        )
 
 
 def test_spark_exact_dedup_equals_the_pure_rule(spark):

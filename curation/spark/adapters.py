@@ -26,10 +26,12 @@ def _key(uri: str) -> str:
 
 
 def ingest_annotated(spark, plan: ingest.InputPlan, cfg: PipelineConfig):
-    """DataFrame of :data:`~curation.schema.ANNOTATED_SCHEMA`: every row of every planned file.
+    """DataFrame of :data:`~curation.schema.DECIDED_SCHEMA`: every row of every planned file,
+    annotated, with the per-row decisions of ``cfg``.
 
     Each input file is one row of Spark's ``binaryFile`` source (so any Hadoop file system works);
-    the Python worker parses it with :func:`curation.stages.ingest.read_file` and annotates it.
+    the Python worker parses it with :func:`curation.stages.ingest.read_file`, annotates and
+    decides each batch: one trip through Python for all per-row work.
     """
     files = {_key(f.uri): f for f in plan.files}
 
@@ -41,36 +43,37 @@ def ingest_annotated(spark, plan: ingest.InputPlan, cfg: PipelineConfig):
                 f = files[_key(path)]
                 data = contents[i].as_py()
                 for table in ingest.read_file(data, f, cfg.ingest):
-                    yield from annotate_batch(table, cfg).to_batches()
+                    yield from decide_batch(annotate_batch(table, cfg), cfg).to_batches()
 
     raw = spark.read.format("binaryFile").load([f.uri for f in plan.files])
-    return raw.select("path", "content").mapInArrow(run, to_spark_schema(S.ANNOTATED_SCHEMA))
+    return raw.select("path", "content").mapInArrow(run, to_spark_schema(S.DECIDED_SCHEMA))
 
 
-def decided(annotated, cfg: PipelineConfig):
-    """Annotated rows with per-row decisions (:data:`~curation.schema.DECIDED_SCHEMA`)."""
+def redecided(df, cfg: PipelineConfig):
+    """Rows of stored annotations with the decisions of ``cfg`` made afresh (thresholds changed)."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             table = S.conform(pa.Table.from_batches([batch]), S.ANNOTATED_SCHEMA)
             yield from decide_batch(table, cfg).to_batches()
 
-    return annotated.mapInArrow(run, to_spark_schema(S.DECIDED_SCHEMA))
+    return df.select(*S.ANNOTATED_SCHEMA.names).mapInArrow(run, to_spark_schema(S.DECIDED_SCHEMA))
 
 
 def with_exact_dedup(df, cfg: PipelineConfig):
     """Mark exact duplicates among rows not yet removed; then apply the length rule.
 
     The survivor of each group of :func:`curation.stages.exact_dedup.group_columns` is its
-    smallest id: the same on every run, partitioning and cluster size. Adds ``duplicate_of``.
+    smallest id still in play: the same on every run, partitioning and cluster size. One shuffle,
+    by the group columns; adds ``duplicate_of``.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     in_play = F.col(S.STAGE).isNull()
-    keys = [F.col(c) for c in exact_dedup.group_columns(cfg.exact_dedup)]
-    survivor = F.when(in_play, F.min(S.ID).over(Window.partitionBy(in_play, *keys)))
-    df = df.withColumn("_survivor", survivor)
+    keys = exact_dedup.group_columns(cfg.exact_dedup)
+    survivor = F.min(F.when(in_play, F.col(S.ID))).over(Window.partitionBy(*keys))
+    df = df.withColumn("_survivor", F.when(in_play, survivor))
     df = df.withColumn("_dup", in_play & (F.col("_survivor") != F.col(S.ID)))
     df = df.withColumn("_short", in_play & ~F.col("_dup") & F.col(S.TOO_SHORT))
     dup, short = F.col("_dup"), F.col("_short")

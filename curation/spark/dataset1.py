@@ -40,8 +40,8 @@ def plan(spark, input_path: str, cfg: PipelineConfig) -> ingest.InputPlan:
     return ingest.plan_inputs(storage.list_files(root), root, cfg.ingest)
 
 
-def fingerprints(p: ingest.InputPlan, cfg: PipelineConfig) -> tuple[str, str]:
-    """(annotated, dataset-1) fingerprints: what each output is a function of."""
+def fingerprints(p: ingest.InputPlan, cfg: PipelineConfig) -> tuple[str, str, str]:
+    """(annotated, decisions, dataset-1) fingerprints: what each output is a function of."""
     inputs = [(f.rel_path, f.src_domain, f.size) for f in p.files]
     ann = config_hash(
         {
@@ -52,6 +52,7 @@ def fingerprints(p: ingest.InputPlan, cfg: PipelineConfig) -> tuple[str, str]:
             "normalize": cfg.exact_dedup.normalize,
         }
     )
+    decisions = decisions_fingerprint(cfg)
     ds1 = config_hash(
         {
             "annotated": ann,
@@ -60,11 +61,16 @@ def fingerprints(p: ingest.InputPlan, cfg: PipelineConfig) -> tuple[str, str]:
             "length": asdict(cfg.length),
         }
     )
-    return ann, ds1
+    return ann, decisions, ds1
+
+
+def decisions_fingerprint(cfg: PipelineConfig) -> str:
+    """What :func:`curation.stages.dataset1.decide_batch` depends on."""
+    return config_hash({"langid": asdict(cfg.langid), "length": asdict(cfg.length)})
 
 
 def build_annotated(spark, p: ingest.InputPlan, cfg: PipelineConfig, stage: StageDir, fp: str):
-    """Step 1: parse and annotate every input file into ``_work/annotated``."""
+    """Step 1: parse, annotate and decide every input file into ``_work/annotated``."""
     from pyspark.sql import functions as F
 
     t0 = time.time()
@@ -89,6 +95,7 @@ def build_annotated(spark, p: ingest.InputPlan, cfg: PipelineConfig, stage: Stag
     manifest = {
         "stage": ANNOTATED,
         "rows": sum(v["rows"] for v in per_file.values()),
+        "decisions": decisions_fingerprint(cfg),
         "files": dict(sorted(per_file.items())),
         "elapsed_s": round(time.time() - t0, 2),
     }
@@ -126,36 +133,33 @@ def _check_duplicate_ids(df, cfg: PipelineConfig):
     )
     again = F.col("_again")
     note = F.concat(where, F.lit(": id "), F.col(S.ID), F.lit(" already used at "), F.col("_first"))
+    replaced = {
+        S.INVALID_REASON: F.lit(ingest.DUPLICATE_ID),
+        S.STAGE: F.lit(S.STAGE_INVALID),
+        S.REASON: F.lit(ingest.DUPLICATE_ID),
+        S.SCORE: F.lit(None).cast("double"),
+        S.DETAIL: note,
+        S.TOO_SHORT: F.lit(False),
+    }
     return df.select(
         *[
-            F.col(c)
+            F.when(again, replaced[c]).otherwise(F.col(c)).alias(c) if c in replaced else F.col(c)
             for c in df.columns
-            if c not in (S.INVALID_REASON, S.DETAIL, "_first", "_again")
-        ],
-        F.when(again, F.lit(ingest.DUPLICATE_ID))
-        .otherwise(F.col(S.INVALID_REASON))
-        .alias(S.INVALID_REASON),
-        F.when(again, note).otherwise(F.col(S.DETAIL)).alias(S.DETAIL),
+            if c not in ("_first", "_again")
+        ]
     )
 
 
-def _write_data(df, uri: str, cfg: PipelineConfig, storage) -> None:
+def _write_by_domain(df, uri: str, storage) -> None:
     """Kept documents -> ``<uri>/domain=<name>/part-*.parquet`` (``domain`` also in the files).
 
-    Each domain gets ``output_files_per_domain`` files (fewer if it has fewer rows): rows go to
-    writer task hash(id) mod k, sorted by id - the same files whatever the input partitioning.
+    Written straight from the exact-dedup shuffle: each of its partitions writes one file per
+    domain it holds, so the number of writers follows ``spark.shuffle_partitions``.
     """
     from pyspark.sql import functions as F
 
-    k = cfg.spark.output_files_per_domain
     tmp = join(uri, "_by_domain")
-    (
-        df.repartition(k, S.ID)
-        .sortWithinPartitions(S.DOMAIN, S.ID)
-        .withColumn("_domain", F.col(S.DOMAIN))
-        .write.partitionBy("_domain")
-        .parquet(tmp)
-    )
+    df.withColumn("_domain", F.col(S.DOMAIN)).write.partitionBy("_domain").parquet(tmp)
     for folder, is_dir in storage.list_dir(tmp):
         name = folder.rsplit("/", 1)[-1]
         if is_dir and name.startswith("_domain="):
@@ -166,7 +170,7 @@ def _write_data(df, uri: str, cfg: PipelineConfig, storage) -> None:
 def build_dataset1(
     spark, p: ingest.InputPlan, cfg: PipelineConfig, stage: StageDir, fp: str, ann: StageDir
 ):
-    """Step 2: decisions, exact dedup, outputs and manifest of Dataset-1."""
+    """Step 2: exact dedup (one shuffle), then kept documents, ledger and manifest."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
@@ -174,27 +178,26 @@ def build_dataset1(
     storage = stage.storage
     sc = spark.sparkContext
     sc.setJobDescription("dataset-1 [2/2]: check input ids")
-    annotated = spark.read.parquet(ann.path(DATA))
-    annotated = _check_duplicate_ids(annotated, cfg)
-    decided = adapters.with_exact_dedup(adapters.decided(annotated, cfg), cfg)
-    decided = decided.persist(StorageLevel.MEMORY_AND_DISK)
+    rows = spark.read.parquet(ann.path(DATA))
+    if ann.manifest().get("decisions") != decisions_fingerprint(cfg):
+        log.info("thresholds changed since %s was written: deciding again", ann.final)
+        rows = adapters.redecided(rows, cfg)
+    rows = _check_duplicate_ids(rows, cfg)
+    decided = adapters.with_exact_dedup(rows, cfg).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         staging = stage.begin()
-        sc.setJobDescription("dataset-1 [2/2]: decide, exact dedup, write kept documents")
+        sc.setJobDescription("dataset-1 [2/2]: exact dedup, write kept documents")
         kept = adapters.select_schema(decided.filter(F.col(S.STAGE).isNull()), S.RECORD_SCHEMA)
-        _write_data(kept, join(staging, DATA), cfg, storage)
+        _write_by_domain(kept, join(staging, DATA), storage)
         sc.setJobDescription("dataset-1 [2/2]: write the removal ledger")
         ledger = adapters.select_schema(decided.filter(F.col(S.STAGE).isNotNull()), S.LEDGER_SCHEMA)
-        n_ledger = max(1, cfg.spark.shuffle_partitions // 4)
-        ledger.repartitionByRange(n_ledger, S.ID).sortWithinPartitions(S.ID).write.parquet(
-            join(staging, REMOVED)
-        )
+        ledger.write.parquet(join(staging, REMOVED))
         sc.setJobDescription("dataset-1 [2/2]: count")
-        rows = decided.groupBy(S.SRC_DOMAIN, S.DOMAIN, S.STAGE, S.REASON).count().collect()
+        counted = decided.groupBy(S.SRC_DOMAIN, S.DOMAIN, S.STAGE, S.REASON).count().collect()
     finally:
         decided.unpersist()
     counts = [
-        Count(r[S.SRC_DOMAIN], r[S.DOMAIN], r[S.STAGE], r[S.REASON], r["count"]) for r in rows
+        Count(r[S.SRC_DOMAIN], r[S.DOMAIN], r[S.STAGE], r[S.REASON], r["count"]) for r in counted
     ]
     manifest = build_manifest(
         counts,
@@ -229,7 +232,7 @@ def run(spark, input_path: str, run_path: str, cfg: PipelineConfig) -> dict:
         p.total_bytes / 1e6,
         p.domains,
     )
-    ann_fp, ds1_fp = fingerprints(p, cfg)
+    ann_fp, _, ds1_fp = fingerprints(p, cfg)
     ds1 = StageDir(storage, run_uri, DATASET_1)
     if not ds1.should_run(ds1_fp, cfg.run.force):
         return ds1.manifest()

@@ -11,6 +11,7 @@ from curation.config import SparkConfig
 
 log = logging.getLogger(__name__)
 
+QUICK_JIT = "-XX:TieredStopAtLevel=1"
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 """Spark settings shipped with the package (log4j2.properties); ``make`` points SPARK_CONF_DIR here."""
 
@@ -48,10 +49,11 @@ def get_spark(cfg: SparkConfig):  # -> pyspark.sql.SparkSession
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("SPARK_CONF_DIR", str(CONF_DIR))  # quiet log4j settings
     builder = SparkSession.builder.appName(cfg.app_name)
-    if cfg.master:
-        builder = builder.master(cfg.master)
-    elif not launched_by_spark_submit():
-        builder = builder.master("local[*]")
+    master = cfg.master or (None if launched_by_spark_submit() else "local[*]")
+    if master:
+        builder = builder.master(master)
+    if cfg.quick_jit and master and master.startswith("local") and not launched_by_spark_submit():
+        builder = builder.config("spark.driver.extraJavaOptions", QUICK_JIT)
     settings = {
         **runtime_settings(cfg),
         "spark.driver.memory": cfg.driver_memory,

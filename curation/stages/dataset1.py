@@ -24,12 +24,15 @@ def annotate_batch(table: pa.Table, cfg: PipelineConfig) -> pa.Table:
     """
     valid = pc.is_null(table.column(S.INVALID_REASON))
     texts = pc.if_else(valid, table.column(S.TEXT), pa.nulls(table.num_rows, pa.string()))
-    work = pa.table({S.TEXT: texts, S.SRC_DOMAIN: table.column(S.SRC_DOMAIN)})
-    work = langid.annotate(work, cfg.langid)
-    work = exact_dedup.add_keys(work, cfg.exact_dedup)
-    work = length_filter.add_length(work)
-    for name in (S.LANG, S.LANG_SCORE, S.LANG_RELIABLE, S.N_CHARS, S.MD5, S.DEDUP_KEY):
-        table = table.append_column(S.ANNOTATED_SCHEMA.field(name), work.column(name))
+    values = texts.to_pylist()  # once, for every annotation
+    lang, score, reliable = langid.detect_texts(values, cfg.langid)
+    md5, key = exact_dedup.keys_for(values, cfg.exact_dedup)
+    n_chars = pc.utf8_length(texts).cast(pa.int64())
+    for name, column in (
+        (S.LANG, lang), (S.LANG_SCORE, score), (S.LANG_RELIABLE, reliable),
+        (S.N_CHARS, n_chars), (S.MD5, md5), (S.DEDUP_KEY, key),
+    ):  # fmt: skip
+        table = table.append_column(S.ANNOTATED_SCHEMA.field(name), column)
     return table
 
 

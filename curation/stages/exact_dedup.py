@@ -41,14 +41,18 @@ def md5_hex(text: str) -> str:
 
 def add_keys(table: pa.Table, cfg: ExactDedupConfig) -> pa.Table:
     """Set ``md5`` (of the exact text) and ``dedup_key`` (of the normalised text); null text -> null."""
-    texts = table.column(S.TEXT).to_pylist()
+    md5s, keys = keys_for(table.column(S.TEXT).to_pylist(), cfg)
+    return _set(_set(table, S.MD5, md5s), S.DEDUP_KEY, keys)
+
+
+def keys_for(texts: list[str | None], cfg: ExactDedupConfig) -> tuple[pa.Array, pa.Array]:
+    """(md5, dedup_key) arrays for ``texts``; None texts get nulls."""
     md5s = [None if t is None else md5_hex(t) for t in texts]
     if cfg.normalize == "none":
         keys = md5s
     else:
         keys = [None if t is None else md5_hex(normalize_text(t, cfg.normalize)) for t in texts]
-    table = _set(table, S.MD5, pa.array(md5s, pa.string()))
-    return _set(table, S.DEDUP_KEY, pa.array(keys, pa.string()))
+    return pa.array(md5s, pa.string()), pa.array(keys, pa.string())
 
 
 def group_columns(cfg: ExactDedupConfig) -> list[str]:

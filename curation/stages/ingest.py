@@ -290,15 +290,18 @@ class _Batcher:
         return table
 
 
-def _check_text(text) -> tuple[str, str] | None:
-    """(reason, detail) if ``text`` cannot be a document, else None."""
+def _check_text(text, may_have_surrogates: bool = True) -> tuple[str, str] | None:
+    """(reason, detail) if ``text`` cannot be a document, else None.
+
+    ``may_have_surrogates=False`` skips that scan for text orjson parsed (it rejects them).
+    """
     if text is None:
         return NULL_TEXT, "text is null"
     if not isinstance(text, str):
         return NON_STRING_TEXT, f"text is a {type(text).__name__}, not a string"
     if "\x00" in text:
         return NUL_BYTES, f"text contains a NUL character at position {text.index(chr(0))}"
-    if _SURROGATE.search(text):
+    if may_have_surrogates and _SURROGATE.search(text):
         return LONE_SURROGATE, "text contains a lone UTF-16 surrogate (not valid Unicode)"
     return None
 
@@ -316,8 +319,14 @@ def _resolve_id(value, rel: str, line: int) -> str | None:
     return None
 
 
-def _add_record(b: _Batcher, line: int, rec, raw: bytes | None, cfg: IngestConfig) -> None:
-    """Add one parsed record; ``raw`` is its input line (None for a Parquet row)."""
+def _add_record(
+    b: _Batcher, line: int, rec, raw: bytes | None, cfg: IngestConfig, checked_unicode: bool = True
+) -> None:
+    """Add one parsed record; ``raw`` is its input line (None for a Parquet row).
+
+    ``checked_unicode``: the parser already refused lone surrogates (orjson and Arrow do; the
+    stdlib ``json`` fallback does not).
+    """
 
     def bad(reason: str, detail: str) -> None:
         b.bad(line, reason, detail, raw if raw is not None else _meta_json(rec))
@@ -328,7 +337,7 @@ def _add_record(b: _Batcher, line: int, rec, raw: bytes | None, cfg: IngestConfi
     if cfg.text_field not in rec:
         bad(MISSING_TEXT, f"no {cfg.text_field!r} field")
         return
-    problem = _check_text(rec[cfg.text_field])
+    problem = _check_text(rec[cfg.text_field], may_have_surrogates=not checked_unicode)
     if problem:
         bad(*problem)
         return
@@ -352,6 +361,7 @@ def _meta_json(rest) -> str:
 def _parse_json_line(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> None:
     try:
         rec = orjson.loads(raw)
+        checked = True
     except orjson.JSONDecodeError:
         # classify the failure precisely (the slow path runs only on bad lines)
         try:
@@ -364,7 +374,8 @@ def _parse_json_line(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> N
         except (json.JSONDecodeError, RecursionError) as exc:
             b.bad(line, BAD_JSON, f"not valid JSON: {exc}", raw)
             return
-    _add_record(b, line, rec, raw, cfg)
+        checked = False
+    _add_record(b, line, rec, raw, cfg, checked_unicode=checked)
 
 
 # --- readers per format --------------------------------------------------------------------------

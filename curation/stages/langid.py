@@ -263,7 +263,15 @@ def _set_column(table: pa.Table, field: pa.Field, values: pa.Array) -> pa.Table:
 def annotate(table: pa.Table, cfg: LangIdConfig) -> pa.Table:
     """``table`` with ``lang``, ``lang_score`` and ``lang_reliable`` set (appended, or replaced where
     present) from the ``text`` column; rows whose text is null get nulls. ``text`` is untouched."""
-    texts = table.column(TEXT).to_pylist()
+    for field, values in zip(
+        _LANG_FIELDS, detect_texts(table.column(TEXT).to_pylist(), cfg), strict=True
+    ):
+        table = _set_column(table, field, values)
+    return table
+
+
+def detect_texts(texts: list[str | None], cfg: LangIdConfig) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(lang, lang_score, lang_reliable) arrays for ``texts``; None texts get nulls."""
     present = [i for i, t in enumerate(texts) if t is not None]
     max_chars = cfg.max_chars
     langs, scores, reliable = get_engine(cfg.engine).detect(
@@ -277,9 +285,10 @@ def annotate(table: pa.Table, cfg: LangIdConfig) -> pa.Table:
         columns = full
     else:
         columns = [langs, scores, reliable]
-    for field, values in zip(_LANG_FIELDS, columns, strict=True):
-        table = _set_column(table, field, pa.array(values, type=field.type))
-    return table
+    return tuple(  # type: ignore[return-value]
+        pa.array(values, type=field.type)
+        for field, values in zip(_LANG_FIELDS, columns, strict=True)
+    )
 
 
 def _as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
