@@ -676,7 +676,7 @@ GROUPS = {
     "ingest": "[1/2]: ingest",
     "count_files": "[1/2]: count rows",
     "check_ids": "[2/2]: check input ids",
-    "decide_dedup_write": "[2/2]: decide",
+    "decide_dedup_write": "[2/2]: exact dedup",
     "ledger": "[2/2]: write the removal ledger",
     "count": "[2/2]: count",
 }
@@ -912,7 +912,7 @@ def breakdown(
         "  job: count rows per file": med_g("count_files", "jobs_wall_s"),
         "step 2 total (decide, dedup, writes, counts)": med_t("step2_s"),
         "  job: check input ids": med_g("check_ids", "jobs_wall_s"),
-        "  job: decide + exact dedup (window shuffle) + write kept": med_g(
+        "  job: exact dedup (window shuffle) + write kept": med_g(
             "decide_dedup_write", "jobs_wall_s"
         ),
         "  job: write removal ledger": med_g("ledger", "jobs_wall_s"),
