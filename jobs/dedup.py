@@ -7,7 +7,7 @@ spark-submit --master spark://host:7077 jobs/dedup.py --input hdfs:///raw --outp
 import sys
 
 from curation import cli
-from curation.spark import dataset1
+from curation.pipeline import dataset1
 from curation.spark.session import get_spark
 from curation.summary import dataset1_table
 

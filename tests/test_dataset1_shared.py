@@ -15,7 +15,7 @@ import pytest
 from curation.config import load_config
 from curation.datasets import read_kept, read_ledger, read_manifest
 from curation.manifest import check_conservation
-from curation.spark import dataset1
+from curation.pipeline import dataset1
 
 pytestmark = pytest.mark.slow
 

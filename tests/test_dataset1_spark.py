@@ -15,8 +15,9 @@ from curation import cli
 from curation import schema as S
 from curation.config import ExactDedupConfig, load_config
 from curation.datasets import IncompleteDatasetError, read_kept, read_ledger, read_manifest
+from curation.pipeline import dataset1
 from curation.run_layout import StageConflictError
-from curation.spark import adapters, dataset1
+from curation.spark import adapters
 from curation.stages import exact_dedup
 from tests.malformed import write_tree
 

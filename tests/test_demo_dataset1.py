@@ -10,7 +10,7 @@ import pytest
 from curation.config import load_config
 from curation.datasets import read_kept, read_ledger, read_manifest
 from curation.demo.corpus import generate
-from curation.spark import dataset1
+from curation.pipeline import dataset1
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 
 from curation.config import load_config
 from curation.demo.corpus import generate
-from curation.spark import dataset1
+from curation.pipeline import dataset1
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 

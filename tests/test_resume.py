@@ -16,7 +16,7 @@ import pytest
 
 from curation.config import load_config
 from curation.datasets import IncompleteDatasetError, read_kept, read_ledger
-from curation.spark import dataset1
+from curation.pipeline import dataset1
 
 pytestmark = pytest.mark.slow
 
