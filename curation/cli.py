@@ -55,6 +55,30 @@ def parser(description: str) -> argparse.ArgumentParser:
     return ap
 
 
+def run_parser(description: str) -> argparse.ArgumentParser:
+    """Arguments of a job that works inside an existing run folder (embed, semdedup ...)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--run", required=True, help="the run folder (Dataset-1 already in it)")
+    ap.add_argument(
+        "--config", default="reference", help="preset name or YAML file (default: reference)"
+    )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one config key",
+    )
+    ap.add_argument("--force", action="store_true", help="recompute finished stages")
+    ap.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="run in this process (default) or distribute over Spark (also under spark-submit)",
+    )
+    return ap
+
+
 def config_from_args(args: argparse.Namespace) -> PipelineConfig:
     overrides = list(args.set) + (["run.force=true"] if args.force else [])
     return load_config(args.config, overrides)

@@ -68,6 +68,9 @@ class StageDir:
         done = json.loads(self.storage.read_text(marker) or "{}").get("fingerprint")
         return StageState.DONE if done == fingerprint else StageState.DIFFERENT
 
+    def is_finished(self) -> bool:
+        return self.storage.exists(join(self.final, SUCCESS))
+
     def should_run(self, fingerprint: str, force: bool) -> bool:
         """False when a finished result with this fingerprint exists (and not forced)."""
         state = self.state(fingerprint)

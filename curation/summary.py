@@ -25,3 +25,22 @@ def dataset1_table(manifest: dict) -> str:
     outs = ", ".join(f"{d}: {n}" for d, n in manifest.get("outputs", {}).items())
     lines.append(f"output domains: {outs}")
     return "\n".join(lines)
+
+
+def dataset_table(manifest: dict, title: str) -> str:
+    """Per domain: rows in, removed (count and share), rows out - for Dataset-2 and -3."""
+    head = f"{'domain':<18}{'rows in':>10}{'removed':>20}{'rows out':>20}"
+    lines = [title, head, "-" * len(head)]
+    for name, b in list(manifest["per_domain"].items()) + [("TOTAL", manifest)]:
+        removed = sum(b["removed"].values())
+        lines.append(
+            f"{name:<18}{b['rows_in']:>10}{removed:>12} ({_pct(removed, b['rows_in'])})"
+            f"{b['rows_out']:>12} ({_pct(b['rows_out'], b['rows_in'])})"
+        )
+    extra = manifest.get("semdedup")
+    if extra:
+        lines.append(
+            f"eps {extra['eps']:.4f} (similarity > {extra['threshold']:.4f}), removed "
+            f"{100 * extra['achieved_removal']:.1f}% (target {extra['target_removal']})"
+        )
+    return "\n".join(lines)

@@ -26,6 +26,7 @@ from curation.storage import HadoopStorage, join, normalize_uri
 log = logging.getLogger(__name__)
 
 ANNOTATION_VERSION = 1  # bump when annotate_batch changes what it computes
+DATASET1_SECTIONS = ("ingest", "langid", "exact_dedup", "length")
 
 
 class DuplicateIdError(ValueError):
@@ -210,10 +211,8 @@ def build_dataset1(
             "skipped_files": p.skipped,
             "ignored": p.ignored[:100],
         },
-        config=cfg.to_dict(),
-        config_hash=config_hash(
-            {k: v for k, v in cfg.to_dict().items() if k not in ("spark", "run")}
-        ),
+        config={k: v for k, v in cfg.to_dict().items() if k in DATASET1_SECTIONS},
+        config_hash=config_hash({k: v for k, v in cfg.to_dict().items() if k in DATASET1_SECTIONS}),
         elapsed_s=round(time.time() - t0, 2),
     )
     return stage.commit(manifest, fp)
