@@ -32,13 +32,14 @@ SETS    := $(foreach s,$(SET),--set $(s))
 SUBMIT  := $(VENV)/bin/spark-submit --master "local[$(CORES)]" --driver-memory $(DRIVER_MEMORY) \
            --driver-java-options "-XX:TieredStopAtLevel=1"
 
-.PHONY: help install dataset-1 dataset-3 demo-input test lint bench-dataset1 clean
+.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 demo-input test lint bench-dataset1 bench-semdedup clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
 	@echo "make dataset-1 [INPUT=dir RUN=dir]   language ID + exact dedup + length filter"
+	@echo "make dataset-2 [INPUT=dir RUN=dir]   + embeddings + SemDedup with k-means"
 	@echo "make test                            run the test suite"
-	@echo "make bench-dataset1                  benchmark Dataset-1 against a single-process baseline"
+	@echo "make bench-dataset1 | bench-semdedup benchmarks against baselines measured in the same run"
 
 $(STAMP): pyproject.toml tools/install.sh
 	bash tools/install.sh $(VENV) $(EXTRAS)
@@ -56,8 +57,14 @@ endif
 dataset-1: $(STAMP) demo-input
 	$(SUBMIT) jobs/dedup.py --input $(INPUT_DIR) --output $(RUN) --config $(PRESET) $(SETS)
 
-dataset-3: dataset-1
-	@echo "Dataset-1 is in $(RUN)/dataset-1. Dataset-2 (SemDedup k-means), Dataset-3 (UMAP+HDBSCAN) and tokens are not implemented yet: the pipeline stops after Dataset-1."
+embeddings: dataset-1
+	$(PY) jobs/embed.py --run $(RUN) --config $(PRESET) $(SETS)
+
+dataset-2: embeddings
+	$(PY) jobs/semdedup.py --run $(RUN) --config $(PRESET) $(SETS)
+
+dataset-3: dataset-2
+	@echo "Dataset-2 is in $(RUN)/dataset-2. Dataset-3 (UMAP+HDBSCAN) and tokens are not implemented yet: the pipeline stops after Dataset-2."
 
 test: $(STAMP)
 	$(VENV)/bin/pytest -q
@@ -68,6 +75,10 @@ lint: $(STAMP)
 
 bench-dataset1: $(STAMP)
 	$(PY) bench/bench_dataset1.py --cores $(CORES)
+
+bench-semdedup: $(STAMP)
+	$(PY) bench/bench_embed.py
+	$(PY) bench/bench_semdedup.py
 
 clean:
 	rm -rf runs/demo runs/demo-input .pytest_cache

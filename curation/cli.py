@@ -16,9 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from curation.config import ConfigError, PipelineConfig, load_config
+from curation.datasets import IncompleteDatasetError
+from curation.device import DeviceError
 from curation.domains import DomainNameError
 from curation.logs import setup_logging
+from curation.pipeline.dataset_writer import MissingStageError
 from curation.run_layout import StageConflictError
+from curation.spark.session import launched_by_spark_submit
+from curation.stages.embed import ModelLoadError
 from curation.stages.ingest import InputFileError, InputLayoutError
 
 log = logging.getLogger("curation")
@@ -29,6 +34,10 @@ EXPECTED_ERRORS = (
     InputLayoutError,
     InputFileError,
     StageConflictError,
+    IncompleteDatasetError,
+    MissingStageError,
+    ModelLoadError,
+    DeviceError,
 )
 _WORKER_ERROR = re.compile(rf"{InputFileError.marker}: (.+)")
 
@@ -73,8 +82,8 @@ def run_parser(description: str) -> argparse.ArgumentParser:
     ap.add_argument(
         "--engine",
         choices=("local", "spark"),
-        default="local",
-        help="run in this process (default) or distribute over Spark (also under spark-submit)",
+        default="spark" if launched_by_spark_submit() else "local",
+        help="this process (default from python) or Spark tasks (default under spark-submit)",
     )
     return ap
 

@@ -1,0 +1,119 @@
+"""Writing a dataset derived from another one, in this process (pyarrow, local paths).
+
+A later stage decides per document (a *verdict* table: id, removed, score, duplicate_of, cluster)
+and :func:`write_dataset` turns the parent dataset into the child one: the kept rows, shard by
+shard under the same file names, with the new ``cluster`` annotation; the removed rows as ledger
+rows with their text; and the counts its manifest is built from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from curation import schema as S
+from curation.manifest import Count, build_manifest
+from curation.run_layout import DATA, REMOVED
+from curation.storage import join, local_path
+
+
+class MissingStageError(RuntimeError):
+    """A stage needs an earlier one that is not finished."""
+
+
+def write_table(table: pa.Table, folder: Path, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, folder / name, compression="zstd")
+
+
+def read_folder(folder: Path, columns: list[str] | None = None) -> pa.Table:
+    """Every Parquet file under ``folder`` (hidden and ``_`` files ignored)."""
+    return ds.dataset(folder, format="parquet").to_table(columns=columns)
+
+
+def parent_shards(run_uri: str, parent: str) -> list[Path]:
+    root = local_path(join(run_uri, parent, DATA))
+    return sorted(root.glob("domain=*/*.parquet"))
+
+
+def write_dataset(
+    run_uri: str,
+    parent: str,
+    out: Path,
+    verdicts: pa.Table,
+    *,
+    stage: str,
+    reason: str,
+    detail: str | None = None,
+    every_row_judged: bool = True,
+) -> list[Count]:
+    """Write ``out/data`` and ``out/removed`` from ``<run>/<parent>`` and the ``verdicts``.
+
+    ``verdicts`` has ``id``, ``removed`` (bool), ``M`` (the score), ``max_id`` (duplicate of) and
+    ``cluster``. Rows of the parent without a verdict are an error if ``every_row_judged``, else
+    they pass through unchanged (keeping the parent's ``cluster``).
+    """
+    v_ids = verdicts.column(S.ID)
+    removed_all = np.asarray(verdicts.column("removed"), dtype=bool)
+    counts: dict[tuple[str, str | None], int] = {}
+    ledger_parts = []
+    for shard in parent_shards(run_uri, parent):
+        table = pq.read_table(shard)
+        at = pc.index_in(table.column(S.ID), value_set=v_ids)
+        judged = pc.is_valid(at).to_numpy(zero_copy_only=False)
+        if every_row_judged and not judged.all():
+            missing = table.column(S.ID).filter(pa.array(~judged))[:3].to_pylist()
+            raise MissingStageError(f"{shard}: documents without a verdict, e.g. {missing}")
+        idx = np.asarray(pc.fill_null(at, 0))
+        removed = judged & removed_all[idx]
+        cluster = pa.array(np.where(judged, np.asarray(verdicts.column(S.CLUSTER))[idx], -1))
+        if S.CLUSTER in table.column_names and not every_row_judged:
+            parent_cluster = table.column(S.CLUSTER)
+            cluster = pc.if_else(pa.array(judged), cluster, parent_cluster)
+        table = _set(table, S.CLUSTER, cluster.cast(pa.int64()))
+        keep = pa.array(~removed)
+        kept = table.filter(keep)
+        domain = shard.parent.name.removeprefix("domain=")
+        write_table(kept, out / DATA / shard.parent.name, shard.name)
+        counts[(domain, None)] = counts.get((domain, None), 0) + kept.num_rows
+        if removed.any():
+            gone = table.filter(pa.array(removed))
+            sel = idx[removed]
+            ledger = pa.table(
+                {
+                    S.ID: gone.column(S.ID),
+                    S.DOMAIN: gone.column(S.DOMAIN),
+                    S.STAGE: pa.array([stage] * gone.num_rows, pa.string()),
+                    S.REASON: pa.array([reason] * gone.num_rows, pa.string()),
+                    S.SCORE: verdicts.column("M").take(pa.array(sel)),
+                    S.DUPLICATE_OF: verdicts.column("max_id").take(pa.array(sel)),
+                    S.CLUSTER: gone.column(S.CLUSTER),
+                    S.DETAIL: pa.array([detail] * gone.num_rows, pa.string()),
+                    S.SRC_DOMAIN: gone.column(S.SRC_DOMAIN),
+                    S.SRC_FILE: gone.column(S.SRC_FILE),
+                    S.SRC_LINE: gone.column(S.SRC_LINE),
+                    S.TEXT: gone.column(S.TEXT),
+                }
+            )
+            ledger_parts.append(S.conform(ledger, S.LEDGER_SCHEMA))
+            counts[(domain, reason)] = counts.get((domain, reason), 0) + gone.num_rows
+    ledger = pa.concat_tables(ledger_parts) if ledger_parts else S.LEDGER_SCHEMA.empty_table()
+    write_table(ledger.sort_by(S.ID), out / REMOVED, "part-00000.parquet")
+    return [
+        Count(d, d, None if r is None else stage, r, n)
+        for (d, r), n in sorted(counts.items(), key=str)
+    ]
+
+
+def manifest_of(counts: list[Count], *, stage: str, **extra) -> dict:
+    return build_manifest(counts, stage=stage, per_domain_key=S.DOMAIN, **extra)
+
+
+def _set(table: pa.Table, name: str, values) -> pa.Table:
+    idx = table.schema.get_field_index(name)
+    return table.set_column(idx, name, values) if idx >= 0 else table.append_column(name, values)

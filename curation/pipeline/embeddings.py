@@ -1,0 +1,326 @@
+"""Stage 4 driver: one vector per Dataset-1 document into ``<run>/embeddings/``.
+
+Shards are aligned with the Dataset-1 data files (:mod:`curation.formats.embeddings`) and each
+is written atomically (temporary file + rename) straight into ``<run>/embeddings/``, so the stage
+resumes shard by shard: a shard computed for the current fingerprint is kept, a missing one (or
+one of another fingerprint) is computed. ``_MANIFEST.json`` and then ``_SUCCESS`` mark the whole
+stage finished; a finished stage with the same fingerprint is skipped, one with another is a
+:class:`~curation.run_layout.StageConflictError` unless ``run.force``.
+
+The fingerprint covers the Dataset-1 fingerprint and file list and the embed settings that shape
+the vectors (model, prefix, max_seq_length, precision, store_dtype, trust_remote_code); batch
+sizes, threads and the device do not change the result beyond float noise and are left out.
+
+Two engines, one per-shard function (:func:`curation.stages.embed.embed_shard`):
+
+* local (``spark=None``): this process, a progress bar in documents per second;
+* Spark: one task per shard (``sc.parallelize(shards, len(shards))``), one model per Python
+  worker (loaded lazily, cached in the worker), progress logged by the driver. Tasks read and
+  write with pyarrow file systems, so executors need access to the run path (local or shared
+  file system, S3).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, replace
+
+from curation.config import EmbedConfig, PipelineConfig, config_hash
+from curation.formats import embeddings as E
+from curation.manifest import ConservationError
+from curation.pipeline.dataset_writer import MissingStageError
+from curation.run_layout import DATA, DATASET_1, EMBEDDINGS, MANIFEST, SUCCESS, StageDir
+from curation.stages import embed as stage_embed
+from curation.stages.embed import ModelLoadError
+from curation.storage import HadoopStorage, LocalStorage, Storage, join, normalize_uri
+
+log = logging.getLogger(__name__)
+
+VECTOR_FIELDS = ("model", "prefix", "max_seq_length", "precision", "store_dtype")
+"""EmbedConfig fields that shape the stored vectors (with trust_remote_code): the fingerprint."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    domain: str
+    rel: str  # "domain=<name>/<file>.parquet", the same under dataset-1/data and embeddings
+    src: str  # URI of the Dataset-1 file
+    dst: str  # URI of the embeddings shard
+    size: int  # bytes of the Dataset-1 file
+
+
+def list_shards(storage: Storage, run_uri: str) -> list[Shard]:
+    """The Dataset-1 data files (``data/domain=*/*.parquet``), sorted, with their targets."""
+    root = join(run_uri, DATASET_1, DATA)
+    shards = []
+    for entry in storage.list_files(root):
+        folder, name = entry.path.rsplit("/", 2)[-2:]
+        if not folder.startswith("domain=") or name.startswith((".", "_")):
+            continue
+        if not name.endswith(".parquet"):
+            continue
+        rel = f"{folder}/{name}"
+        dst = join(run_uri, EMBEDDINGS, rel)
+        shards.append(Shard(folder.removeprefix("domain="), rel, entry.path, dst, entry.size))
+    return sorted(shards, key=lambda s: s.rel)
+
+
+def fingerprint(ds1_fingerprint: str, shards: list[Shard], cfg: EmbedConfig) -> str:
+    return config_hash(
+        {
+            "dataset-1": ds1_fingerprint,
+            "files": [[s.rel, s.size] for s in shards],
+            "embed": {k: getattr(cfg, k) for k in VECTOR_FIELDS}
+            | {"trust_remote_code": cfg.trust_remote_code},
+            "format": E.FORMAT_VERSION,
+        }
+    )
+
+
+def run(run_path: str, cfg: PipelineConfig, spark=None) -> dict:
+    """Build ``<run>/embeddings`` from ``<run>/dataset-1`` (here, or on Spark when ``spark``)."""
+    t0 = time.time()
+    storage: Storage = HadoopStorage(spark) if spark is not None else LocalStorage()
+    run_uri = normalize_uri(run_path)
+    ds1 = StageDir(storage, run_uri, DATASET_1)
+    if not ds1.is_finished():
+        raise MissingStageError(
+            f"{ds1.final} is not a finished Dataset-1 (no {SUCCESS}): build it first "
+            "(make dataset-1, or jobs/dedup.py --output RUN)"
+        )
+    ds1_manifest = ds1.manifest()
+    shards = list_shards(storage, run_uri)
+    fp = fingerprint(ds1_manifest["fingerprint"], shards, cfg.embed)
+    stage = StageDir(storage, run_uri, EMBEDDINGS)
+    if not stage.should_run(fp, cfg.run.force):
+        return stage.manifest()
+    if stage.is_finished() or cfg.run.force:
+        log.info("removing %s to recompute it", stage.final)
+        storage.delete(stage.final)
+    else:
+        _remove_leftovers(storage, stage, {s.rel for s in shards})
+    storage.mkdirs(stage.final)
+    log.info("embeddings of %d Dataset-1 shards with %s", len(shards), cfg.embed.model)
+    t1 = time.time()
+    if spark is None:
+        results = _run_local(shards, cfg.embed, fp)
+    else:
+        results = _run_spark(spark, shards, cfg.embed, fp)
+    timing = {"embed_wall_s": time.time() - t1, "elapsed_s": time.time() - t0}
+    manifest = _manifest(shards, results, cfg, ds1_manifest, spark is not None, timing)
+    manifest["fingerprint"] = fp
+    storage.write_text(stage.path(MANIFEST), json.dumps(manifest, indent=2) + "\n")
+    storage.write_text(stage.path(SUCCESS), json.dumps({"fingerprint": fp}))
+    log.info(
+        "%s finished: %d documents, %d shards computed (%.1f docs/s), %d reused",
+        stage.final,
+        manifest["rows"],
+        manifest["computed_shards"],
+        manifest["docs_per_s"],
+        manifest["reused_shards"],
+    )
+    return manifest
+
+
+def _remove_leftovers(storage: Storage, stage: StageDir, expected: set[str]) -> None:
+    """Before resuming: temporary files of killed writers, shards of files Dataset-1 no longer
+    has, and a manifest of an unfinished attempt."""
+    if not storage.exists(stage.final):
+        return
+    for entry in storage.list_files(stage.final):
+        folder, name = entry.path.rsplit("/", 2)[-2:]
+        rel = f"{folder}/{name}"
+        stale = name.endswith(".tmp") or name == MANIFEST
+        stale = stale or (name.endswith(".parquet") and rel not in expected)
+        if stale:
+            log.info("removing leftover %s", entry.path)
+            storage.delete(entry.path)
+
+
+def _shard_result(shard: Shard, rows: int, computed: bool, seconds: float) -> dict:
+    info = stage_embed.shard_info(shard.dst)
+    if info is None or info[0] != rows:
+        raise RuntimeError(f"{shard.dst} was not written correctly")
+    meta = info[1]
+    return {
+        "rel": shard.rel,
+        "rows": rows,
+        "computed": computed,
+        "seconds": seconds,
+        "dim": int(meta["dim"]),
+        "precision": meta.get("precision", ""),
+    }
+
+
+def _is_done(shard: Shard, fp: str) -> bool:
+    info = stage_embed.shard_info(shard.dst)
+    return info is not None and info[1].get("fingerprint", "") == fp
+
+
+# --- local engine ---------------------------------------------------------------------------------
+
+
+def _run_local(shards: list[Shard], cfg: EmbedConfig, fp: str) -> list[dict]:
+    import pyarrow.parquet as pq
+    from tqdm.auto import tqdm
+
+    from curation.device import resolve_device
+
+    device = resolve_device(cfg.device)
+    todo = [s for s in shards if not _is_done(s, fp)]
+    docs = 0
+    for s in todo:
+        fs, path = stage_embed._fs(s.src)
+        with fs.open_input_file(path) as f:
+            docs += pq.ParquetFile(f).metadata.num_rows
+    log.info(
+        "%d shards (%d documents) to embed on %s, %d already done",
+        len(todo),
+        docs,
+        device,
+        len(shards) - len(todo),
+    )
+    if todo:
+        stage_embed.load_model(cfg, device)  # fail before the loop, and outside the timing
+    todo_rels = {s.rel for s in todo}
+    results = []
+    with tqdm(total=docs, unit="docs", desc="embeddings", disable=None, smoothing=0.1) as bar:
+        for s in shards:
+            t = time.time()
+            rows = stage_embed.embed_shard(
+                s.src, s.dst, cfg, device, fingerprint=fp, progress=bar.update
+            )
+            result = _shard_result(s, rows, s.rel in todo_rels, time.time() - t)
+            results.append(result | {"device": device})
+    return results
+
+
+# --- Spark engine ---------------------------------------------------------------------------------
+
+
+def _spark_task(shard: Shard, cfg: EmbedConfig, fp: str) -> dict:
+    """One shard on an executor: the model is loaded once per Python worker and cached."""
+    from curation.device import resolve_device
+
+    device = resolve_device(cfg.device)
+    t = time.time()
+    computed = not _is_done(shard, fp)
+    rows = stage_embed.embed_shard(shard.src, shard.dst, cfg, device, fingerprint=fp)
+    return _shard_result(shard, rows, computed, time.time() - t) | {"device": device}
+
+
+def _run_spark(spark, shards: list[Shard], cfg: EmbedConfig, fp: str) -> list[dict]:
+    if not shards:
+        return []
+    sc = spark.sparkContext
+    if cfg.threads == 0:  # one task per spark.task.cpus cores: don't oversubscribe them
+        cfg = replace(cfg, threads=int(sc.getConf().get("spark.task.cpus", "1")))
+    group = f"embeddings-{int(time.time() * 1000)}"
+    sc.setJobGroup(group, f"embeddings: {len(shards)} shards with {cfg.model}")
+    watcher = _SparkProgress(sc, group, len(shards))
+    watcher.start()
+    try:
+        results = (
+            sc.parallelize(shards, len(shards))
+            .map(lambda s, cfg=cfg, fp=fp: _spark_task(s, cfg, fp))
+            .collect()
+        )
+    except Exception as exc:
+        found = re.search(r"ModelLoadError: (.+)", str(exc))
+        if found:
+            raise ModelLoadError(found.group(1).strip()) from None
+        raise
+    finally:
+        watcher.stop()
+        for key in ("spark.jobGroup.id", "spark.job.description"):
+            sc.setLocalProperty(key, None)
+    return results
+
+
+class _SparkProgress(threading.Thread):
+    """Logs 'k/n shards done' while a Spark job group runs (executors' logs are elsewhere)."""
+
+    def __init__(self, sc, group: str, total: int, interval: float = 15.0) -> None:
+        super().__init__(daemon=True, name="embeddings-progress")
+        self._tracker = sc.statusTracker()
+        self._group, self._total, self._interval = group, total, interval
+        self._done = threading.Event()
+        self._t0 = time.time()
+
+    def run(self) -> None:
+        while not self._done.wait(self._interval):
+            try:
+                finished = 0
+                for job in self._tracker.getJobIdsForGroup(self._group):
+                    info = self._tracker.getJobInfo(job)
+                    for sid in info.stageIds if info else []:
+                        stage = self._tracker.getStageInfo(sid)
+                        finished += stage.numCompletedTasks if stage else 0
+                log.info(
+                    "embeddings: %d/%d shards done after %.0f s",
+                    finished,
+                    self._total,
+                    time.time() - self._t0,
+                )
+            except Exception:  # progress is best effort
+                log.debug("progress poll failed", exc_info=True)
+
+    def stop(self) -> None:
+        self._done.set()
+
+
+# --- manifest -------------------------------------------------------------------------------------
+
+
+def _manifest(
+    shards: list[Shard],
+    results: list[dict],
+    cfg: PipelineConfig,
+    ds1_manifest: dict,
+    on_spark: bool,
+    timing: dict[str, float],
+) -> dict:
+    by_rel = {r["rel"]: r for r in results}
+    per_domain: dict[str, int] = {}
+    for s in shards:
+        per_domain[s.domain] = per_domain.get(s.domain, 0) + by_rel[s.rel]["rows"]
+    rows = sum(per_domain.values())
+    expected = ds1_manifest.get("rows_out")
+    if expected is not None and rows != expected:
+        raise ConservationError(f"embeddings hold {rows} documents, Dataset-1 has {expected}")
+    outputs = ds1_manifest.get("outputs") or {}
+    wrong = {d: (n, outputs.get(d, 0)) for d, n in per_domain.items() if n != outputs.get(d, n)}
+    if wrong:
+        raise ConservationError(f"embeddings vs Dataset-1 documents per domain differ: {wrong}")
+    computed = [r for r in results if r["computed"]]
+    docs = sum(r["rows"] for r in computed)
+    # local: the shards' own time (no model loading); Spark: the job's wall time
+    wall = timing["embed_wall_s"] if on_spark else sum(r["seconds"] for r in computed)
+    dims = {r["dim"] for r in results}
+    return {
+        "stage": EMBEDDINGS,
+        "rows": rows,
+        "per_domain": dict(sorted(per_domain.items())),
+        "dim": dims.pop() if len(dims) == 1 else sorted(dims) or None,
+        "dtype": cfg.embed.store_dtype,
+        "model": cfg.embed.model,
+        "prefix": cfg.embed.prefix,
+        "max_seq_length": cfg.embed.max_seq_length,
+        "precision": sorted({r["precision"] for r in results}),
+        "devices": sorted({r["device"] for r in results if "device" in r}),
+        "engine": "spark" if on_spark else "local",
+        "shards": len(shards),
+        "computed_shards": len(computed),
+        "reused_shards": len(results) - len(computed),
+        "computed_docs": docs,
+        "task_seconds": round(sum(r["seconds"] for r in computed), 2),
+        "embed_wall_s": round(timing["embed_wall_s"], 2),
+        "docs_per_s": round(docs / wall, 2) if docs and wall > 0 else 0.0,
+        "elapsed_s": round(timing["elapsed_s"], 2),
+        "inputs": {"dataset-1": ds1_manifest["fingerprint"]},
+        "config": asdict(cfg.embed),
+    }

@@ -1,0 +1,468 @@
+"""The SemDedup core: within one cluster, each document's largest similarity to an earlier one.
+
+One implementation for every clustering (k-means for Dataset-2, HDBSCAN for Dataset-3) and every
+engine (the local loop :func:`semdedup_all`, Spark's ``applyInPandas`` via
+:func:`semdedup_cluster`).
+
+The rule (SemDedup, Abbas et al. 2023, as the pipeline spec states it): sort a cluster's documents
+by cosine distance to the centroid, farthest first (ties by id); for document ``j`` let
+``M[j] = max_{i<j} cos(x_i, x_j)`` and ``max_id[j]`` that ``i``'s id; remove ``j`` when
+``M[j] > 1 - eps``. In every group of near-duplicates the first in this order - the one farthest
+from the centroid - has no earlier duplicate and is kept. M depends only on the data, so one pass
+gives the whole removal-vs-eps curve (:func:`removal_curve`) and eps can be calibrated to a target
+removal fraction afterwards (:func:`calibrate_eps`) without recomputing anything.
+
+:func:`max_similarity` computes M exactly, tile by tile: row block ``J`` (``tile_size`` rows) is
+multiplied with the column blocks to its left and its own diagonal block (the only ones holding
+pairs ``i < j``); per row a running maximum and its column are kept. Beyond the input it holds one
+``tile x tile`` block plus a few vectors of length N, whatever the cluster size; no cluster is cut
+into chunks compared only among themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from curation.device import resolve_device
+
+log = logging.getLogger(__name__)
+
+CORE_VERSION = 1
+"""Bump when the computed M / max_id of the same input would change (a cache key of the run)."""
+
+DISTANCE = "distance"
+RANK = "rank"
+M_COL = "M"
+MAX_ID = "max_id"
+CLUSTER = "cluster"
+ID = "id"
+
+RESULT_SCHEMA = pa.schema(
+    [
+        pa.field(ID, pa.string(), nullable=False),
+        pa.field(CLUSTER, pa.int64()),
+        pa.field(DISTANCE, pa.float32()),
+        pa.field(RANK, pa.int64()),
+        pa.field(M_COL, pa.float64()),
+        pa.field(MAX_ID, pa.string()),
+    ]
+)
+"""What :func:`semdedup_cluster` and :func:`semdedup_all` return: one row per document, in cluster
+order then ``rank`` (0 = farthest from the centroid). ``M`` is -1.0 and ``max_id`` null for the
+first document of a cluster (it has nothing before it and is never removed)."""
+
+DIAGONAL_SPLIT = 8
+"""At most this many row strips per diagonal block (see :func:`diagonal_strips`)."""
+DIAGONAL_WASTE = 16
+"""The strips are chosen so that the products with ``i >= j`` multiplied in the diagonal blocks
+stay below about ``1 / DIAGONAL_WASTE`` of the useful ones (when the caps allow)."""
+MIN_STRIP_ROWS = 256
+"""No strip has fewer rows: below that a matmul's fixed cost outweighs the products it saves
+(a cluster of 200 documents is one 200 x 200 block, not eight strips)."""
+
+
+def diagonal_strips(n: int, tile: int) -> int:
+    """Row strips of each diagonal block: the diagonal ``t x t`` block (``t = min(tile, n)``) is
+    computed as a staircase of strips ``[p, q) x [a, q)``, wasting about ``n * t / (2 * strips)``
+    products on pairs ``i >= j`` (``n^2 / 2`` are useful). More strips waste less but mean more,
+    smaller matmuls: as many as keep the waste under ``1 / DIAGONAL_WASTE``, at most
+    ``DIAGONAL_SPLIT`` and none under ``MIN_STRIP_ROWS`` rows (a cluster of one 2048 tile:
+    8 strips, 12.5% waste; of 16 tiles or more: 1 strip, <= 6%)."""
+    t = min(tile, n)
+    want = math.ceil(DIAGONAL_WASTE * t / n) if n else 1
+    return max(1, min(DIAGONAL_SPLIT, want, t // MIN_STRIP_ROWS))
+
+
+# --- the core --------------------------------------------------------------------------------------
+
+
+def _as_tensor(vectors: Any, device: str, dtype):  # noqa: ANN202 - torch is imported lazily
+    """``vectors`` as a 2-D torch tensor on ``device`` in ``dtype`` (no copy when it already is)."""
+    import torch
+
+    if not isinstance(vectors, torch.Tensor):
+        array = np.asarray(vectors)
+        if array.dtype not in (np.float16, np.float32, np.float64):
+            raise TypeError(f"vectors must be floating point, got {array.dtype}")
+        with warnings.catch_warnings():
+            # read-only buffers (pyarrow, np.frombuffer): torch only reads them here
+            warnings.filterwarnings("ignore", message=".*not writable.*")
+            vectors = torch.from_numpy(array)
+    if vectors.ndim != 2:
+        raise ValueError(f"vectors must be 2-D (N, D), got shape {tuple(vectors.shape)}")
+    return vectors.to(device=device, dtype=dtype or vectors.dtype)
+
+
+def max_similarity(
+    vectors_sorted: Any,
+    tile_size: int = 2048,
+    device: str = "cpu",
+    compute_dtype: str = "float32",
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each row ``j``: ``M[j] = max_{i<j} <x_i, x_j>`` and ``argmax[j]`` = that ``i``.
+
+    ``vectors_sorted``: (N, D) rows in SemDedup order, L2-normalised (then M is the cosine); numpy
+    or torch, float16/float32 (float16 and float64 are converted to ``compute_dtype``: one copy of
+    the input). Returns ``M`` float32[N] clamped to [-1, 1] and ``argmax`` int64[N], both numpy;
+    ``M[0] = -1`` and ``argmax[0] = -1``. Ties go to the smallest ``i``.
+
+    Work: only the blocks holding pairs ``i < j`` are multiplied, the diagonal ones as a staircase
+    (:func:`diagonal_strips`): N^2/2 useful dot products plus at most 1/8 (usually 1/16) more.
+    Memory beyond the input: one ``tile x tile`` block, a boolean mask of at most one such block
+    and O(N) running maxima - never N x N. ``compute_dtype`` ``float16``/``bfloat16`` is meant for
+    CUDA (faster matmul, M to about 1e-3); the default ``float32`` is exact to float rounding
+    (unless the process turned on TF32 matmuls, ``torch.backends.cuda.matmul.allow_tf32``).
+    The same input, device and thread count give the same bits; another thread count may round
+    a product 1 ulp differently (BLAS blocking), so compare M across engines with a tolerance.
+    """
+    import torch
+
+    if tile_size < 1:
+        raise ValueError(f"tile_size must be >= 1, got {tile_size}")
+    dev = resolve_device(device)
+    dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[
+        compute_dtype
+    ]
+    x = _as_tensor(vectors_sorted, dev, dtype)
+    n = x.shape[0]
+    best = torch.full((n,), float("-inf"), dtype=torch.float32, device=dev)
+    arg = torch.full((n,), -1, dtype=torch.int64, device=dev)
+    if n > 1:
+        with torch.inference_mode():
+            _tiled_max(x, min(tile_size, n), best, arg)
+    if n:
+        best[0], arg[0] = -1.0, -1  # the first document has nothing before it
+        best.clamp_(-1.0, 1.0)
+    return best.cpu().numpy(), arg.cpu().numpy()
+
+
+def _tiled_max(x, t: int, best, arg) -> None:  # noqa: ANN001
+    """Fill ``best``/``arg`` (running max over i < j) block by block; see :func:`max_similarity`."""
+    import torch
+
+    n = x.shape[0]
+    dev = x.device
+    neg_inf = float("-inf")
+    step = max(1, math.ceil(t / diagonal_strips(n, t)))  # rows of one diagonal strip
+    flat = torch.empty(t * t, dtype=x.dtype, device=dev)  # the one block, viewed per shape
+    vals = torch.empty(t, dtype=x.dtype, device=dev)
+    idx = torch.empty(t, dtype=torch.int64, device=dev)
+    better = torch.empty(t, dtype=torch.bool, device=dev)
+    upper = torch.ones(step, step, dtype=torch.bool, device=dev).triu_()  # column >= row
+
+    direct = x.dtype == torch.float32
+
+    def fold(rows: slice, block, col0: int) -> None:
+        """Merge one block's row maxima into the running maxima (strictly greater wins, so that
+        among equal values the smallest column - blocks come left to right - is kept)."""
+        if col0 == 0 and direct:  # the rows' first block: its maxima are the running maxima
+            torch.max(block, dim=1, out=(best[rows], arg[rows]))
+            return
+        h = block.shape[0]
+        v, ix, bt = vals[:h], idx[:h], better[:h]
+        torch.max(block, dim=1, out=(v, ix))
+        b_rows, a_rows = best[rows], arg[rows]
+        vf = v if v.dtype == torch.float32 else v.float()
+        torch.gt(vf, b_rows, out=bt)
+        torch.where(bt, vf, b_rows, out=b_rows)
+        ix.add_(col0)
+        torch.where(bt, ix, a_rows, out=a_rows)
+
+    for a in range(0, n, t):
+        b = min(a + t, n)
+        h = b - a
+        xj = x[a:b]
+        # full blocks left of the diagonal: every pair has i < j
+        for c in range(0, a, t):
+            block = flat[: h * t].view(h, t)
+            torch.mm(xj, x[c : c + t].T, out=block)
+            fold(slice(a, b), block, c)
+        # the diagonal block as a staircase of strips [p, q) x [a, q), masking i >= j at the end
+        for p in range(a, b, step):
+            q = min(p + step, b)
+            rows, w = q - p, q - a
+            block = flat[: rows * w].view(rows, w)
+            torch.mm(x[p:q], x[a:q].T, out=block)
+            block[:, p - a :].masked_fill_(upper[:rows, :rows], neg_inf)
+            fold(slice(p, q), block, a)
+
+
+def brute_force_max_similarity(
+    vectors_sorted: Any, device: str = "cpu"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reference for tests: the full N x N similarity matrix, masked to ``i < j``, numpy argmax
+    (first maximum, i.e. the smallest ``i`` among ties). Same contract as :func:`max_similarity`."""
+    import torch
+
+    x = _as_tensor(vectors_sorted, resolve_device(device), torch.float32)
+    n = x.shape[0]
+    if n == 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    with torch.inference_mode():
+        sim = (x @ x.T).cpu().numpy()
+    for j in range(n):  # mask i >= j row by row (no N x N index arrays)
+        sim[j, j:] = -np.inf
+    arg = np.argmax(sim, axis=1).astype(np.int64)
+    m = sim[np.arange(n), arg].astype(np.float32)
+    m[0], arg[0] = -1.0, -1
+    return np.clip(m, -1.0, 1.0), arg
+
+
+# --- one cluster, many clusters ---------------------------------------------------------------------
+
+
+def _id_array(ids: Any) -> np.ndarray:
+    """ids (list, numpy, pyarrow Array/ChunkedArray) as a numpy array of str (for sorting)."""
+    if isinstance(ids, pa.ChunkedArray | pa.Array):
+        ids = ids.to_pylist()
+    return np.asarray(ids, dtype=str)
+
+
+def sort_order(ids: Any, distances: Any) -> np.ndarray:
+    """The SemDedup order of one cluster: the permutation that puts the largest distance to the
+    centroid first; equal distances by id ascending (so it never depends on input order)."""
+    id_arr = _id_array(ids)
+    dist = np.asarray(distances)
+    if len(id_arr) != len(dist):
+        raise ValueError(f"{len(id_arr)} ids but {len(dist)} distances")
+    return np.lexsort((id_arr, -dist.astype(np.float64)))
+
+
+def _normalised_rows(vectors: Any, rows: np.ndarray):  # noqa: ANN202 - a torch tensor
+    """``vectors[rows]`` as a new float32 CPU tensor with unit rows (zero rows stay zero): stored
+    float16 embeddings are unit only to about 1e-3, and M must be a cosine.
+
+    Bit-for-bit the same whatever the caller's buffers or thread: the copy lives in torch's
+    64-byte aligned memory and the norms are summed in float64 (numpy's SIMD sums depend on the
+    array's alignment, which made M differ in the last bit between runs)."""
+    import torch
+
+    src = _as_tensor(vectors, "cpu", None)
+    out = src.index_select(0, torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64)))
+    if out.dtype != torch.float32:
+        out = out.float()
+    norms = torch.linalg.vector_norm(out, dim=1, dtype=torch.float64).float()
+    norms[norms == 0] = 1.0
+    out /= norms[:, None]
+    return out
+
+
+def _cluster_core(vectors_sorted: Any, tile_size: int, device: str):  # noqa: ANN202
+    n = len(vectors_sorted)
+    if n <= 1:  # nothing to compare: skip torch
+        return np.full(n, -1.0, np.float32), np.full(n, -1, np.int64)
+    return max_similarity(vectors_sorted, tile_size, device)
+
+
+def semdedup_cluster(
+    ids: Any,
+    cluster: int,
+    distances: Any,
+    vectors: Any,
+    tile_size: int = 2048,
+    device: str = "cpu",
+) -> pa.Table:
+    """SemDedup of one cluster: rows (``ids``, ``distances`` to the centroid, ``vectors`` (N, D))
+    in any order -> :data:`RESULT_SCHEMA` rows in SemDedup order (``rank`` 0 = farthest)."""
+    id_arr = _id_array(ids)
+    dist = np.asarray(distances, dtype=np.float32)
+    if len(id_arr) != len(dist) or len(dist) != len(vectors):
+        raise ValueError(f"lengths differ: {len(id_arr)} ids, {len(dist)}, {len(vectors)} vectors")
+    order = sort_order(id_arr, dist)
+    m, arg = _cluster_core(_normalised_rows(vectors, order), tile_size, device)
+    sorted_ids = id_arr[order]
+    return _result(
+        sorted_ids,
+        np.full(len(order), cluster, np.int64),
+        dist[order],
+        np.arange(len(order), dtype=np.int64),
+        m,
+        arg,
+        np.zeros(len(order), np.int64),
+    )
+
+
+def _result(sorted_ids, clusters, dist, rank, m, arg, start) -> pa.Table:  # noqa: ANN001
+    """Assemble the table; ``arg`` is within-cluster, ``start`` each row's cluster offset."""
+    has = arg >= 0
+    max_id = sorted_ids[np.where(has, start + arg, 0)] if len(arg) else sorted_ids
+    return pa.table(
+        [
+            pa.array(sorted_ids, pa.string()),
+            pa.array(clusters, pa.int64()),
+            pa.array(dist, pa.float32()),
+            pa.array(rank, pa.int64()),
+            pa.array(m.astype(np.float64), pa.float64()),
+            pa.array(max_id, pa.string(), mask=~has),
+        ],
+        schema=RESULT_SCHEMA,
+    )
+
+
+SMALL_CLUSTER = 1024
+"""On CPU, clusters below this size run side by side, one per thread (see :func:`_each_cluster`)."""
+
+
+def _each_cluster(
+    segments: list[tuple[int, int]], fn: Callable[[tuple[int, int]], int], device: str
+) -> Iterator[int]:
+    """Apply ``fn`` to every cluster segment, yielding its result as each one finishes (in order).
+
+    On CPU the small clusters (most of them, with ~200 documents each) run on a pool of
+    ``torch.get_num_threads()`` Python threads with torch's intra-op threads set to 1 meanwhile:
+    torch releases the GIL, so the cores stay busy without one OpenMP fork/join per tiny matmul -
+    which costs a scheduler time slice each when the cores are shared (measured on 2 shared
+    cores: 250 clusters of 200 took 0.4-11 s with 2 intra-op threads, 0.17 s this way; same
+    0.08 s on an idle machine). Large clusters then run one by one with all intra-op threads.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    small = [seg for seg in segments if seg[1] - seg[0] < SMALL_CLUSTER]
+    if device != "cpu" or threads <= 1 or len(small) < 2:
+        small = []
+    pooled = set(small)
+    large = [seg for seg in segments if seg not in pooled]
+    if small:
+        torch.set_num_threads(1)
+        try:
+            with ThreadPoolExecutor(threads) as pool:
+                yield from pool.map(fn, small)
+        finally:
+            torch.set_num_threads(threads)
+    for seg in large:
+        yield fn(seg)
+
+
+def semdedup_all(
+    ids: Any,
+    clusters: Any,
+    distances: Any,
+    vectors: Any,
+    tile_size: int = 2048,
+    device: str = "cpu",
+    progress: Callable[[int], Any] | None = None,
+) -> pa.Table:
+    """:func:`semdedup_cluster` over every cluster of one table (the local, single-process path).
+
+    Same result as calling it per cluster and concatenating in cluster order; one global sort
+    (cluster, distance descending, id) instead of one per cluster. ``progress(n)`` is called with
+    the documents of each finished cluster (``tqdm.update`` fits).
+    """
+    id_arr = _id_array(ids)
+    cl = np.asarray(clusters, dtype=np.int64)
+    dist = np.asarray(distances, dtype=np.float32)
+    n = len(id_arr)
+    if not (len(cl) == len(dist) == len(vectors) == n):
+        raise ValueError(
+            f"lengths differ: {n} ids, {len(cl)} clusters, {len(dist)} distances, "
+            f"{len(vectors)} vectors"
+        )
+    device = resolve_device(device)
+    order = np.lexsort((id_arr, -dist.astype(np.float64), cl))
+    sorted_cl = cl[order]
+    bounds = np.flatnonzero(np.diff(sorted_cl)) + 1
+    starts = np.concatenate(([0], bounds)).astype(np.int64)
+    ends = np.concatenate((bounds, [n])).astype(np.int64)
+    m = np.empty(n, np.float32)
+    arg = np.empty(n, np.int64)
+    rank = np.empty(n, np.int64)
+    start_of = np.empty(n, np.int64)
+
+    def one(seg: tuple[int, int]) -> int:  # clusters write disjoint slices: thread-safe
+        s, e = seg
+        m[s:e], arg[s:e] = _cluster_core(_normalised_rows(vectors, order[s:e]), tile_size, device)
+        rank[s:e] = np.arange(e - s)
+        start_of[s:e] = s
+        return e - s
+
+    segments = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    for done in _each_cluster(segments, one, device):
+        if progress is not None:
+            progress(done)
+    if n:
+        log.info(
+            "SemDedup: %d documents in %d clusters (largest %d)",
+            n,
+            len(starts),
+            int((ends - starts).max()),
+        )
+    return _result(id_arr[order], sorted_cl, dist[order], rank, m, arg, start_of)
+
+
+# --- eps -------------------------------------------------------------------------------------------
+
+
+def removed_mask(m: Any, eps: float) -> np.ndarray:
+    """The rule: remove a document when ``M > 1 - eps``."""
+    return np.asarray(m, dtype=np.float64) > 1.0 - eps
+
+
+def calibrate_eps(m: Any, target_fraction: float) -> float:
+    """eps whose removal fraction ``mean(M > 1 - eps)`` is as close as possible to the target.
+
+    ``m``: M of all documents (first-in-cluster documents carry -1 and can never be removed).
+    Ties in M make some fractions unreachable: the nearest reachable one is taken (the smaller on
+    an exact tie). The threshold ``1 - eps`` is put midway between two consecutive distinct M
+    values, so that rounding of ``1 - eps`` cannot move a document across it; result in [0, 2].
+    """
+    if not 0.0 <= target_fraction <= 1.0:
+        raise ValueError(f"target_fraction must be in [0, 1], got {target_fraction}")
+    values = np.clip(np.asarray(m, dtype=np.float64), -1.0, 1.0)
+    n = len(values)
+    if n == 0:
+        return 0.0
+    levels = np.unique(values)[::-1]  # distinct M, descending
+    # removing every document with M >= levels[i] removes reach[i]; reach 0 = threshold at the top
+    counts = np.cumsum(np.unique(values, return_counts=True)[1][::-1])
+    reach = np.concatenate(([0], counts))
+    if levels[-1] <= -1.0:  # M = -1 can never exceed a threshold >= -1
+        reach = reach[:-1]
+    want = target_fraction * n
+    i = int(np.argmin(np.abs(reach - want)))  # first minimum = fewer removals on a tie
+    if i == 0:
+        threshold = 1.0 if levels[0] < 1.0 else levels[0]
+    else:
+        lower = levels[i] if i < len(levels) else -1.0
+        threshold = (levels[i - 1] + lower) / 2.0
+    eps = float(min(2.0, max(0.0, 1.0 - threshold)))
+    got = int(removed_mask(values, eps).sum())
+    if got != reach[i]:  # cannot happen for float32-derived M; say so rather than hide it
+        log.warning("calibrate_eps: eps=%r removes %d, expected %d", eps, got, reach[i])
+    return eps
+
+
+def removal_curve(m: Any, domains: Sequence[str] | Any, eps_grid: Sequence[float]) -> dict:
+    """Fraction removed (``M > 1 - eps``) for every eps of the grid, overall and per domain:
+    ``{"eps": [...], "overall": [...], "per_domain": {domain: [...]}, "documents": {...}}``."""
+    values = np.asarray(m, dtype=np.float64)
+    if isinstance(domains, pa.ChunkedArray | pa.Array):
+        domains = domains.to_pylist()
+    dom = np.asarray(domains, dtype=str)
+    if len(dom) != len(values):
+        raise ValueError(f"{len(values)} M values but {len(dom)} domains")
+    grid = [float(e) for e in eps_grid]
+    thresholds = 1.0 - np.asarray(grid, dtype=np.float64)
+
+    def fractions(v: np.ndarray) -> list[float]:
+        if len(v) == 0:
+            return [0.0] * len(grid)
+        s = np.sort(v)
+        above = len(s) - np.searchsorted(s, thresholds, side="right")  # count of v > t
+        return [float(x) for x in above / len(s)]
+
+    per_domain = {d: fractions(values[dom == d]) for d in sorted(set(dom.tolist()))}
+    return {
+        "eps": grid,
+        "overall": fractions(values),
+        "per_domain": per_domain,
+        "documents": {"overall": int(len(values))} | {d: int((dom == d).sum()) for d in per_domain},
+    }

@@ -1,0 +1,35 @@
+"""Dataset-2: SemDedup with k-means over the embeddings of Dataset-1.
+
+python jobs/semdedup.py --run RUN [--config PRESET] [--set semdedup.target_removal=0.3]
+spark-submit jobs/semdedup.py --run hdfs:///runs/r1 --engine spark   # one cluster per task
+"""
+
+import sys
+
+from curation import cli
+from curation.pipeline import dataset2
+from curation.summary import dataset_table
+
+
+def main() -> int:
+    args = cli.run_parser(__doc__).parse_args()
+    overrides = ["semdedup.engine=spark"] if args.engine == "spark" else []
+    args.set = overrides + args.set
+    cfg = cli.config_from_args(args)
+    spark = None
+    if args.engine == "spark":
+        from curation.spark.session import get_spark
+
+        spark = get_spark(cfg.spark)
+        cli.ship_package(spark)
+    try:
+        manifest = dataset2.run(args.run, cfg, spark)
+    finally:
+        if spark is not None:
+            spark.stop()
+    print(dataset_table(manifest, "Dataset-2 (SemDedup, k-means)"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run_job(main))
