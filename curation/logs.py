@@ -13,5 +13,5 @@ def setup_logging(level: str | None = None) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
-    for noisy in ("py4j", "urllib3", "numba", "fsspec"):
+    for noisy in ("py4j", "urllib3", "numba", "fsspec", "faiss", "sentence_transformers", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -10,7 +10,7 @@ import pytest
 
 from curation.config import load_config
 from curation.demo.corpus import generate
-from curation.pipeline import dataset1
+from curation.pipeline import dataset1, dataset2, embeddings
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
@@ -19,7 +19,10 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 def demo_run(spark, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("nb")
     generate(root / "input", scale=0.05)
-    dataset1.run(spark, str(root / "input"), str(root / "run"), load_config("demo"))
+    cfg = load_config("demo", ["embed.max_seq_length=64", "kmeans.target_cluster_size=40"])
+    dataset1.run(spark, str(root / "input"), str(root / "run"), cfg)
+    embeddings.run(str(root / "run"), cfg)
+    dataset2.run(str(root / "run"), cfg)
     return root / "run"
 
 
