@@ -209,6 +209,87 @@ class SemDedupConfig:
 
 
 @dataclass(frozen=True)
+class HdbscanConfig:
+    """SemDedup with UMAP + HDBSCAN clusters on the small domains (stage 6, Dataset-3)."""
+
+    domains: tuple[str, ...] = ("arxiv", "lemma", "algebraic-stack")
+    """Dataset-2 domains clustered this way; every other domain passes to Dataset-3 unchanged."""
+    group_by: Literal["all", "domain"] = "all"
+    """One UMAP + HDBSCAN over all listed domains together, or one per domain."""
+    umap_components: int = 2
+    umap_neighbors: int = 15
+    umap_min_dist: float = 0.0
+    umap_metric: str = "cosine"
+    min_cluster_size: int = 10
+    min_samples: int = 0
+    """HDBSCAN min_samples; 0 = the same as min_cluster_size (the library's default)."""
+    cluster_selection_method: Literal["eom", "leaf"] = "eom"
+    target_clusters: int = 0
+    """If > 0, min_cluster_size is searched so that HDBSCAN finds about this many clusters
+    (reference: 764); see curation.stages.cluster_hdbscan."""
+    eps: float = 0.1
+    target_removal: float | None = None
+    """Calibrate eps to remove this fraction of the clustered documents (reference: a further
+    7.4%); null = use eps."""
+    calibrate_per: Literal["all", "domain"] = "all"
+    """One eps for all clustered domains, or one per domain (each calibrated to the target)."""
+    seed: int = 42
+    device: str = "auto"
+    inspect_sample: int = 2000
+    """2-D UMAP coordinates are saved for every clustered document and for this many documents
+    (a hash sample) of the other domains."""
+    representatives: int = 3
+    """Documents nearest each cluster's centroid saved for inspection."""
+
+    def __post_init__(self) -> None:
+        _positive(self, "umap_components", "umap_neighbors", "min_cluster_size")
+        if self.min_samples < 0 or self.target_clusters < 0 or self.inspect_sample < 0:
+            raise ConfigError("hdbscan.min_samples, target_clusters, inspect_sample must be >= 0")
+        if not 0.0 <= self.eps <= 2.0:
+            raise ConfigError(f"hdbscan.eps must be in [0, 2], got {self.eps}")
+        if self.target_removal is not None and not 0.0 <= self.target_removal < 1.0:
+            raise ConfigError(f"hdbscan.target_removal must be in [0, 1), got {self.target_removal}")
+        for d in self.domains:
+            validate_domain_name(d, what="hdbscan.domains")
+
+
+@dataclass(frozen=True)
+class TokensConfig:
+    """Token-ready output (stage 7)."""
+
+    dataset: str = "dataset-3"
+    """The dataset folder tokenized (dataset-1, dataset-2 or dataset-3)."""
+    tokenizer: str = "train"
+    """``train`` (byte-level BPE trained on a sample of the dataset), a local tokenizer folder or
+    tokenizer.json, or a Hugging Face name available offline."""
+    vocab_size: int = 40000
+    train_sample_bytes: int = 200_000_000
+    """Text the tokenizer is trained on: a hash sample of the documents up to this many bytes."""
+    context_length: int = 4096
+    mode: Literal["pad", "pack"] = "pad"
+    """``pad``: each document cut into context_length pieces, the last padded with <pad> (loss
+    mask 0 there); ``pack``: documents joined with <eos> and cut into full sequences."""
+    seed: int = 1234
+    shard_sequences: int = 65536
+    """Sequences per shard file."""
+    mixture: dict[str, float] = field(default_factory=dict)
+    """Domain -> sampling weight; empty = proportional to each domain's tokens."""
+    compare: tuple[str, ...] = ()
+    """Other tokenizers (paths/names) reported next to the chosen one in the efficiency table."""
+    workers: int = 0
+    """Processes tokenizing in parallel; 0 = one per core."""
+
+    def __post_init__(self) -> None:
+        _positive(self, "vocab_size", "train_sample_bytes", "context_length", "shard_sequences")
+        if self.workers < 0:
+            raise ConfigError(f"tokens.workers must be >= 0, got {self.workers}")
+        for domain, weight in self.mixture.items():
+            validate_domain_name(domain, what="tokens.mixture")
+            if weight < 0:
+                raise ConfigError(f"tokens.mixture[{domain!r}] must be >= 0, got {weight}")
+
+
+@dataclass(frozen=True)
 class SparkConfig:
     """The Spark session. ``master`` empty = what ``spark-submit --master`` set, else local[*]."""
 
@@ -254,6 +335,8 @@ class PipelineConfig:
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     kmeans: KMeansConfig = field(default_factory=KMeansConfig)
     semdedup: SemDedupConfig = field(default_factory=SemDedupConfig)
+    hdbscan: HdbscanConfig = field(default_factory=HdbscanConfig)
+    tokens: TokensConfig = field(default_factory=TokensConfig)
     spark: SparkConfig = field(default_factory=SparkConfig)
     run: RunConfig = field(default_factory=RunConfig)
 
