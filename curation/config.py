@@ -248,7 +248,9 @@ class HdbscanConfig:
         if not 0.0 <= self.eps <= 2.0:
             raise ConfigError(f"hdbscan.eps must be in [0, 2], got {self.eps}")
         if self.target_removal is not None and not 0.0 <= self.target_removal < 1.0:
-            raise ConfigError(f"hdbscan.target_removal must be in [0, 1), got {self.target_removal}")
+            raise ConfigError(
+                f"hdbscan.target_removal must be in [0, 1), got {self.target_removal}"
+            )
         for d in self.domains:
             validate_domain_name(d, what="hdbscan.domains")
 

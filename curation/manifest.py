@@ -58,6 +58,19 @@ def build_manifest(counts: Iterable[Count], *, stage: str, **extra: Any) -> dict
     for c in counts:
         _add(total, c)
         _add(per_domain.setdefault(c.domain, _bucket()), c)
+    return _finish(stage, total, per_domain, extra)
+
+
+def by_output_domain(counts: Iterable[Count]) -> dict[str, dict[str, Any]]:
+    """The same counts keyed by the domain rows ended in (routed, or the source domain for rows
+    removed before routing), each conserving rows_in = rows_out + removed."""
+    out: dict[str, dict[str, Any]] = {}
+    for c in counts:
+        _add(out.setdefault(c.out_domain, _bucket()), c)
+    return {d: _sorted(b) for d, b in sorted(out.items())}
+
+
+def _finish(stage: str, total: dict, per_domain: dict, extra: dict) -> dict[str, Any]:
     manifest = {
         "stage": stage,
         "code_version": __version__,

@@ -16,7 +16,7 @@ from dataclasses import asdict
 
 from curation import schema as S
 from curation.config import PipelineConfig, config_hash
-from curation.manifest import Count, build_manifest
+from curation.manifest import Count, build_manifest, by_output_domain
 from curation.run_layout import ANNOTATED, DATA, DATASET_1, REMOVED, StageDir, StageState
 from curation.spark import adapters
 from curation.spark.session import apply_runtime_settings
@@ -204,6 +204,7 @@ def build_dataset1(
         counts,
         stage=DATASET_1,
         per_domain_key=S.SRC_DOMAIN,
+        per_output_domain=by_output_domain(counts),
         inputs={
             "root": p.root,
             "files": len(p.files),

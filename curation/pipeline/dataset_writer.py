@@ -8,6 +8,7 @@ rows with their text; and the counts its manifest is built from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -49,14 +50,17 @@ def write_dataset(
     *,
     stage: str,
     reason: str,
-    detail: str | None = None,
+    detail: str | Callable[[str], str] | None = None,
     every_row_judged: bool = True,
+    cluster_column: str = S.CLUSTER,
 ) -> list[Count]:
     """Write ``out/data`` and ``out/removed`` from ``<run>/<parent>`` and the ``verdicts``.
 
     ``verdicts`` has ``id``, ``removed`` (bool), ``M`` (the score), ``max_id`` (duplicate of) and
-    ``cluster``. Rows of the parent without a verdict are an error if ``every_row_judged``, else
-    they pass through unchanged (keeping the parent's ``cluster``).
+    ``cluster``; the verdict's cluster is written to the kept rows' ``cluster_column`` and to the
+    ledger's ``cluster``. Rows of the parent without a verdict are an error if
+    ``every_row_judged``, else they pass through unchanged (``cluster_column`` null unless the
+    parent had it). ``detail`` may depend on the domain (e.g. a per-domain eps).
     """
     v_ids = verdicts.column(S.ID)
     removed_all = np.asarray(verdicts.column("removed"), dtype=bool)
@@ -71,11 +75,11 @@ def write_dataset(
             raise MissingStageError(f"{shard}: documents without a verdict, e.g. {missing}")
         idx = np.asarray(pc.fill_null(at, 0))
         removed = judged & removed_all[idx]
-        cluster = pa.array(np.where(judged, np.asarray(verdicts.column(S.CLUSTER))[idx], -1))
-        if S.CLUSTER in table.column_names and not every_row_judged:
-            parent_cluster = table.column(S.CLUSTER)
-            cluster = pc.if_else(pa.array(judged), cluster, parent_cluster)
-        table = _set(table, S.CLUSTER, cluster.cast(pa.int64()))
+        clusters = np.asarray(verdicts.column(S.CLUSTER))[idx] if len(v_ids) else idx
+        cluster = pa.array(clusters, pa.int64(), mask=~judged)
+        if cluster_column in table.column_names:
+            cluster = pc.if_else(pa.array(judged), cluster, table.column(cluster_column))
+        table = _set(table, cluster_column, cluster.cast(pa.int64()))
         keep = pa.array(~removed)
         kept = table.filter(keep)
         domain = shard.parent.name.removeprefix("domain=")
@@ -92,8 +96,11 @@ def write_dataset(
                     S.REASON: pa.array([reason] * gone.num_rows, pa.string()),
                     S.SCORE: verdicts.column("M").take(pa.array(sel)),
                     S.DUPLICATE_OF: verdicts.column("max_id").take(pa.array(sel)),
-                    S.CLUSTER: gone.column(S.CLUSTER),
-                    S.DETAIL: pa.array([detail] * gone.num_rows, pa.string()),
+                    S.CLUSTER: verdicts.column(S.CLUSTER).take(pa.array(sel)),
+                    S.DETAIL: pa.array(
+                        [detail(domain) if callable(detail) else detail] * gone.num_rows,
+                        pa.string(),
+                    ),
                     S.SRC_DOMAIN: gone.column(S.SRC_DOMAIN),
                     S.SRC_FILE: gone.column(S.SRC_FILE),
                     S.SRC_LINE: gone.column(S.SRC_LINE),
