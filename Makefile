@@ -32,14 +32,15 @@ SETS    := $(foreach s,$(SET),--set $(s))
 SUBMIT  := $(VENV)/bin/spark-submit --master "local[$(CORES)]" --driver-memory $(DRIVER_MEMORY) \
            --driver-java-options "-XX:TieredStopAtLevel=1"
 
-.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 demo-input test lint bench-dataset1 bench-semdedup clean
+.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 demo-input summary test lint bench-dataset1 bench-semdedup bench-hdbscan clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
 	@echo "make dataset-1 [INPUT=dir RUN=dir]   language ID + exact dedup + length filter"
 	@echo "make dataset-2 [INPUT=dir RUN=dir]   + embeddings + SemDedup with k-means"
+	@echo "make summary [RUN=dir]               documents per domain after every stage"
 	@echo "make test                            run the test suite"
-	@echo "make bench-dataset1 | bench-semdedup benchmarks against baselines measured in the same run"
+	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan   benchmarks (see bench/README.md)"
 
 $(STAMP): pyproject.toml tools/install.sh
 	bash tools/install.sh $(VENV) $(EXTRAS)
@@ -64,7 +65,11 @@ dataset-2: embeddings
 	$(PY) jobs/semdedup.py --run $(RUN) --config $(PRESET) $(SETS)
 
 dataset-3: dataset-2
-	@echo "Dataset-2 is in $(RUN)/dataset-2. Dataset-3 (UMAP+HDBSCAN) and tokens are not implemented yet: the pipeline stops after Dataset-2."
+	$(PY) jobs/semdedup_hdbscan.py --run $(RUN) --config $(PRESET) $(SETS)
+	$(PY) jobs/summary.py --run $(RUN)
+
+summary: $(STAMP)
+	$(PY) jobs/summary.py --run $(RUN)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest -q
@@ -75,6 +80,9 @@ lint: $(STAMP)
 
 bench-dataset1: $(STAMP)
 	$(PY) bench/bench_dataset1.py --cores $(CORES)
+
+bench-hdbscan: $(STAMP)
+	$(PY) bench/bench_hdbscan.py
 
 bench-semdedup: $(STAMP)
 	$(PY) bench/bench_embed.py

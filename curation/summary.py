@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from curation.datasets import IncompleteDatasetError, read_manifest
+from curation.run_layout import DATASET_1, DATASET_2, DATASET_3
+
 
 def _pct(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:5.1f}%" if whole else "    -"
@@ -38,9 +41,97 @@ def dataset_table(manifest: dict, title: str) -> str:
             f"{b['rows_out']:>12} ({_pct(b['rows_out'], b['rows_in'])})"
         )
     extra = manifest.get("semdedup")
-    if extra:
+    if extra and isinstance(extra["eps"], dict):  # Dataset-3: one eps per clustered domain
+        eps = ", ".join(f"{d} {e:.4f}" for d, e in extra["eps"].items()) or "-"
+        lines.append(
+            f"eps {eps}; removed {100 * extra['achieved_removal']:.1f}% of "
+            f"{extra['clustered_documents']} clustered documents (target "
+            f"{extra['target_removal']}); {extra['noise_kept']} noise documents kept"
+        )
+    elif extra:
         lines.append(
             f"eps {extra['eps']:.4f} (similarity > {extra['threshold']:.4f}), removed "
             f"{100 * extra['achieved_removal']:.1f}% (target {extra['target_removal']})"
         )
+    return "\n".join(lines)
+
+
+FUNNEL = [
+    ("raw", None),
+    ("invalid", ("dataset-1", "invalid")),
+    ("langid", ("dataset-1", "langid")),
+    ("exact", ("dataset-1", "exact_dedup")),
+    ("length", ("dataset-1", "length")),
+    ("D1", "dataset-1"),
+    ("kmeans", ("dataset-2", "semdedup_kmeans")),
+    ("D2", "dataset-2"),
+    ("hdbscan", ("dataset-3", "semdedup_hdbscan")),
+    ("D3", "dataset-3"),
+]
+"""The columns of :func:`pipeline_rows`: documents removed by a stage, or kept in a dataset."""
+
+
+def pipeline_rows(manifests: dict[str, dict]) -> dict[str, dict[str, int]]:
+    """Documents per output domain through the pipeline, from the datasets' manifests.
+
+    ``manifests``: ``{"dataset-1": ..., "dataset-2": ..., "dataset-3": ...}`` (later ones may be
+    missing). Rows are the domains documents end in (``cc`` routed to ``ru-CC``/``en-CC``; rows
+    removed before routing stay under their source domain), plus ``TOTAL``; columns as
+    :data:`FUNNEL`. Dataset-1 counts come from its ``per_output_domain`` section."""
+    d1 = manifests["dataset-1"]
+    per = {"dataset-1": d1.get("per_output_domain", d1["per_domain"])}
+    per.update({k: m["per_domain"] for k, m in manifests.items() if k != "dataset-1"})
+    rows: dict[str, dict[str, int]] = {}
+    for domain in sorted(per["dataset-1"]) + ["TOTAL"]:
+        row: dict[str, int] = {}
+        for column, source in FUNNEL:
+            if source is None:
+                bucket = d1 if domain == "TOTAL" else per["dataset-1"][domain]
+                row[column] = bucket["rows_in"]
+                continue
+            dataset = source if isinstance(source, str) else source[0]
+            if dataset not in per:
+                continue
+            bucket = manifests[dataset] if domain == "TOTAL" else per[dataset].get(domain)
+            if bucket is None:
+                row[column] = 0
+            elif isinstance(source, str):
+                row[column] = bucket["rows_out"]
+            else:
+                row[column] = bucket["removed_by_stage"].get(source[1], 0)
+        rows[domain] = row
+    return rows
+
+
+def run_manifests(run: str) -> dict[str, dict]:
+    """The manifests of the run's finished datasets (Dataset-1 must be finished)."""
+    manifests = {DATASET_1: read_manifest(run, DATASET_1)}
+    for name in (DATASET_2, DATASET_3):
+        try:
+            manifests[name] = read_manifest(run, name)
+        except (IncompleteDatasetError, FileNotFoundError):
+            break
+    return manifests
+
+
+def pipeline_table(manifests: dict[str, dict]) -> str:
+    """:func:`pipeline_rows` as text: counts, and each stage's removals as % of raw."""
+    rows = pipeline_rows(manifests)
+    columns = [c for c, _ in FUNNEL if c in rows["TOTAL"]]
+    counts = ("raw", "D1", "D2", "D3")
+    head = f"{'domain':<16}" + "".join(f"{c:>{8 if c in counts else 15}}" for c in columns)
+    head += f"{'kept':>8}"
+    lines = ["Documents per domain through the pipeline (removed: count and % of raw)", head]
+    lines.append("-" * len(head))
+    last = columns[-1]
+    for domain, row in rows.items():
+        if domain == "TOTAL":
+            lines.append("-" * len(head))
+        cells = []
+        for c in columns:
+            if c in counts:
+                cells.append(f"{row[c]:>8}")
+            else:
+                cells.append(f"{row[c]:>8} ({_pct(row[c], row['raw']).strip():>5})")
+        lines.append(f"{domain:<16}" + "".join(cells) + f"{_pct(row[last], row['raw']):>8}")
     return "\n".join(lines)

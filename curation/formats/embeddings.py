@@ -143,8 +143,11 @@ def vectors_of(data: pa.Table | pa.Array | pa.ChunkedArray, dtype: str | None = 
     return out
 
 
-def read_embeddings(run: str, columns: list[str] | None = None) -> pa.Table:
-    """Every shard of ``<run>/embeddings`` (finished only: with ``_SUCCESS``), in path order.
+def read_embeddings(
+    run: str, columns: list[str] | None = None, where: ds.Expression | None = None
+) -> pa.Table:
+    """Every shard of ``<run>/embeddings`` (finished only: with ``_SUCCESS``), in path order;
+    ``where`` (e.g. ``pc.field("domain").isin([...])``) selects rows while reading.
 
     The ``embedding`` column comes back as ``fixed_size_list<float16|float32>[dim]`` (a view of
     the stored bytes); the schema metadata is kept.
@@ -166,7 +169,7 @@ def read_embeddings(run: str, columns: list[str] | None = None) -> pa.Table:
         return pa.table({})
     dataset = ds.dataset(files, filesystem=fs, format="parquet")
     meta = shard_meta(dataset.schema)
-    table = dataset.to_table(columns=columns)
+    table = dataset.to_table(columns=columns, filter=where)
     if EMBEDDING in table.column_names:
         view = as_list_view(table.column(EMBEDDING), int(meta["dim"]), meta["dtype"])
         i = table.column_names.index(EMBEDDING)

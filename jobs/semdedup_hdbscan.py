@@ -1,0 +1,26 @@
+"""Dataset-3: SemDedup with UMAP + HDBSCAN clusters on the small domains of Dataset-2 (stage 6).
+
+python jobs/semdedup_hdbscan.py --run RUN [--config PRESET] [--set hdbscan.target_clusters=764]
+
+Which domains are clustered this way, and how, comes from the preset's ``hdbscan`` section; every
+other domain passes from Dataset-2 unchanged. Runs on one machine (cuML on a GPU when installed,
+umap-learn + hdbscan on CPU otherwise): the reference applies it only to the small domains.
+"""
+
+import sys
+
+from curation import cli
+from curation.pipeline import dataset3
+from curation.summary import dataset_table
+
+
+def main() -> int:
+    args = cli.run_parser(__doc__).parse_args()
+    cfg = cli.config_from_args(args)
+    manifest = dataset3.run(args.run, cfg)
+    print(dataset_table(manifest, "Dataset-3 (SemDedup, UMAP + HDBSCAN on the small domains)"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run_job(main))
