@@ -58,3 +58,26 @@ def spark():
     )
     yield session
     session.stop()
+
+
+DEMO_RUN_SETTINGS = ["embed.max_seq_length=64", "kmeans.target_cluster_size=40"]
+"""The demo preset, lighter: short embeddings and small k-means clusters for a small corpus."""
+
+
+@pytest.fixture(scope="session")
+def demo_run(spark, tmp_path_factory) -> Path:
+    """A small demo corpus (scale 0.1) through Dataset-1, embeddings and Dataset-2, built once.
+
+    Tests that write into a run (Dataset-3, tokens, reruns) copy it first, or only add stages
+    that the others do not read."""
+    from curation.config import load_config
+    from curation.demo.corpus import generate
+    from curation.pipeline import dataset1, dataset2, embeddings
+
+    root = tmp_path_factory.mktemp("demo-run")
+    generate(root / "input", scale=0.1)
+    cfg = load_config("demo", DEMO_RUN_SETTINGS)
+    dataset1.run(spark, str(root / "input"), str(root / "run"), cfg)
+    embeddings.run(str(root / "run"), cfg)
+    dataset2.run(str(root / "run"), cfg)
+    return root / "run"

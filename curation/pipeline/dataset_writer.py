@@ -74,8 +74,11 @@ def write_dataset(
             missing = table.column(S.ID).filter(pa.array(~judged))[:3].to_pylist()
             raise MissingStageError(f"{shard}: documents without a verdict, e.g. {missing}")
         idx = np.asarray(pc.fill_null(at, 0))
-        removed = judged & removed_all[idx]
-        clusters = np.asarray(verdicts.column(S.CLUSTER))[idx] if len(v_ids) else idx
+        if len(v_ids):
+            removed = judged & removed_all[idx]
+            clusters = np.asarray(verdicts.column(S.CLUSTER))[idx]
+        else:  # nothing judged (e.g. no document of a clustered domain): all pass through
+            removed, clusters = np.zeros(len(idx), bool), idx
         cluster = pa.array(clusters, pa.int64(), mask=~judged)
         if cluster_column in table.column_names:
             cluster = pc.if_else(pa.array(judged), cluster, table.column(cluster_column))
