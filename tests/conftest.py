@@ -60,19 +60,24 @@ def spark():
     session.stop()
 
 
-DEMO_RUN_SETTINGS = ["embed.max_seq_length=64", "kmeans.target_cluster_size=40"]
-"""The demo preset, lighter: short embeddings and small k-means clusters for a small corpus."""
+DEMO_RUN_SETTINGS = [
+    "embed.max_seq_length=64",
+    "kmeans.target_cluster_size=40",
+    "hdbscan.target_clusters=8",
+]
+"""The demo preset, lighter: short embeddings and small clusters for a small corpus."""
 
 
 @pytest.fixture(scope="session")
 def demo_run(spark, tmp_path_factory) -> Path:
-    """A small demo corpus (scale 0.1) through Dataset-1, embeddings and Dataset-2, built once.
+    """A small demo corpus (scale 0.1) through Dataset-1, embeddings, Dataset-2 and Dataset-3,
+    built once.
 
     Tests that write into a run (Dataset-3, tokens, reruns) copy it first, or only add stages
     that the others do not read."""
     from curation.config import load_config
     from curation.demo.corpus import generate
-    from curation.pipeline import dataset1, dataset2, embeddings
+    from curation.pipeline import dataset1, dataset2, dataset3, embeddings
 
     root = tmp_path_factory.mktemp("demo-run")
     generate(root / "input", scale=0.1)
@@ -80,4 +85,5 @@ def demo_run(spark, tmp_path_factory) -> Path:
     dataset1.run(spark, str(root / "input"), str(root / "run"), cfg)
     embeddings.run(str(root / "run"), cfg)
     dataset2.run(str(root / "run"), cfg)
+    dataset3.run(str(root / "run"), cfg)
     return root / "run"

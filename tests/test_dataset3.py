@@ -21,10 +21,11 @@ SMALL = ["arxiv", "lemma", "algebraic-stack"]
 
 
 def _cfg(*more: str):
-    return load_config("demo", [*DEMO_RUN_SETTINGS, "hdbscan.target_clusters=8", *more])
+    return load_config("demo", [*DEMO_RUN_SETTINGS, *more])
 
 
 def _copy(run: Path, to: Path) -> Path:
+    """The demo run up to Dataset-2 (its Dataset-3 and later left behind)."""
     shutil.copytree(run, to, ignore=shutil.ignore_patterns("dataset-3", "hdbscan", "tokens"))
     return to
 

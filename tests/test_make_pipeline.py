@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _make(input_dir: Path, run: Path) -> tuple[str, float]:
-    sets = " ".join([*DEMO_RUN_SETTINGS, "hdbscan.target_clusters=4"])
+    sets = " ".join([*DEMO_RUN_SETTINGS, "hdbscan.target_clusters=4"])  # the last one wins
     cmd = ["make", "-s", "-C", str(REPO), "dataset-3", f"INPUT={input_dir}", f"RUN={run}",
            "PRESET=demo", f"SET={sets}"]  # fmt: skip
     t0 = time.perf_counter()
