@@ -138,15 +138,19 @@ def build_similarity(
         similarity_on_spark(spark, run_uri, join(staging, "data"), cfg)
         table = dataset_writer.read_folder(local_path(join(staging, "data")))
     else:
+        from tqdm.auto import tqdm
+
         assigned, vectors = _assignments_with_vectors(run_uri)
-        table = semdedup.semdedup_all(
-            assigned.column(S.ID),
-            np.asarray(assigned.column(S.CLUSTER)),
-            np.asarray(assigned.column("distance")),
-            vectors,
-            cfg.semdedup.tile_size,
-            device,
-        )
+        with tqdm(total=assigned.num_rows, unit="docs", desc="SemDedup", disable=None) as bar:
+            table = semdedup.semdedup_all(
+                assigned.column(S.ID),
+                np.asarray(assigned.column(S.CLUSTER)),
+                np.asarray(assigned.column("distance")),
+                vectors,
+                cfg.semdedup.tile_size,
+                device,
+                bar.update,
+            )
         domain_of = dict(
             zip(
                 assigned.column(S.ID).to_pylist(),

@@ -26,6 +26,7 @@ from dataclasses import asdict
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from tqdm.auto import tqdm
 
 from curation import schema as S
 from curation.config import PipelineConfig, config_hash
@@ -201,9 +202,12 @@ def build_similarity(run_uri: str, cfg: PipelineConfig, stage: StageDir, fp: str
     device = resolve_device(cfg.semdedup.device)
     distance = np.asarray(points.column("distance").fill_null(np.nan), np.float32)
     labels = np.asarray(points.column(S.CLUSTER), np.int64)
-    table = cluster_hdbscan.dedup(
-        docs.column(S.ID), vectors, labels, distance, cfg.semdedup.tile_size, device
-    )
+    with tqdm(
+        total=len(labels), unit="docs", desc="SemDedup (HDBSCAN clusters)", disable=None
+    ) as bar:
+        table = cluster_hdbscan.dedup(
+            docs.column(S.ID), vectors, labels, distance, cfg.semdedup.tile_size, device, bar.update
+        )
     domain_of = dict(
         zip(docs.column(S.ID).to_pylist(), docs.column(S.DOMAIN).to_pylist(), strict=True)
     )

@@ -36,6 +36,7 @@ import os
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,9 @@ def reduce(vectors: np.ndarray, cfg: HdbscanConfig, device: str = "cpu") -> Redu
         "metric": cfg.umap_metric,
         "random_state": cfg.seed,
     }
+    log.info(
+        "UMAP: %d x %d -> %d dimensions (%s)", n, vectors.shape[1], cfg.umap_components, backend
+    )
     t0 = time.perf_counter()
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     if backend == GPU_BACKEND:
@@ -287,6 +291,7 @@ def dedup(
     distances: np.ndarray | None = None,
     tile_size: int = 2048,
     device: str = "cpu",
+    progress: Callable[[int], Any] | None = None,
 ) -> pa.Table:
     """SemDedup inside every HDBSCAN cluster: :data:`semdedup.RESULT_SCHEMA` rows for all
     documents, the clustered ones in cluster order, then the noise (cluster -1, M = -1, never
@@ -299,8 +304,9 @@ def dedup(
         distances = centroid_distances(vectors, labels)
     inside = labels >= 0
     clustered = semdedup.semdedup_all(
-        id_arr[inside], labels[inside], distances[inside], vectors[inside], tile_size, device
-    )
+        id_arr[inside], labels[inside], distances[inside], vectors[inside], tile_size, device,
+        progress,
+    )  # fmt: skip
     noise_ids = np.sort(id_arr[~inside])
     n = len(noise_ids)
     noise = pa.table(
