@@ -32,13 +32,15 @@ SETS    := $(foreach s,$(SET),--set $(s))
 SUBMIT  := $(VENV)/bin/spark-submit --master "local[$(CORES)]" --driver-memory $(DRIVER_MEMORY) \
            --driver-java-options "-XX:TieredStopAtLevel=1"
 
-.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 demo-input summary test lint bench-dataset1 bench-semdedup bench-hdbscan clean
+.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 demo-input summary report stats test lint bench-dataset1 bench-semdedup bench-hdbscan clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
 	@echo "make dataset-1 [INPUT=dir RUN=dir]   language ID + exact dedup + length filter"
 	@echo "make dataset-2 [INPUT=dir RUN=dir]   + embeddings + SemDedup with k-means"
 	@echo "make summary [RUN=dir]               documents per domain after every stage"
+	@echo "make report [RUN=dir]                HTML report of the run -> RUN/report.html"
+	@echo "make stats [RUN=dir]                 every stage's manifest as a table"
 	@echo "make test                            run the test suite"
 	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan   benchmarks (see bench/README.md)"
 
@@ -70,6 +72,12 @@ dataset-3: dataset-2
 
 summary: $(STAMP)
 	$(PY) jobs/summary.py --run $(RUN)
+
+report: $(STAMP)
+	$(PY) -m curation report $(RUN)
+
+stats: $(STAMP)
+	$(PY) -m curation stats $(RUN)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest -q
