@@ -1,4 +1,4 @@
-"""The notebooks run, top to bottom, against a real finished run."""
+"""The notebooks run, top to bottom, against a real finished run, and draw their figures."""
 
 from __future__ import annotations
 
@@ -7,18 +7,53 @@ import os
 from pathlib import Path
 
 import pytest
+from matplotlib.figure import Figure
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+MIN_FIGURES = {"clusters.ipynb": 3, "thresholds.ipynb": 2, "funnel.ipynb": 3}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _png(shown: object) -> bytes | None:
+    """PNG bytes of a displayed figure (a matplotlib Figure, or Jupyter's Image of one)."""
+    if isinstance(shown, Figure):
+        from curation.inspect.plots import png
+
+        return png(shown)
+    data = getattr(shown, "data", None)
+    return data if isinstance(data, bytes) and data.startswith(PNG_MAGIC) else None
+
+
+def _drawn(fig: Figure) -> int:
+    """Artists that carry data (points, bars, lines, images) over all axes."""
+    return sum(
+        len(ax.collections) + len(ax.patches) + len(ax.lines) + len(ax.images) for ax in fig.axes
+    )
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs(notebook, demo_run, monkeypatch):
+def test_notebook_runs(notebook, demo_run, monkeypatch, tmp_path):
     monkeypatch.setenv("CURATION_RUN", str(demo_run))
     shown = []
     namespace = {"display": shown.append}
-    cells = json.loads(notebook.read_text())["cells"]
+    nb = json.loads(notebook.read_text())
+    cells = nb["cells"]
+    assert all(not c.get("outputs") for c in cells if c["cell_type"] == "code"), (
+        "stored with outputs"
+    )
+    assert any("parameters" in c["metadata"].get("tags", []) for c in cells), "no parameters cell"
     for cell in cells:
         if cell["cell_type"] == "code":
             exec(compile("".join(cell["source"]), f"{notebook.name}", "exec"), namespace)  # noqa: S102
     assert namespace["RUN"] == os.environ["CURATION_RUN"]
-    assert len(shown) >= 5 and all(len(x) > 0 for x in shown)
+
+    figures = [x for x in shown if _png(x) is not None]
+    others = [x for x in shown if _png(x) is None]
+    assert len(figures) >= MIN_FIGURES.get(notebook.name, 1)
+    for i, fig in enumerate(figures):
+        data = _png(fig)
+        (tmp_path / f"{notebook.stem}-{i}.png").write_bytes(data)
+        assert len(data) > 10_000  # a blank canvas of this size is a few kB
+        if isinstance(fig, Figure):
+            assert _drawn(fig) > 0, f"figure {i} of {notebook.name} draws nothing"
+    assert len(others) >= 3 and all(len(x) > 0 for x in others)
