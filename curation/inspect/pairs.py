@@ -46,12 +46,13 @@ def _spread(frame: pd.DataFrame, n: int, column: str = S.SCORE) -> pd.DataFrame:
 
 
 def _status(run: str, ids: set[str], stage: str) -> dict[str, str]:
-    """For ids: ``removed by <stage>`` where the stage's ledger has them, else ``kept``."""
+    """For ids: ``removed (<stage>: <reason>)`` where the dataset's ledger has them, else
+    ``kept by <stage>`` (the stage kept it; a later one may still remove it)."""
     dataset = {S.STAGE_SEMDEDUP_KMEANS: DATASET_2, S.STAGE_SEMDEDUP_HDBSCAN: DATASET_3}.get(
         stage, "dataset-1"
     )
     found = lookup.find_rows(R.ledger(run, dataset), ids, [S.ID, S.STAGE, S.REASON])
-    out = {i: "kept" for i in ids}
+    out = {i: f"kept by {stage}" for i in ids}
     for i, s, reason in R.rows(found):
         out[i] = f"removed ({s}: {reason})"
     return out

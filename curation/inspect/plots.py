@@ -62,6 +62,9 @@ def funnel(documents: pd.DataFrame, characters: pd.DataFrame | None = None) -> F
             label = f"kept ({kept_column})" if column == kept_column else f"removed: {column}"
             ax.barh(frame.index, share, left=left, color=colour, label=label, height=0.7)
             left += share
+        if (rest := 1.0 - left).max() > 1e-9:  # counted under another domain (language routing)
+            ax.barh(frame.index, rest.clip(0), left=left, color="white", edgecolor="#999",
+                    hatch="//", height=0.7, label="counted in routed domains")  # fmt: skip
         for y, total in enumerate(frame["raw"]):
             ax.text(1.01, y, f"{int(total):,}", va="center", fontsize=8)
         ax.set_xlim(0, 1.18)

@@ -122,7 +122,9 @@ def _section_manifests(manifests: dict) -> str:
         if "rows_in" in manifest and "rows_out" in manifest:
             title += f' <span class="muted">{manifest["rows_in"]:,} in &rarr; {manifest["rows_out"]:,} out</span>'
         parts.append(f"<h3>{title}</h3>")
-        parts.append(table_html(tables.manifest_frame(manifest), _stage_id(stage)))
+        frame = tables.manifest_frame(manifest)
+        if not frame.empty:
+            parts.append(table_html(frame, _stage_id(stage)))
         by_output = tables.manifest_frame(manifest, "per_output_domain")
         if not by_output.empty:
             parts.append(
