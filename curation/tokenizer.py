@@ -1,0 +1,233 @@
+"""The tokenizer of the token-ready output (stage 7): train one, or load an existing one offline.
+
+* :func:`train_bpe` - byte-level BPE trained with Hugging Face ``tokenizers`` on an iterator of
+  texts: vocabulary size from config, every digit its own pre-token (so no vocabulary token ever
+  holds two digits: whole-number tokens starve arithmetic of statistics), the special tokens of
+  :data:`SPECIAL_TOKENS` first (ids 0, 1, 2), no normaliser (decoding gives the exact text back);
+* :func:`load_tokenizer` - a ``tokenizer.json`` file, a folder holding one, ``builtin:<name>`` (a
+  tokenizer shipped inside a Python package), or a Hugging Face name found in the local cache.
+  Nothing is ever downloaded;
+* :func:`with_specials` - make sure a tokenizer has ``<pad>`` and ``<eos>`` (added when missing)
+  and return their ids;
+* :func:`token_classes` - which vocabulary ids are the unknown token and which are byte-fallback
+  pieces (``<0xNN>`` byte tokens, or byte-level tokens that are not whole UTF-8 characters), for
+  the efficiency report.
+
+Special tokens written *inside* a document (a literal ``<pad>`` in some HTML) are tokenized as
+text, never as the special token (``encode_special_tokens``): only the pipeline emits them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+log = logging.getLogger(__name__)
+
+PAD = "<pad>"
+"""Fills the rest of a document's last piece (pad mode) or the last packed sequence; no loss."""
+EOS = "<eos>"
+"""Ends every document (pad mode: before the padding; pack mode: between documents)."""
+BOS = "<bos>"
+"""Reserved for trainers that want it; the pipeline does not emit it."""
+SPECIAL_TOKENS: tuple[str, ...] = (PAD, EOS, BOS)
+"""The special tokens, in id order for a trained tokenizer (``<pad>`` = 0, ``<eos>`` = 1 ...)."""
+
+TOKENIZER_FILE = "tokenizer.json"
+TRAIN = "train"
+BUILTIN = "builtin:"
+_BYTE_TOKEN = re.compile(r"<0x[0-9A-Fa-f]{2}>")
+
+
+class TokenizerLoadError(ValueError):
+    """A tokenizer that cannot be found or loaded offline. The message names it and what to do."""
+
+
+@dataclass(frozen=True)
+class SpecialIds:
+    """Ids of the special tokens the pipeline writes."""
+
+    pad: int
+    eos: int
+
+
+# --- training ------------------------------------------------------------------------------------
+
+
+def new_bpe() -> Tokenizer:
+    """An untrained byte-level BPE tokenizer with single-digit pre-tokens."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Digits(individual_digits=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+        ]
+    )
+    tok.decoder = decoders.ByteLevel()
+    return tok
+
+
+def train_bpe(texts: Iterable[str], vocab_size: int, length: int | None = None) -> Tokenizer:
+    """Byte-level BPE with ``vocab_size`` tokens (fewer if the texts support no more merges).
+
+    The 256 byte symbols are always in the vocabulary, so any text can be encoded; the special
+    tokens take the first ids.
+    """
+    floor = len(SPECIAL_TOKENS) + len(pre_tokenizers.ByteLevel.alphabet())
+    if vocab_size < floor:
+        raise TokenizerLoadError(
+            f"tokens.vocab_size={vocab_size} is too small for byte-level BPE: it needs at least "
+            f"{floor} (256 byte symbols and {len(SPECIAL_TOKENS)} special tokens)"
+        )
+    tok = new_bpe()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=list(SPECIAL_TOKENS),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer, length=length)
+    tok.encode_special_tokens = True
+    log.info("trained byte-level BPE: %d tokens (asked for %d)", tok.get_vocab_size(), vocab_size)
+    return tok
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def _builtin_file(source: str) -> Path:
+    from curation.stages.embed import BUILTIN_MODELS  # the packages that ship models
+
+    key = source[len(BUILTIN) :]
+    if key not in BUILTIN_MODELS:
+        raise TokenizerLoadError(
+            f"unknown builtin tokenizer {source!r}; builtin: "
+            + ", ".join(BUILTIN + k for k in BUILTIN_MODELS)
+        )
+    return Path(BUILTIN_MODELS[key]()) / TOKENIZER_FILE
+
+
+def tokenizer_file(source: str) -> Path:
+    """The ``tokenizer.json`` that ``source`` designates (a path, builtin, or cached HF name)."""
+    if source.startswith(BUILTIN):
+        return _builtin_file(source)
+    path = Path(source).expanduser()
+    if path.is_file():
+        return path
+    if path.is_dir():
+        if (path / TOKENIZER_FILE).is_file():
+            return path / TOKENIZER_FILE
+        raise TokenizerLoadError(f"tokenizer folder {source} has no {TOKENIZER_FILE}")
+    if source.startswith(("/", "./", "../", "~")) or source.endswith(".json"):
+        raise TokenizerLoadError(
+            f"tokenizer path {source} does not exist: give a tokenizer.json file, a folder "
+            f"holding one, a Hugging Face name in the local cache, or '{TRAIN}'"
+        )
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        cached = try_to_load_from_cache(repo_id=source, filename=TOKENIZER_FILE)
+    except ValueError:  # not a valid repository name
+        cached = None
+    if isinstance(cached, str):
+        return Path(cached)
+    raise TokenizerLoadError(
+        f"tokenizer {source!r} is neither a local path nor a Hugging Face model with a "
+        f"{TOKENIZER_FILE} in the local cache, and nothing is downloaded at run time: download "
+        f"it once elsewhere and set HF_HOME, give a local path, or use '{TRAIN}'"
+    )
+
+
+def load_tokenizer(source: str) -> Tokenizer:
+    """The tokenizer ``source`` designates, offline; special tokens in text are encoded as text."""
+    path = tokenizer_file(source)
+    try:
+        tok = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises a plain Exception on a malformed file
+        raise TokenizerLoadError(f"{path} is not a readable tokenizer.json: {exc}") from None
+    tok.encode_special_tokens = True
+    return tok
+
+
+def with_specials(tok: Tokenizer) -> SpecialIds:
+    """Ids of ``<pad>`` and ``<eos>``, adding them as special tokens when the tokenizer lacks them."""
+    missing = [t for t in (PAD, EOS) if tok.token_to_id(t) is None]
+    if missing:
+        log.info("adding special tokens %s to the tokenizer", missing)
+        tok.add_special_tokens(missing)
+    pad, eos = tok.token_to_id(PAD), tok.token_to_id(EOS)
+    assert pad is not None and eos is not None
+    return SpecialIds(pad=pad, eos=eos)
+
+
+def vocab_size(tok: Tokenizer) -> int:
+    """Ids run from 0 to ``vocab_size - 1`` (added tokens included)."""
+    return tok.get_vocab_size(with_added_tokens=True)
+
+
+# --- vocabulary analysis -------------------------------------------------------------------------
+
+
+def _byte_decoder() -> dict[str, int]:
+    """The byte-level alphabet (printable stand-in character -> byte), as GPT-2 defines it."""
+    printable = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
+    chars = {b: chr(b) for b in printable}
+    extra = 0
+    for b in range(256):
+        if b not in chars:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return {c: b for b, c in chars.items()}
+
+
+def _is_byte_level(tok: Tokenizer) -> bool:
+    return "ByteLevel" in type(tok.decoder).__name__ if tok.decoder is not None else False
+
+
+def token_bytes(tok: Tokenizer, token: str) -> bytes | None:
+    """The bytes a byte-level vocabulary entry stands for (None if not a byte-level tokenizer)."""
+    if not _is_byte_level(tok):
+        return None
+    table = _byte_decoder()
+    if any(c not in table for c in token):
+        return token.encode("utf-8")  # an added token, stored as plain text
+    return bytes(table[c] for c in token)
+
+
+def token_classes(tok: Tokenizer) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks over ids: (unknown token, byte-fallback piece).
+
+    Byte fallback: a ``<0xNN>`` byte token (SentencePiece-style), or for a byte-level tokenizer a
+    token whose bytes are not whole UTF-8 characters (a piece of a character it had no token for).
+    """
+    n = vocab_size(tok)
+    unknown = np.zeros(n, dtype=bool)
+    fallback = np.zeros(n, dtype=bool)
+    unk = getattr(tok.model, "unk_token", None)
+    if unk is not None and tok.token_to_id(unk) is not None:
+        unknown[tok.token_to_id(unk)] = True
+    specials = set(tok.get_added_tokens_decoder())
+    byte_level = _is_byte_level(tok)
+    for token, i in tok.get_vocab(with_added_tokens=True).items():
+        if i in specials:
+            continue
+        if _BYTE_TOKEN.fullmatch(token):
+            fallback[i] = True
+        elif byte_level:
+            raw = token_bytes(tok, token)
+            try:
+                raw.decode("utf-8")  # type: ignore[union-attr]
+            except UnicodeDecodeError:
+                fallback[i] = True
+    return unknown, fallback
