@@ -19,12 +19,15 @@ from curation.config import ConfigError, PipelineConfig, load_config
 from curation.datasets import IncompleteDatasetError
 from curation.device import DeviceError
 from curation.domains import DomainNameError
+from curation.formats.token_shards import VocabTooLargeError
 from curation.logs import setup_logging
 from curation.pipeline.dataset_writer import MissingStageError
+from curation.pipeline.tokens import TokensInputError
 from curation.run_layout import StageConflictError
 from curation.spark.session import launched_by_spark_submit
 from curation.stages.embed import ModelLoadError
 from curation.stages.ingest import InputFileError, InputLayoutError
+from curation.tokenizer import TokenizerLoadError
 
 log = logging.getLogger("curation")
 
@@ -38,6 +41,9 @@ EXPECTED_ERRORS = (
     MissingStageError,
     ModelLoadError,
     DeviceError,
+    TokensInputError,
+    TokenizerLoadError,
+    VocabTooLargeError,
 )
 _WORKER_ERROR = re.compile(rf"{InputFileError.marker}: (.+)")
 
