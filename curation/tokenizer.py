@@ -23,6 +23,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -175,6 +176,7 @@ def vocab_size(tok: Tokenizer) -> int:
 # --- vocabulary analysis -------------------------------------------------------------------------
 
 
+@cache
 def _byte_decoder() -> dict[str, int]:
     """The byte-level alphabet (printable stand-in character -> byte), as GPT-2 defines it."""
     printable = (

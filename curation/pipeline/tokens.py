@@ -295,11 +295,7 @@ def tokenize_and_write(
     special: T.SpecialIds,
 ) -> tuple[dict[str, dict], list[dict[str, E.Counts]]]:
     """Steps 2-4 into ``out``: per-domain manifest entries and efficiency counts per tokenizer."""
-    by_size = sorted(  # largest first: the workers finish together
-        ((size, path, d) for d, fs in files.items() for path, _, size in fs),
-        key=lambda x: (-x[0], x[1]),
-    )
-    tasks = [W.EncodeTask(i, d, path) for i, (_, path, d) in enumerate(by_size)]
+    tasks = [W.EncodeTask(i, *u) for i, u in enumerate(_units(files))]
     Path(setup.units_dir).mkdir(parents=True, exist_ok=True)
     workers = min(n_workers(tc), len(tasks))
     per_domain: dict[str, dict] = {}
@@ -311,7 +307,9 @@ def tokenize_and_write(
             results[r.domain].append(r)
             for k, c in enumerate(r.counts):
                 counts[k].setdefault(r.domain, E.Counts()).add(c)
-        log.info("tokenized %d files on %d workers in %.1fs", len(tasks), workers, time.time() - t0)
+        log.info(
+            "tokenized %d row groups on %d workers in %.1fs", len(tasks), workers, time.time() - t0
+        )
         plans, shard_tasks = {}, []
         for domain, rs in results.items():
             rs.sort(key=lambda r: r.unit)
@@ -329,6 +327,20 @@ def tokenize_and_write(
         per_domain[domain] = _domain_manifest(p, len(prefixes))
     shutil.rmtree(setup.units_dir, ignore_errors=True)
     return per_domain, counts
+
+
+def _units(files: dict[str, list[tuple[str, int, int]]]) -> list[tuple[str, str, int]]:
+    """(domain, file, row group) of every non-empty row group, largest first (so that the
+    workers finish together: a small one is what is left for the last)."""
+    units = []
+    for domain, fs in files.items():
+        for path, _, _ in fs:
+            meta = pq.ParquetFile(path).metadata
+            for g in range(meta.num_row_groups):
+                rg = meta.row_group(g)
+                if rg.num_rows:
+                    units.append((-rg.total_byte_size, path, g, domain))
+    return [(domain, path, g) for _, path, g, domain in sorted(units)]
 
 
 def _n_shards(p: P.Plan, tc: TokensConfig) -> int:

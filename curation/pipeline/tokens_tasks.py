@@ -92,7 +92,8 @@ def unit_path(units_dir: str | Path, unit: int) -> Path:
 class EncodeTask:
     unit: int
     domain: str
-    path: str  # a Parquet file of the dataset
+    path: str  # a Parquet file of the dataset ...
+    row_group: int  # ... and one of its row groups
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ def _ids_of(tok: object, texts: list[str]) -> list[list[int]]:
 
 
 def encode_unit(task: EncodeTask) -> EncodeResult:
-    """Tokenize one dataset file; the chosen tokenizer's ids go to ``unit-NNNNNN.tok``."""
+    """Tokenize one row group of a dataset file; the chosen tokenizer's ids go to
+    ``unit-NNNNNN.tok``."""
     setup, toks = _state()
     dtype = np.dtype(setup.dtype).newbyteorder("<")
     ids: list[str] = []
@@ -119,7 +121,8 @@ def encode_unit(task: EncodeTask) -> EncodeResult:
     out = unit_path(setup.units_dir, task.unit)
     with open(out, "wb") as f:
         pf = pq.ParquetFile(task.path)
-        for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=[S.ID, S.TEXT]):
+        batches = pf.iter_batches(BATCH_ROWS, row_groups=[task.row_group], columns=[S.ID, S.TEXT])
+        for batch in batches:
             texts = batch.column(S.TEXT)
             plain = texts.to_pylist()
             ids.extend(batch.column(S.ID).to_pylist())
