@@ -32,17 +32,18 @@ SETS    := $(foreach s,$(SET),--set $(s))
 SUBMIT  := $(VENV)/bin/spark-submit --master "local[$(CORES)]" --driver-memory $(DRIVER_MEMORY) \
            --driver-java-options "-XX:TieredStopAtLevel=1"
 
-.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 demo-input summary report stats test lint bench-dataset1 bench-semdedup bench-hdbscan clean
+.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats test lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
 	@echo "make dataset-1 [INPUT=dir RUN=dir]   language ID + exact dedup + length filter"
 	@echo "make dataset-2 [INPUT=dir RUN=dir]   + embeddings + SemDedup with k-means"
+	@echo "make tokens [RUN=dir]                token-ready output of RUN's Dataset-3 -> RUN/tokens"
 	@echo "make summary [RUN=dir]               documents per domain after every stage"
 	@echo "make report [RUN=dir]                HTML report of the run -> RUN/report.html"
 	@echo "make stats [RUN=dir]                 every stage's manifest as a table"
 	@echo "make test                            run the test suite"
-	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan   benchmarks (see bench/README.md)"
+	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan | bench-tokens   benchmarks (see bench/README.md)"
 
 $(STAMP): pyproject.toml tools/install.sh
 	bash tools/install.sh $(VENV) $(EXTRAS)
@@ -70,6 +71,9 @@ dataset-3: dataset-2
 	$(PY) jobs/semdedup_hdbscan.py --run $(RUN) --config $(PRESET) $(SETS)
 	$(PY) jobs/summary.py --run $(RUN)
 
+tokens: $(STAMP)
+	$(PY) jobs/tokens.py --run $(RUN) --config $(PRESET) $(SETS)
+
 summary: $(STAMP)
 	$(PY) jobs/summary.py --run $(RUN)
 
@@ -91,6 +95,9 @@ bench-dataset1: $(STAMP)
 
 bench-hdbscan: $(STAMP)
 	$(PY) bench/bench_hdbscan.py
+
+bench-tokens: $(STAMP)
+	$(PY) bench/bench_tokens.py
 
 bench-semdedup: $(STAMP)
 	$(PY) bench/bench_embed.py
