@@ -239,6 +239,12 @@ BAD = [
     ),
     (
         {"a": ["x y z " * 50] * 3},
+        ["tokens.compare=[~/no-such-folder]"],
+        T.TokenizerLoadError,
+        "tokenizer path ~/no-such-folder does not exist",
+    ),
+    (
+        {"a": ["x y z " * 50] * 3},
         ["tokens.vocab_size=5000000000"],
         F.VocabTooLargeError,
         "5,000,000,000 tokens does not fit the largest token dtype",

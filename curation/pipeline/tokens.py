@@ -127,13 +127,13 @@ def _file_sha256(path: Path) -> str:
 def _check_source(tc: TokensConfig) -> str | None:
     """Fail early on a tokenizer that cannot be loaded or a vocabulary too large; return the
     tokenizer file's hash (None when trained)."""
+    for other in tc.compare:
+        T.tokenizer_file(other)
     if tc.tokenizer == T.TRAIN:
         F.dtype_for_vocab(tc.vocab_size)
         return None
     path = T.tokenizer_file(tc.tokenizer)
     F.dtype_for_vocab(T.vocab_size(T.load_tokenizer(tc.tokenizer)))
-    for other in tc.compare:
-        T.tokenizer_file(other)
     return _file_sha256(path)
 
 
