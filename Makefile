@@ -69,6 +69,7 @@ dataset-2: embeddings
 
 dataset-3: dataset-2
 	$(PY) jobs/semdedup_hdbscan.py --run $(RUN) --config $(PRESET) $(SETS)
+	$(PY) jobs/tokens.py --run $(RUN) --config $(PRESET) $(SETS)
 	$(PY) jobs/summary.py --run $(RUN)
 
 tokens: $(STAMP)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from curation.datasets import IncompleteDatasetError, read_manifest
-from curation.run_layout import DATASET_1, DATASET_2, DATASET_3
+from curation.run_layout import DATASET_1, DATASET_2, DATASET_3, TOKENS
 
 
 def _pct(part: int, whole: int) -> str:
@@ -77,10 +77,12 @@ def pipeline_rows(manifests: dict[str, dict]) -> dict[str, dict[str, int]]:
     ``manifests``: ``{"dataset-1": ..., "dataset-2": ..., "dataset-3": ...}`` (later ones may be
     missing). Rows are the domains documents end in (``cc`` routed to ``ru-CC``/``en-CC``; rows
     removed before routing stay under their source domain), plus ``TOTAL``; columns as
-    :data:`FUNNEL`. Dataset-1 counts come from its ``per_output_domain`` section."""
+    :data:`FUNNEL`, then ``tokens`` when the run has token output. Dataset-1 counts come from its
+    ``per_output_domain`` section."""
     d1 = manifests["dataset-1"]
     per = {"dataset-1": d1.get("per_output_domain", d1["per_domain"])}
     per.update({k: m["per_domain"] for k, m in manifests.items() if k != "dataset-1"})
+    tokens = manifests.get(TOKENS)
     rows: dict[str, dict[str, int]] = {}
     for domain in sorted(per["dataset-1"]) + ["TOTAL"]:
         row: dict[str, int] = {}
@@ -99,6 +101,9 @@ def pipeline_rows(manifests: dict[str, dict]) -> dict[str, dict[str, int]]:
                 row[column] = bucket["rows_out"]
             else:
                 row[column] = bucket["removed_by_stage"].get(source[1], 0)
+        if tokens is not None:  # tokens of the kept documents (of tokens["dataset"])
+            bucket = tokens if domain == "TOTAL" else tokens["per_domain"].get(domain, {})
+            row["tokens"] = int(bucket.get("tokens", 0))
         rows[domain] = row
     return rows
 
@@ -106,11 +111,12 @@ def pipeline_rows(manifests: dict[str, dict]) -> dict[str, dict[str, int]]:
 def run_manifests(run: str) -> dict[str, dict]:
     """The manifests of the run's finished datasets (Dataset-1 must be finished)."""
     manifests = {DATASET_1: read_manifest(run, DATASET_1)}
-    for name in (DATASET_2, DATASET_3):
+    for name in (DATASET_2, DATASET_3, TOKENS):
         try:
             manifests[name] = read_manifest(run, name)
         except (IncompleteDatasetError, FileNotFoundError):
-            break
+            if name != TOKENS:
+                break
     return manifests
 
 
@@ -119,8 +125,9 @@ def pipeline_table(manifests: dict[str, dict]) -> str:
     rows = pipeline_rows(manifests)
     columns = [c for c, _ in FUNNEL if c in rows["TOTAL"]]
     counts = ("raw", "D1", "D2", "D3")
+    with_tokens = "tokens" in rows["TOTAL"]
     head = f"{'domain':<16}" + "".join(f"{c:>{8 if c in counts else 15}}" for c in columns)
-    head += f"{'kept':>8}"
+    head += f"{'kept':>8}" + (f"{'tokens':>14}" if with_tokens else "")
     lines = ["Documents per domain through the pipeline (removed: count and % of raw)", head]
     lines.append("-" * len(head))
     last = columns[-1]
@@ -133,5 +140,6 @@ def pipeline_table(manifests: dict[str, dict]) -> str:
                 cells.append(f"{row[c]:>8}")
             else:
                 cells.append(f"{row[c]:>8} ({_pct(row[c], row['raw']).strip():>5})")
-        lines.append(f"{domain:<16}" + "".join(cells) + f"{_pct(row[last], row['raw']):>8}")
+        line = f"{domain:<16}" + "".join(cells) + f"{_pct(row[last], row['raw']):>8}"
+        lines.append(line + (f"{row['tokens']:>14,}" if with_tokens else ""))
     return "\n".join(lines)

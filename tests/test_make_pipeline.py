@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -26,9 +27,13 @@ def test_make_dataset3_runs_the_pipeline_and_a_rerun_skips_it(tmp_path):
     generate(tmp_path / "input", scale=0.05)
     run = tmp_path / "run"
     out, first = _make(tmp_path / "input", run)
-    for stage in ("dataset-1", "embeddings", "dataset-2", "dataset-3"):
+    for stage in ("dataset-1", "embeddings", "dataset-2", "dataset-3", "tokens"):
         assert (run / stage / "_SUCCESS").is_file(), stage
     assert "Documents per domain through the pipeline" in out and "TOTAL" in out
+    total = next(line for line in out.splitlines()[::-1] if line.startswith("TOTAL"))
+    tokens = json.loads((run / "tokens/_MANIFEST.json").read_text())
+    d3 = json.loads((run / "dataset-3/_MANIFEST.json").read_text())
+    assert total.split()[-1] == f"{tokens['tokens']:,}" and str(d3["rows_out"]) in total.split()
     stamps = {p: p.stat().st_mtime_ns for p in run.glob("*/_SUCCESS")}
     out2, second = _make(tmp_path / "input", run)
     assert {p: p.stat().st_mtime_ns for p in run.glob("*/_SUCCESS")} == stamps
