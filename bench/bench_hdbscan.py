@@ -13,8 +13,10 @@ with many versions of the same text.
 Per size, in one warm process (numba already compiled): UMAP to 2-D (``umap_s``), HDBSCAN with the
 min_cluster_size search toward ``N / 100`` clusters (``hdbscan_s``, all search fits), and the
 dedup step (centroid distances + the SemDedup core in every cluster, ``dedup_s``). Medians of
-``--repeats``. "other load": cores other processes kept busy meanwhile (UMAP is single-threaded
-with a fixed seed, so a load near 1 on 2 cores barely slows it; above that, re-run).
+``--repeats`` (default 2), whose coordinates and labels must be identical (checked: a fixed seed
+must give the same clusters in the same process and across processes). "other load": cores
+other processes kept busy meanwhile (UMAP is single-threaded with a fixed seed, so a load near 1
+on 2 cores barely slows it; above that, re-run).
 
 **JIT** is measured apart, each in a fresh Python process fitting UMAP on 5,000 random points
 (above 4,096 points umap-learn finds neighbours with pynndescent, whose code compiles too):
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import resource
@@ -143,7 +146,9 @@ def one(vectors: np.ndarray) -> dict[str, float]:
     table = C.dedup([f"d{i:07d}" for i in range(n)], vectors, result.labels)
     t2 = time.perf_counter()
     m = np.asarray(table.column("M"))
+    digest = hashlib.md5(result.coords.tobytes() + result.labels.tobytes()).hexdigest()
     return {
+        "digest": digest,
         "umap_s": result.timings["umap_s"],
         "hdbscan_s": result.timings["hdbscan_s"],
         "search_fits": len(result.trace),
@@ -160,7 +165,7 @@ def one(vectors: np.ndarray) -> dict[str, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 80000])
-    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=2)
     args = ap.parse_args()
     import torch
 
@@ -174,7 +179,9 @@ def main() -> int:
     for n in args.sizes:
         vectors = replicate(base, n)
         runs = [one(vectors) for _ in range(args.repeats)]
+        digests = {r.pop("digest") for r in runs}
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        med["identical_repeats"] = len(digests) == 1
         results["sizes"][n] = med
         print(f"{n}: {json.dumps({k: round(v, 3) for k, v in med.items()})}", file=sys.stderr)
     md = render(results)
@@ -193,15 +200,15 @@ def render(res: dict) -> str:
         f"{res['base_documents']} real documents, replicated with noise above that)",
         "",
         "| documents | UMAP s | HDBSCAN s (fits) | dedup s | total s | s per 1k docs | clusters "
-        "| noise | largest | other load |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| noise | largest | other load | repeats identical |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
     ]
     for n, r in res["sizes"].items():
         lines.append(
             f"| {n} | {r['umap_s']:.1f} | {r['hdbscan_s']:.2f} ({r['search_fits']:.0f}) | "
             f"{r['dedup_s']:.2f} | {r['total_s']:.1f} | {1000 * r['total_s'] / int(n):.2f} | "
             f"{r['clusters']:.0f} | {r['noise']:.1%} | {r['largest_cluster']:.0f} | "
-            f"{r['others_cores']:.2f} |"
+            f"{r['others_cores']:.2f} | {'yes' if r['identical_repeats'] else 'NO'} |"
         )
     lines += [
         "",

@@ -20,6 +20,7 @@ import json
 import logging
 import time
 from dataclasses import asdict
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -30,7 +31,7 @@ from curation.config import PipelineConfig, config_hash
 from curation.device import resolve_device
 from curation.formats import embeddings as E
 from curation.pipeline import dataset_writer
-from curation.run_layout import CLUSTERS, DATASET_1, DATASET_2, EMBEDDINGS, StageDir, StageState
+from curation.run_layout import CLUSTERS, DATASET_1, DATASET_2, EMBEDDINGS, StageDir
 from curation.stages import cluster_kmeans, semdedup
 from curation.storage import LocalStorage, join, local_path, normalize_uri
 
@@ -226,21 +227,16 @@ def run(run_path: str, cfg: PipelineConfig, spark=None) -> dict:
     """Build ``<run>/dataset-2`` from Dataset-1 and its embeddings (each step skipped when done)."""
     run_uri = normalize_uri(run_path)
     storage = LocalStorage()
-    for needed in (DATASET_1, EMBEDDINGS):
-        if not StageDir(storage, run_uri, needed).is_finished():
-            raise dataset_writer.MissingStageError(
-                f"{join(run_uri, needed)} is not finished: run it first"
-            )
+    dataset_writer.require_finished(storage, run_uri, DATASET_1, EMBEDDINGS)
     fp_clusters, fp_similarity, fp_ds2 = _fingerprints(run_uri, storage, cfg)
     ds2 = StageDir(storage, run_uri, DATASET_2)
     if not ds2.should_run(fp_ds2, cfg.run.force):
         return ds2.manifest()
-    # the clusters and their similarities are caches of the embeddings: reused whenever their
-    # fingerprint matches (so a new eps or target recomputes only the last step), rebuilt otherwise
-    clusters = StageDir(storage, run_uri, KMEANS)
-    if clusters.state(fp_clusters) is not StageState.DONE:
-        build_clusters(run_uri, cfg, clusters, fp_clusters)
-    sim = StageDir(storage, run_uri, SIMILARITY)
-    if sim.state(fp_similarity) is not StageState.DONE:
-        build_similarity(run_uri, cfg, sim, fp_similarity, spark)
+    dataset_writer.ensure_step(
+        storage, run_uri, KMEANS, fp_clusters, partial(build_clusters, run_uri, cfg)
+    )
+    dataset_writer.ensure_step(
+        storage, run_uri, SIMILARITY, fp_similarity,
+        lambda stage, fp: build_similarity(run_uri, cfg, stage, fp, spark),
+    )  # fmt: skip
     return build_dataset2(run_uri, cfg, ds2, fp_ds2)

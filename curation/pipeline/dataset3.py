@@ -22,6 +22,7 @@ import json
 import logging
 import time
 from dataclasses import asdict
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -34,7 +35,7 @@ from curation.datasets import read_kept
 from curation.device import resolve_device
 from curation.formats import embeddings as E
 from curation.pipeline import dataset_writer
-from curation.run_layout import CLUSTERS, DATASET_2, DATASET_3, EMBEDDINGS, StageDir, StageState
+from curation.run_layout import CLUSTERS, DATASET_2, DATASET_3, EMBEDDINGS, StageDir
 from curation.stages import cluster_hdbscan, cluster_kmeans, semdedup
 from curation.storage import LocalStorage, join, local_path, normalize_uri
 
@@ -286,19 +287,15 @@ def run(run_path: str, cfg: PipelineConfig) -> dict:
     """Build ``<run>/dataset-3`` from Dataset-2 (each step skipped when done)."""
     run_uri = normalize_uri(run_path)
     storage = LocalStorage()
-    for needed in (DATASET_2, EMBEDDINGS):
-        if not StageDir(storage, run_uri, needed).is_finished():
-            raise dataset_writer.MissingStageError(
-                f"{join(run_uri, needed)} is not finished: run it first"
-            )
+    dataset_writer.require_finished(storage, run_uri, DATASET_2, EMBEDDINGS)
     fp_clusters, fp_similarity, fp_ds3 = _fingerprints(run_uri, storage, cfg)
     ds3 = StageDir(storage, run_uri, DATASET_3)
     if not ds3.should_run(fp_ds3, cfg.run.force):
         return ds3.manifest()
-    clusters = StageDir(storage, run_uri, HDBSCAN)
-    if clusters.state(fp_clusters) is not StageState.DONE:
-        build_clusters(run_uri, cfg, clusters, fp_clusters)
-    sim = StageDir(storage, run_uri, SIMILARITY)
-    if sim.state(fp_similarity) is not StageState.DONE:
-        build_similarity(run_uri, cfg, sim, fp_similarity)
+    dataset_writer.ensure_step(
+        storage, run_uri, HDBSCAN, fp_clusters, partial(build_clusters, run_uri, cfg)
+    )
+    dataset_writer.ensure_step(
+        storage, run_uri, SIMILARITY, fp_similarity, partial(build_similarity, run_uri, cfg)
+    )
     return build_dataset3(run_uri, cfg, ds3, fp_ds3)

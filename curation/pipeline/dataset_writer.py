@@ -19,12 +19,29 @@ import pyarrow.parquet as pq
 
 from curation import schema as S
 from curation.manifest import Count, build_manifest
-from curation.run_layout import DATA, REMOVED
+from curation.run_layout import DATA, REMOVED, StageDir, StageState
 from curation.storage import join, local_path
 
 
 class MissingStageError(RuntimeError):
     """A stage needs an earlier one that is not finished."""
+
+
+def require_finished(storage, run_uri: str, *names: str) -> None:
+    """Raise :class:`MissingStageError` unless every stage ``names`` of the run is finished."""
+    for name in names:
+        if not StageDir(storage, run_uri, name).is_finished():
+            raise MissingStageError(f"{join(run_uri, name)} is not finished: run it first")
+
+
+def ensure_step(storage, run_uri: str, name: str, fp: str, build: Callable[..., dict]) -> None:
+    """``build(stage, fp)`` unless the step ``name`` is finished with fingerprint ``fp``.
+
+    Steps before a dataset (clusters, similarities) are caches of their inputs: reused whenever
+    their fingerprint matches - so a new eps recomputes only the dataset - and rebuilt otherwise."""
+    stage = StageDir(storage, run_uri, name)
+    if stage.state(fp) is not StageState.DONE:
+        build(stage, fp)
 
 
 def write_table(table: pa.Table, folder: Path, name: str) -> None:

@@ -10,8 +10,9 @@ Backends, behind :func:`reduce` and :func:`cluster`:
 * ``cuml``: cuML's ``UMAP`` and ``HDBSCAN`` when the device is a GPU and cuML is installed;
 * ``umap-learn+hdbscan``: umap-learn and the ``hdbscan`` package on CPU (otherwise).
 
-Both get the same parameters and a fixed seed (umap-learn is then single-threaded and
-deterministic). umap-learn compiles with numba: :func:`numba_cache_dir` points numba's cache to
+Both get the same parameters and a fixed seed (umap-learn is then single-threaded and, with the
+default PCA start (``umap_init``), gives the same layout on every run; its spectral start did not
+on graphs of 20k+ documents). umap-learn compiles with numba: :func:`numba_cache_dir` points numba's cache to
 a writable folder before the first import, so later processes reuse the compiled code.
 
 **Searching min_cluster_size toward a target number of clusters.** With ``target_clusters`` > 0,
@@ -138,7 +139,8 @@ def reduce(vectors: np.ndarray, cfg: HdbscanConfig, device: str = "cpu") -> Redu
     if backend == GPU_BACKEND:
         from cuml.manifold import UMAP
 
-        coords = _to_numpy(UMAP(**params).fit_transform(x))
+        init = "random" if cfg.umap_init == "random" else "spectral"
+        coords = _to_numpy(UMAP(**params, init=init).fit_transform(x))
     else:
         numba_cache_dir()
         import umap
@@ -146,7 +148,7 @@ def reduce(vectors: np.ndarray, cfg: HdbscanConfig, device: str = "cpu") -> Redu
         with warnings.catch_warnings():  # "n_jobs overridden to 1 by setting random_state": wanted
             warnings.simplefilter("ignore", UserWarning)
             model = umap.UMAP(
-                **params, init="spectral" if n > 4 * cfg.umap_components else "random"
+                **params, init=cfg.umap_init if n > 4 * cfg.umap_components else "random"
             )
             coords = model.fit_transform(x)
     coords = np.ascontiguousarray(coords, dtype=np.float32)
