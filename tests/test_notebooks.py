@@ -57,3 +57,37 @@ def test_notebook_runs(notebook, demo_run, monkeypatch, tmp_path):
         if isinstance(fig, Figure):
             assert _drawn(fig) > 0, f"figure {i} of {notebook.name} draws nothing"
     assert len(others) >= 3 and all(len(x) > 0 for x in others)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_in_a_jupyter_kernel(notebook, demo_run, monkeypatch):
+    """Headless, as Jupyter runs it (nbclient, a real IPython kernel): no cell errors, and the
+    figures come out as PNG outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("CURATION_RUN", str(demo_run))
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    nb = nbformat.read(notebook, as_version=4)
+    NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(notebook.parent)}},
+    ).execute()
+    images = [
+        out["data"]["image/png"]
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+        if "image/png" in out.get("data", {})
+    ]
+    errors = [
+        out
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+        if out.get("output_type") == "error"
+    ]
+    assert not errors
+    assert len(images) >= MIN_FIGURES.get(notebook.name, 1)
+    assert all(len(img) > 10_000 for img in images)  # base64 of a drawn figure
