@@ -27,6 +27,7 @@ from curation.run_layout import StageConflictError
 from curation.spark.session import launched_by_spark_submit
 from curation.stages.embed import ModelLoadError
 from curation.stages.ingest import InputFileError, InputLayoutError
+from curation.storage import LocalRunRequiredError
 from curation.tokenizer import TokenizerLoadError
 
 log = logging.getLogger("curation")
@@ -44,6 +45,7 @@ EXPECTED_ERRORS = (
     TokensInputError,
     TokenizerLoadError,
     VocabTooLargeError,
+    LocalRunRequiredError,
 )
 _WORKER_ERROR = re.compile(rf"{InputFileError.marker}: (.+)")
 

@@ -41,6 +41,22 @@ def join(base: str, *parts: str) -> str:
     return out
 
 
+class LocalRunRequiredError(RuntimeError):
+    """A stage that reads and writes its run folder through the local file system got a remote one."""
+
+
+def require_local_run(run_uri: str, stage: str) -> Path:
+    """The local path of ``run_uri``, or a clear error: Dataset-1 and the embeddings work on any
+    Hadoop/S3 path; the later stages need the run on a local or mounted (NFS, FUSE) file system."""
+    path = local_path(run_uri)
+    if path is None:
+        raise LocalRunRequiredError(
+            f"{stage} needs the run folder on a local or mounted file system, got {run_uri}: "
+            "copy or mount the run (Dataset-1 and the embeddings can stay remote until then)"
+        )
+    return path
+
+
 def local_path(uri: str) -> Path | None:
     """The local file-system path of a ``file:`` URI (or plain path), else None."""
     parsed = urlparse(uri)

@@ -162,3 +162,14 @@ def test_no_configured_domain_present_passes_everything_through(demo_run, tmp_pa
     m3 = dataset3.run(str(path), _cfg("hdbscan.domains=[not-here]"))
     assert m3["rows_out"] == m3["rows_in"] and m3["semdedup"]["clustered_documents"] == 0
     assert _ids(path, "dataset-3") == _ids(path, "dataset-2")
+
+
+@pytest.mark.parametrize("stage", ["dataset2", "dataset3", "tokens"])
+def test_a_remote_run_folder_is_a_clear_error_for_the_local_stages(stage):
+    import importlib
+
+    from curation.storage import LocalRunRequiredError
+
+    module = importlib.import_module(f"curation.pipeline.{stage}")
+    with pytest.raises(LocalRunRequiredError, match="s3://bucket/run"):
+        module.run("s3://bucket/run", _cfg())

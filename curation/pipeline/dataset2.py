@@ -33,7 +33,7 @@ from curation.formats import embeddings as E
 from curation.pipeline import dataset_writer
 from curation.run_layout import CLUSTERS, DATASET_1, DATASET_2, EMBEDDINGS, StageDir
 from curation.stages import cluster_kmeans, semdedup
-from curation.storage import LocalStorage, join, local_path, normalize_uri
+from curation.storage import LocalStorage, join, local_path, normalize_uri, require_local_run
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +226,7 @@ def build_dataset2(run_uri: str, cfg: PipelineConfig, stage: StageDir, fp: str) 
 def run(run_path: str, cfg: PipelineConfig, spark=None) -> dict:
     """Build ``<run>/dataset-2`` from Dataset-1 and its embeddings (each step skipped when done)."""
     run_uri = normalize_uri(run_path)
+    require_local_run(run_uri, "Dataset-2")
     storage = LocalStorage()
     dataset_writer.require_finished(storage, run_uri, DATASET_1, EMBEDDINGS)
     fp_clusters, fp_similarity, fp_ds2 = _fingerprints(run_uri, storage, cfg)

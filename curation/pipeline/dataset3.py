@@ -37,7 +37,7 @@ from curation.formats import embeddings as E
 from curation.pipeline import dataset_writer
 from curation.run_layout import CLUSTERS, DATASET_2, DATASET_3, EMBEDDINGS, StageDir
 from curation.stages import cluster_hdbscan, cluster_kmeans, semdedup
-from curation.storage import LocalStorage, join, local_path, normalize_uri
+from curation.storage import LocalStorage, join, local_path, normalize_uri, require_local_run
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +286,7 @@ def build_dataset3(run_uri: str, cfg: PipelineConfig, stage: StageDir, fp: str) 
 def run(run_path: str, cfg: PipelineConfig) -> dict:
     """Build ``<run>/dataset-3`` from Dataset-2 (each step skipped when done)."""
     run_uri = normalize_uri(run_path)
+    require_local_run(run_uri, "Dataset-3")
     storage = LocalStorage()
     dataset_writer.require_finished(storage, run_uri, DATASET_2, EMBEDDINGS)
     fp_clusters, fp_similarity, fp_ds3 = _fingerprints(run_uri, storage, cfg)

@@ -48,7 +48,7 @@ from curation.run_layout import DATA, TOKENS, StageDir
 from curation.stages import tokenize_pack as P
 from curation.stages import tokenizer_efficiency as E
 from curation.stages.cluster_kmeans import id_hashes
-from curation.storage import LocalStorage, join, local_path, normalize_uri
+from curation.storage import LocalStorage, join, local_path, normalize_uri, require_local_run
 
 log = logging.getLogger(__name__)
 
@@ -358,6 +358,7 @@ def run(run_path: str, cfg: PipelineConfig) -> dict:
     t0 = time.time()
     tc = cfg.tokens
     run_uri = normalize_uri(run_path)
+    require_local_run(run_uri, "the token stage")
     storage = LocalStorage()
     source = StageDir(storage, run_uri, tc.dataset)
     if not source.is_finished():
