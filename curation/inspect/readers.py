@@ -18,13 +18,15 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from curation import run_layout as RL
 from curation.run_layout import (
-    CLUSTERS,
     DATA,
     DATASET_1,
     DATASET_2,
     DATASET_3,
     EMBEDDINGS,
+    HDBSCAN,
+    KMEANS,
     MANIFEST,
     REMOVED,
     SUCCESS,
@@ -35,10 +37,8 @@ from curation.storage import join, normalize_uri
 log = logging.getLogger(__name__)
 
 DATASETS = (DATASET_1, DATASET_2, DATASET_3)
-KMEANS = f"{CLUSTERS}/kmeans"
-HDBSCAN = f"{CLUSTERS}/hdbscan"
-KMEANS_SIMILARITY = f"{KMEANS}/similarity/{DATA}"
-HDBSCAN_SIMILARITY = f"{HDBSCAN}/similarity/{DATA}"
+KMEANS_SIMILARITY = f"{RL.KMEANS_SIMILARITY}/{DATA}"
+HDBSCAN_SIMILARITY = f"{RL.HDBSCAN_SIMILARITY}/{DATA}"
 STAGE_FOLDERS = (DATASET_1, EMBEDDINGS, KMEANS, DATASET_2, HDBSCAN, DATASET_3, TOKENS)
 """Every stage folder with a manifest, in pipeline order."""
 CLUSTERING_OF = {DATASET_2: KMEANS, DATASET_3: HDBSCAN}

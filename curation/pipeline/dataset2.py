@@ -31,26 +31,22 @@ from curation.config import PipelineConfig, config_hash
 from curation.device import resolve_device
 from curation.formats import embeddings as E
 from curation.pipeline import dataset_writer
-from curation.run_layout import CLUSTERS, DATASET_1, DATASET_2, EMBEDDINGS, StageDir
+from curation.run_layout import (
+    DATASET_1,
+    DATASET_2,
+    EMBEDDINGS,
+    KMEANS,
+    KMEANS_SIMILARITY,
+    StageDir,
+)
 from curation.stages import cluster_kmeans, semdedup
 from curation.storage import LocalStorage, join, local_path, normalize_uri, require_local_run
 
 log = logging.getLogger(__name__)
 
-KMEANS = f"{CLUSTERS}/kmeans"
-SIMILARITY = f"{KMEANS}/similarity"
+SIMILARITY = KMEANS_SIMILARITY
 REASON_SEMANTIC = "semantic_duplicate"
-SIMILARITY_SCHEMA = pa.schema(
-    [
-        pa.field(S.ID, pa.string(), nullable=False),
-        pa.field(S.DOMAIN, pa.string()),
-        pa.field(S.CLUSTER, pa.int64()),
-        pa.field("distance", pa.float32()),
-        pa.field("rank", pa.int64()),
-        pa.field("M", pa.float64()),
-        pa.field("max_id", pa.string()),
-    ]
-)
+SIMILARITY_SCHEMA = semdedup.SIMILARITY_SCHEMA
 
 
 def _fingerprints(run_uri: str, storage, cfg: PipelineConfig) -> tuple[str, str, str]:

@@ -35,14 +35,20 @@ from curation.datasets import read_kept
 from curation.device import resolve_device
 from curation.formats import embeddings as E
 from curation.pipeline import dataset_writer
-from curation.run_layout import CLUSTERS, DATASET_2, DATASET_3, EMBEDDINGS, StageDir
+from curation.run_layout import (
+    DATASET_2,
+    DATASET_3,
+    EMBEDDINGS,
+    HDBSCAN,
+    HDBSCAN_SIMILARITY,
+    StageDir,
+)
 from curation.stages import cluster_hdbscan, cluster_kmeans, semdedup
 from curation.storage import LocalStorage, join, local_path, normalize_uri, require_local_run
 
 log = logging.getLogger(__name__)
 
-HDBSCAN = f"{CLUSTERS}/hdbscan"
-SIMILARITY = f"{HDBSCAN}/similarity"
+SIMILARITY = HDBSCAN_SIMILARITY
 CLUSTER_COLUMN = "hdbscan_cluster"
 REASON_SEMANTIC = "semantic_duplicate"
 

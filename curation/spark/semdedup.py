@@ -15,14 +15,13 @@ from curation import schema as S
 from curation.config import PipelineConfig
 from curation.device import resolve_device
 from curation.formats import embeddings as E
-from curation.run_layout import EMBEDDINGS, StageDir
+from curation.run_layout import EMBEDDINGS, KMEANS, StageDir
+from curation.stages.semdedup import SIMILARITY_SCHEMA
 from curation.storage import HadoopStorage, join
 
 
 def similarity_on_spark(spark, run_uri: str, out_uri: str, cfg: PipelineConfig) -> None:
     """Write the similarity table of every cluster to ``out_uri`` (Parquet)."""
-    from curation.pipeline.dataset2 import KMEANS, SIMILARITY_SCHEMA
-
     tile, requested = cfg.semdedup.tile_size, cfg.semdedup.device
     meta = StageDir(HadoopStorage(spark), run_uri, EMBEDDINGS).manifest()
     dtype = meta["dtype"]
@@ -54,7 +53,6 @@ def semdedup_cluster_frame(
     pdf: pd.DataFrame, vectors: np.ndarray, tile: int, device: str
 ) -> pd.DataFrame:
     """One cluster's rows (id, domain, cluster, distance) -> its similarity rows, as pandas."""
-    from curation.pipeline.dataset2 import SIMILARITY_SCHEMA
     from curation.stages import semdedup
 
     table = semdedup.semdedup_cluster(

@@ -59,6 +59,13 @@ RESULT_SCHEMA = pa.schema(
 order then ``rank`` (0 = farthest from the centroid). ``M`` is -1.0 and ``max_id`` null for the
 first document of a cluster (it has nothing before it and is never removed)."""
 
+SIMILARITY_SCHEMA = pa.schema(
+    [RESULT_SCHEMA.field(ID), pa.field("domain", pa.string())]
+    + [RESULT_SCHEMA.field(name) for name in (CLUSTER, DISTANCE, RANK, M_COL, MAX_ID)]
+)
+"""The stored similarity table of a run (``clusters/<method>/similarity/data``): the result rows
+with each document's domain."""
+
 DIAGONAL_SPLIT = 8
 """At most this many row strips per diagonal block (see :func:`diagonal_strips`)."""
 DIAGONAL_WASTE = 16
