@@ -56,7 +56,10 @@ def test_notebook_runs(notebook, demo_run, monkeypatch, tmp_path):
         assert len(data) > 10_000  # a blank canvas of this size is a few kB
         if isinstance(fig, Figure):
             assert _drawn(fig) > 0, f"figure {i} of {notebook.name} draws nothing"
-    assert len(others) >= 3 and all(len(x) > 0 for x in others)
+    assert len(others) >= 3 and all(len(getattr(x, "data", x)) > 0 for x in others)
+    if notebook.name == "clusters.ipynb":  # the interactive map: one hover text per point
+        svg = next(getattr(x, "data", x) for x in others if "<svg" in str(getattr(x, "data", x)))
+        assert svg.count("<circle") == svg.count("<title>") > 0
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
