@@ -46,6 +46,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from machine_load import machine_busy_s, wait_idle
+
 from curation.spark.session import QUICK_JIT
 
 REPO = Path(__file__).resolve().parents[1]
@@ -796,30 +798,6 @@ def _fmt(v: float | None, digits: int = 1) -> str:
     if v is None:
         return "-"
     return f"{v:,.{digits}f}"
-
-
-def machine_busy_s() -> float:
-    """CPU-seconds the whole machine has been busy since boot (all cores, from /proc/stat)."""
-    try:
-        with open("/proc/stat") as fh:
-            f = [int(x) for x in fh.readline().split()[1:]]
-    except OSError:
-        return 0.0
-    idle = f[3] + (f[4] if len(f) > 4 else 0)
-    return (sum(f[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_idle(max_wait_s: float, threshold: float = 0.25) -> float:
-    """Wait (up to ``max_wait_s``) until the machine is nearly idle: less than ``threshold`` of
-    one core busy over 2 s. Returns the busy cores seen last (other users' load)."""
-    deadline = time.monotonic() + max_wait_s
-    while True:
-        b0 = machine_busy_s()
-        time.sleep(2.0)
-        busy = (machine_busy_s() - b0) / 2.0
-        if busy < threshold or time.monotonic() >= deadline:
-            return busy
-        time.sleep(3.0)
 
 
 def _load() -> str:

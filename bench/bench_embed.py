@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from machine_load import machine_busy_s, wait_idle
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "builtin:all-MiniLM-L6-v2"
@@ -116,36 +117,13 @@ def load_texts(shared: Path, n_docs: int, n_pairs: int, seed: int) -> tuple[list
 # --- machine load ----------------------------------------------------------------------------------
 
 
-def _machine_busy_s() -> float:
-    try:
-        with open("/proc/stat") as fh:
-            f = [int(x) for x in fh.readline().split()[1:]]
-    except OSError:
-        return 0.0
-    idle = f[3] + (f[4] if len(f) > 4 else 0)
-    return (sum(f[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_idle(max_wait_s: float, threshold: float = 0.25) -> float:
-    """Wait (up to ``max_wait_s``) until other processes use less than ``threshold`` of a core
-    over 2 s (this process is idle meanwhile); returns the load seen last."""
-    deadline = time.monotonic() + max_wait_s
-    while True:
-        b0 = _machine_busy_s()
-        time.sleep(2.0)
-        busy = (_machine_busy_s() - b0) / 2.0
-        if busy < threshold or time.monotonic() >= deadline:
-            return busy
-        time.sleep(3.0)
-
-
 def timed(fn) -> tuple[Any, dict[str, float]]:
     """Run ``fn``; wall seconds, own CPU seconds, and other processes' load (cores)."""
-    b0, c0, t0 = _machine_busy_s(), time.process_time(), time.perf_counter()
+    b0, c0, t0 = machine_busy_s(), time.process_time(), time.perf_counter()
     out = fn()
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
-    others = max(0.0, (_machine_busy_s() - b0) - cpu) / wall if wall > 0 else 0.0
+    others = max(0.0, (machine_busy_s() - b0) - cpu) / wall if wall > 0 else 0.0
     return out, {"wall_s": wall, "cpu_s": cpu, "others_load": others}
 
 

@@ -34,7 +34,6 @@ import gzip
 import hashlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from machine_load import machine_busy_s, own_cpu_s, shared_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -61,10 +61,6 @@ print(t1 - t0, t2 - t1, t3 - t2)
 """
 
 
-def shared_dir() -> Path:
-    return Path(os.environ.get("CURATION_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
-
-
 def base_vectors(cache: Path) -> np.ndarray:
     """Embeddings of the shared corpus's small-domain documents (>= 150 chars, distinct)."""
     if cache.is_file():
@@ -74,7 +70,7 @@ def base_vectors(cache: Path) -> np.ndarray:
 
     texts, seen = [], set()
     for domain in SMALL:
-        for path in sorted((shared_dir() / "corpus" / domain).glob("*.jsonl.gz")):
+        for path in sorted((shared_data_dir() / "corpus" / domain).glob("*.jsonl.gz")):
             with gzip.open(path, "rt", encoding="utf-8") as f:
                 for line in f:
                     text = json.loads(line).get("text")
@@ -119,18 +115,6 @@ def jit_times() -> dict[str, float]:
             out[f"{name}_jit_s"] = round(first - warm, 2)
             out["warm_fit_s"] = round(warm, 2)
     return out
-
-
-def machine_busy_s() -> float:
-    """CPU-seconds the whole machine has been busy since boot (all cores, /proc/stat)."""
-    with open("/proc/stat") as fh:
-        f = [int(x) for x in fh.readline().split()[1:]]
-    return (sum(f[:8]) - f[3] - f[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
 
 
 def one(vectors: np.ndarray) -> dict[str, float]:

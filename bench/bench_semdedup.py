@@ -45,40 +45,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from machine_load import machine_busy_s, own_cpu_s, wait_idle  # noqa: E402
+
 from curation.config import KMeansConfig  # noqa: E402
 from curation.device import resolve_device  # noqa: E402
 from curation.stages import cluster_kmeans as ck  # noqa: E402
 from curation.stages import semdedup as sd  # noqa: E402
 
 # --- machine load ----------------------------------------------------------------------------------
-
-
-def machine_busy_s() -> float:
-    """CPU-seconds the whole machine has been busy since boot (all cores, /proc/stat)."""
-    try:
-        with open("/proc/stat") as fh:
-            f = [int(x) for x in fh.readline().split()[1:]]
-    except OSError:
-        return 0.0
-    idle = f[3] + (f[4] if len(f) > 4 else 0)
-    return (sum(f[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_s() -> float:
-    t = os.times()
-    return t.user + t.system
-
-
-def wait_idle(max_wait_s: float, threshold: float = 0.25) -> float:
-    """Wait (up to ``max_wait_s``) until others keep less than ``threshold`` of a core busy."""
-    deadline = time.monotonic() + max_wait_s
-    while True:
-        b0, o0 = machine_busy_s(), own_cpu_s()
-        time.sleep(1.0)
-        busy = machine_busy_s() - b0 - (own_cpu_s() - o0)
-        if busy < threshold or time.monotonic() >= deadline:
-            return busy
-        time.sleep(2.0)
 
 
 class Timer:
@@ -139,7 +113,7 @@ def bench_similarity(
             torch.mm(x, x.T, out=out)  # warm-up
             for tile in tiles:
                 sd.max_similarity(x, tile, device, dtype)  # warm-up (kernels, thread pools)
-                others_before = wait_idle(wait_s) if wait_s > 0 else None
+                others_before = wait_idle(wait_s, window_s=1.0, pause_s=2.0) if wait_s > 0 else None
                 plain, ours, others = [], [], []
                 for _ in range(repeats):
                     _sync(device)
@@ -286,7 +260,7 @@ def bench_total(
         ids, x, source = synthetic_corpus(n, d, cluster_size)
         runs = []
         for r in range(repeats):
-            others_before = wait_idle(wait_s) if wait_s > 0 else None
+            others_before = wait_idle(wait_s, window_s=1.0, pause_s=2.0) if wait_s > 0 else None
             run = one_run(ids, x, source, tile, device, cfg, target)
             run["others_before"] = others_before
             runs.append(run)
