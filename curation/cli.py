@@ -50,14 +50,8 @@ EXPECTED_ERRORS = (
 _WORKER_ERROR = re.compile(rf"{InputFileError.marker}: (.+)")
 
 
-def parser(description: str) -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description=description)
-    ap.add_argument(
-        "--input",
-        required=True,
-        help="input folder: <input>/<domain>/*.jsonl[.gz|.zst]|*.parquet|*.txt",
-    )
-    ap.add_argument("--output", required=True, help="run folder (local path, hdfs://, s3a:// ...)")
+def _config_arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """``--config``, ``--set`` (repeatable) and ``--force``: every job's configuration."""
     ap.add_argument(
         "--config", default="reference", help="preset name or YAML file (default: reference)"
     )
@@ -72,21 +66,24 @@ def parser(description: str) -> argparse.ArgumentParser:
     return ap
 
 
+def parser(description: str) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument(
+        "--input",
+        required=True,
+        help="input folder: <input>/<domain>/*.jsonl[.gz|.zst]|*.parquet|*.txt",
+    )
+    ap.add_argument("--output", required=True, help="run folder (local path, hdfs://, s3a:// ...)")
+    return _config_arguments(ap)
+
+
 def run_parser(description: str) -> argparse.ArgumentParser:
     """Arguments of a job that works inside an existing run folder (embed, semdedup ...)."""
-    ap = argparse.ArgumentParser(description=description)
+    ap = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawTextHelpFormatter
+    )
     ap.add_argument("--run", required=True, help="the run folder (Dataset-1 already in it)")
-    ap.add_argument(
-        "--config", default="reference", help="preset name or YAML file (default: reference)"
-    )
-    ap.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=VALUE",
-        help="override one config key",
-    )
-    ap.add_argument("--force", action="store_true", help="recompute finished stages")
+    _config_arguments(ap)
     ap.add_argument(
         "--engine",
         choices=("local", "spark"),

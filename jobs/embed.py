@@ -7,31 +7,11 @@ Local (the default from ``python``): this process, one model, a progress bar in 
 default under ``spark-submit``): one task per Dataset-1 shard, one model per Python worker.
 """
 
-import argparse
 import sys
 
 from curation import cli
 from curation.pipeline import embeddings
-from curation.spark.session import get_spark, launched_by_spark_submit
-
-
-def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--run", required=True, help="run folder holding a finished dataset-1/")
-    ap.add_argument(
-        "--config", default="reference", help="preset name or YAML file (default: reference)"
-    )
-    ap.add_argument(
-        "--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a key"
-    )
-    ap.add_argument("--force", action="store_true", help="recompute a finished stage")
-    ap.add_argument(
-        "--engine",
-        choices=("local", "spark"),
-        default="spark" if launched_by_spark_submit() else "local",
-        help="this process (default) or Spark tasks (default under spark-submit)",
-    )
-    return ap
+from curation.spark.session import get_spark
 
 
 def summary(manifest: dict) -> str:
@@ -53,7 +33,7 @@ def summary(manifest: dict) -> str:
 
 
 def main() -> int:
-    args = parser().parse_args()
+    args = cli.run_parser(__doc__).parse_args()
     cfg = cli.config_from_args(args)
     if args.engine == "spark":
         spark = get_spark(cfg.spark)
