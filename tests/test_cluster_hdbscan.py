@@ -71,7 +71,7 @@ def test_search_reaches_the_target_and_keeps_its_trace(data, clustering):
         cfg = HdbscanConfig(target_clusters=target)
         mcs, labels, trace = C.search_min_cluster_size(clustering.coords, cfg, C.CPU_BACKEND)
         counts = {t["min_cluster_size"]: t["clusters"] for t in trace}
-        assert counts[mcs] == C._k(labels)
+        assert counts[mcs] == C.n_clusters(labels)
         best = min(abs(k - target) for k in counts.values())
         assert abs(counts[mcs] - target) == best
         assert len(trace) <= 2 + int(np.log2(len(labels))) and len(counts) == len(trace)
@@ -79,7 +79,7 @@ def test_search_reaches_the_target_and_keeps_its_trace(data, clustering):
     mcs, labels, _ = C.search_min_cluster_size(
         clustering.coords, HdbscanConfig(target_clusters=GROUPS), C.CPU_BACKEND
     )
-    assert C._k(labels) == GROUPS
+    assert C.n_clusters(labels) == GROUPS
 
 
 def test_centroid_distances_and_representatives(data, clustering):

@@ -120,7 +120,7 @@ def build_clusters(run_uri: str, cfg: PipelineConfig, stage: StageDir, fp: str) 
                 "noise": float((group_labels < 0).mean()) if len(rows) else 0.0,
                 "trace": result.trace,
                 "timings": result.timings,
-            }  # fmt: skip
+            }
         )
     distance = cluster_hdbscan.centroid_distances(vectors, labels)
     staging = local_path(stage.begin())
@@ -129,8 +129,8 @@ def build_clusters(run_uri: str, cfg: PipelineConfig, stage: StageDir, fp: str) 
             S.ID: ids,
             S.DOMAIN: docs.column(S.DOMAIN),
             S.CLUSTER: pa.array(labels),
-            "x": pa.array(coords[:, 0]) if n else pa.array([], pa.float32()),
-            "y": pa.array(coords[:, 1] if h.umap_components > 1 else coords[:, 0]),
+            "x": pa.array(coords[:, 0]),
+            "y": pa.array(coords[:, min(1, h.umap_components - 1)]),
             "distance": pa.array(distance, pa.float32(), from_pandas=True),
         }
     )
@@ -142,7 +142,7 @@ def build_clusters(run_uri: str, cfg: PipelineConfig, stage: StageDir, fp: str) 
     manifest = {
         "stage": HDBSCAN,
         "documents": n,
-        "clusters": int(len(set(labels[labels >= 0].tolist()))),
+        "clusters": offset,
         "noise_fraction": float((labels < 0).mean()) if n else 0.0,
         "backend": sorted(backends),
         "groups": [{k: v for k, v in g.items() if k != "trace"} for g in searches],
@@ -155,19 +155,27 @@ def build_clusters(run_uri: str, cfg: PipelineConfig, stage: StageDir, fp: str) 
 def _cluster_table(docs: pa.Table, distance: np.ndarray, labels: np.ndarray, k: int) -> pa.Table:
     """One row per cluster: size, documents per domain, representatives (nearest the centroid)."""
     reps = cluster_hdbscan.representatives(docs.column(S.ID), distance, labels, k)
-    domains = np.asarray(docs.column(S.DOMAIN).to_pylist(), dtype=object)
-    rows = []
-    for label in sorted(set(labels[labels >= 0].tolist())):
-        members = labels == label
-        values, counts = np.unique(domains[members], return_counts=True)
-        rows.append(
-            {
-                "cluster": label,
-                "size": int(members.sum()),
-                "domains": json.dumps(dict(zip(values.tolist(), counts.tolist(), strict=True))),
-                "representatives": reps.get(label, []),
-            }  # fmt: skip
-        )
+    per_domain = (
+        pa.table({"cluster": pa.array(labels), S.DOMAIN: docs.column(S.DOMAIN)})
+        .filter(pc.greater_equal(pc.field("cluster"), 0))
+        .group_by(["cluster", S.DOMAIN])
+        .aggregate([([], "count_all")])
+        .sort_by([("cluster", "ascending"), (S.DOMAIN, "ascending")])
+    )
+    domains: dict[int, dict[str, int]] = {}
+    for label, domain, count in zip(
+        *(per_domain.column(c).to_pylist() for c in ("cluster", S.DOMAIN, "count_all")), strict=True
+    ):
+        domains.setdefault(label, {})[domain] = count
+    rows = [
+        {
+            "cluster": label,
+            "size": sum(counts.values()),
+            "domains": json.dumps(counts),
+            "representatives": reps.get(label, []),
+        }
+        for label, counts in domains.items()
+    ]
     schema = pa.schema([("cluster", pa.int64()), ("size", pa.int64()), ("domains", pa.string()),
                         ("representatives", pa.list_(pa.string()))])  # fmt: skip
     return pa.Table.from_pylist(rows, schema=schema)

@@ -77,7 +77,12 @@ class Clustering:
 
     @property
     def n_clusters(self) -> int:
-        return int(self.labels.max()) + 1 if len(self.labels) and self.labels.max() >= 0 else 0
+        return n_clusters(self.labels)
+
+
+def n_clusters(labels: np.ndarray) -> int:
+    """Clusters in canonical labels (0..k-1, -1 = noise)."""
+    return int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
 
 
 def numba_cache_dir() -> str:
@@ -183,11 +188,11 @@ def _canonical(labels: np.ndarray) -> np.ndarray:
     out = np.full(len(labels), NOISE, np.int64)
     seen = labels >= 0
     if seen.any():
-        _, first = np.unique(labels[seen], return_index=True)
+        _, first, inverse = np.unique(labels[seen], return_index=True, return_inverse=True)
         order = np.argsort(first, kind="stable")
         rank = np.empty(len(order), np.int64)
         rank[order] = np.arange(len(order))
-        out[seen] = rank[np.unique(labels[seen], return_inverse=True)[1]]
+        out[seen] = rank[inverse]
     return out
 
 
@@ -205,11 +210,11 @@ def search_min_cluster_size(
         if m not in tried:
             t0 = time.perf_counter()
             tried[m] = hdbscan_labels(coords, cfg, m, backend)
-            k = int(tried[m].max()) + 1 if n and tried[m].max() >= 0 else 0
             noise = float((tried[m] < 0).mean()) if n else 0.0
-            trace.append({"min_cluster_size": m, "clusters": k, "noise": round(noise, 4),
+            trace.append({"min_cluster_size": m, "clusters": n_clusters(tried[m]),
+                          "noise": round(noise, 4),
                           "seconds": round(time.perf_counter() - t0, 3)})  # fmt: skip
-        return int(tried[m].max()) + 1 if n and tried[m].max() >= 0 else 0
+        return n_clusters(tried[m])
 
     if fit(hi) < target and fit(lo) > target:
         while hi - lo > 1:
@@ -218,12 +223,8 @@ def search_min_cluster_size(
                 lo = mid
             else:
                 hi = mid
-    best = min(tried, key=lambda m: (abs(_k(tried[m]) - target), -m))
+    best = min(tried, key=lambda m: (abs(n_clusters(tried[m]) - target), -m))
     return best, tried[best], trace
-
-
-def _k(labels: np.ndarray) -> int:
-    return int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
 
 
 def cluster(vectors: np.ndarray, cfg: HdbscanConfig, device: str = "cpu") -> Clustering:
@@ -239,7 +240,7 @@ def cluster(vectors: np.ndarray, cfg: HdbscanConfig, device: str = "cpu") -> Clu
     log.info(
         "UMAP + HDBSCAN (%s): %d documents -> %d clusters, %.1f%% noise (min_cluster_size %d; "
         "UMAP %.1f s, HDBSCAN %.1f s)",
-        reduced.backend, len(vectors), _k(labels), 100 * float((labels < 0).mean()) if len(labels) else 0,
+        reduced.backend, len(vectors), n_clusters(labels), 100 * float((labels < 0).mean()) if len(labels) else 0,
         mcs, timings["umap_s"], timings["hdbscan_s"],
     )  # fmt: skip
     return Clustering(reduced.coords, labels, mcs, reduced.backend, trace, timings)
