@@ -179,7 +179,7 @@ def choose_eps(similarity: pa.Table, cfg: PipelineConfig) -> tuple[float, dict]:
     m = np.asarray(similarity.column("M"), dtype=np.float64)
     target = cfg.semdedup.target_removal
     eps = cfg.semdedup.eps if target is None else semdedup.calibrate_eps(m, target)
-    grid = sorted({round(x, 4) for x in np.linspace(0.0, 0.5, 51)} | {round(eps, 6)})
+    grid = semdedup.curve_grid([eps])
     curve = semdedup.removal_curve(m, similarity.column(S.DOMAIN).to_pylist(), grid)
     return eps, curve
 

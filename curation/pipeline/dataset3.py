@@ -236,11 +236,12 @@ def build_similarity(run_uri: str, cfg: PipelineConfig, stage: StageDir, fp: str
     return stage.commit(manifest, fp)
 
 
-def choose_eps(similarity: pa.Table, cfg: PipelineConfig) -> tuple[dict[str, float], dict]:
-    """eps per clustered domain (one value for all unless calibrate_per=domain) and the curve."""
+def choose_eps(
+    m: np.ndarray, domains: np.ndarray, cfg: PipelineConfig
+) -> tuple[dict[str, float], dict]:
+    """eps per clustered domain (one value for all unless calibrate_per=domain) and the curve;
+    ``m`` and ``domains``: every clustered document's M and domain."""
     h = cfg.hdbscan
-    m = np.asarray(similarity.column("M"), np.float64)
-    domains = np.asarray(similarity.column(S.DOMAIN).to_pylist(), dtype=object)
     names = sorted(set(domains.tolist()))
     if h.target_removal is None:
         eps = dict.fromkeys(names, h.eps)
@@ -248,9 +249,7 @@ def choose_eps(similarity: pa.Table, cfg: PipelineConfig) -> tuple[dict[str, flo
         eps = dict.fromkeys(names, semdedup.calibrate_eps(m, h.target_removal))
     else:
         eps = {d: semdedup.calibrate_eps(m[domains == d], h.target_removal) for d in names}
-    grid = sorted(
-        {round(x, 4) for x in np.linspace(0.0, 0.5, 51)} | {round(e, 6) for e in eps.values()}
-    )
+    grid = semdedup.curve_grid(eps.values())
     return eps, semdedup.removal_curve(m, domains.tolist(), grid)
 
 
@@ -258,10 +257,10 @@ def build_dataset3(run_uri: str, cfg: PipelineConfig, stage: StageDir, fp: str) 
     """Step 3: thresholds, Dataset-3 (other domains unchanged), ledger, manifest."""
     t0 = time.time()
     similarity = dataset_writer.read_folder(local_path(join(run_uri, SIMILARITY)) / "data")
-    eps, curve = choose_eps(similarity, cfg)
     m = np.asarray(similarity.column("M"), np.float64)
-    threshold = np.array([1.0 - eps[d] for d in similarity.column(S.DOMAIN).to_pylist()])
-    removed = m > threshold
+    domains = np.asarray(similarity.column(S.DOMAIN).to_pylist(), dtype=object)
+    eps, curve = choose_eps(m, domains, cfg)
+    removed = m > np.array([1.0 - eps[d] for d in domains])
     verdicts = similarity.append_column("removed", pa.array(removed))
     staging = local_path(stage.begin())
     (staging / "eps_curve.json").write_text(json.dumps(curve, indent=1) + "\n")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -445,6 +445,13 @@ def calibrate_eps(m: Any, target_fraction: float) -> float:
     if got != reach[i]:  # cannot happen for float32-derived M; say so rather than hide it
         log.warning("calibrate_eps: eps=%r removes %d, expected %d", eps, got, reach[i])
     return eps
+
+
+def curve_grid(chosen: Iterable[float]) -> list[float]:
+    """The eps values a removal curve is reported at: 0 to 0.5 in steps of 0.01, plus the eps a
+    run chose (so the curve passes exactly through the run's own point)."""
+    steps = {round(x, 4) for x in np.linspace(0.0, 0.5, 51)}
+    return sorted(steps | {round(e, 6) for e in chosen})
 
 
 def removal_curve(m: Any, domains: Sequence[str] | Any, eps_grid: Sequence[float]) -> dict:
