@@ -73,17 +73,25 @@ def _fingerprints(run_uri: str, storage, cfg: PipelineConfig) -> tuple[str, str,
     return clusters, similarity, ds3
 
 
-def _clustered_documents(run_uri: str, cfg: PipelineConfig) -> tuple[pa.Table, np.ndarray]:
-    """Dataset-2 documents of the configured domains, sorted by id, and their vectors."""
-    wanted = pa.array(list(cfg.hdbscan.domains), pa.string())
-    docs = read_kept(run_uri, DATASET_2, [S.ID, S.DOMAIN])
-    docs = docs.filter(pc.is_in(docs.column(S.DOMAIN), value_set=wanted)).sort_by(S.ID)
-    emb = E.read_embeddings(run_uri, [S.ID, E.EMBEDDING], where=pc.field(S.DOMAIN).isin(wanted))
-    at = pc.index_in(docs.column(S.ID), value_set=emb.column(S.ID))
+def _vectors(run_uri: str, ids: pa.ChunkedArray, where: pc.Expression) -> np.ndarray:
+    """The embeddings of ``ids`` in their order (read with the filter ``where``)."""
+    emb = E.read_embeddings(run_uri, [S.ID, E.EMBEDDING], where=where)
+    at = pc.index_in(ids, value_set=emb.column(S.ID))
     if at.null_count:
         raise dataset_writer.MissingStageError("Dataset-2 documents without an embedding")
-    vectors = E.vectors_of(emb.column(E.EMBEDDING))[np.asarray(at)]
-    return docs, vectors
+    return E.vectors_of(emb.column(E.EMBEDDING))[np.asarray(at)]
+
+
+def _clustered_documents(
+    run_uri: str, cfg: PipelineConfig, d2: pa.Table | None = None
+) -> tuple[pa.Table, np.ndarray]:
+    """Dataset-2 documents of the configured domains, sorted by id, and their vectors
+    (``d2``: Dataset-2's id and domain columns, if already read)."""
+    wanted = pa.array(list(cfg.hdbscan.domains), pa.string())
+    if d2 is None:
+        d2 = read_kept(run_uri, DATASET_2, [S.ID, S.DOMAIN])
+    docs = d2.filter(pc.is_in(d2.column(S.DOMAIN), value_set=wanted)).sort_by(S.ID)
+    return docs, _vectors(run_uri, docs.column(S.ID), pc.field(S.DOMAIN).isin(wanted))
 
 
 def _groups(docs: pa.Table, cfg: PipelineConfig) -> list[tuple[str, np.ndarray]]:
@@ -98,7 +106,8 @@ def build_clusters(run_uri: str, cfg: PipelineConfig, stage: StageDir, fp: str) 
     t0 = time.time()
     h = cfg.hdbscan
     device = resolve_device(h.device)
-    docs, vectors = _clustered_documents(run_uri, cfg)
+    d2 = read_kept(run_uri, DATASET_2, [S.ID, S.DOMAIN])
+    docs, vectors = _clustered_documents(run_uri, cfg, d2)
     n = docs.num_rows
     ids = docs.column(S.ID)
     labels = np.full(n, -1, np.int64)
@@ -138,7 +147,7 @@ def build_clusters(run_uri: str, cfg: PipelineConfig, stage: StageDir, fp: str) 
     clusters = _cluster_table(docs, distance, labels, h.representatives)
     dataset_writer.write_table(clusters, staging, "clusters.parquet")
     (staging / "search.json").write_text(json.dumps(searches, indent=1) + "\n")
-    _write_sample_points(run_uri, cfg, staging)
+    _write_sample_points(run_uri, cfg, d2, staging)
     manifest = {
         "stage": HDBSCAN,
         "documents": n,
@@ -181,26 +190,20 @@ def _cluster_table(docs: pa.Table, distance: np.ndarray, labels: np.ndarray, k: 
     return pa.Table.from_pylist(rows, schema=schema)
 
 
-def _write_sample_points(run_uri: str, cfg: PipelineConfig, staging) -> None:
+def _write_sample_points(run_uri: str, cfg: PipelineConfig, d2: pa.Table, staging) -> None:
     """2-D coordinates of a hash sample of the other domains (their own UMAP, for a map view)."""
     h = cfg.hdbscan
     if h.inspect_sample == 0:
         return
-    docs = read_kept(run_uri, DATASET_2, [S.ID, S.DOMAIN])
-    others = docs.filter(
-        pc.invert(pc.is_in(docs.column(S.DOMAIN), value_set=pa.array(list(h.domains))))
+    others = d2.filter(
+        pc.invert(pc.is_in(d2.column(S.DOMAIN), value_set=pa.array(list(h.domains))))
     )
     if others.num_rows < max(3, h.umap_neighbors + 2):
         return
     pick = cluster_kmeans.training_sample(others.column(S.ID), h.inspect_sample)
     sample = others.filter(pa.array(pick)).sort_by(S.ID)
-    emb = E.read_embeddings(
-        run_uri, [S.ID, E.EMBEDDING], where=pc.field(S.ID).isin(sample.column(S.ID))
-    )
-    at = np.asarray(pc.index_in(sample.column(S.ID), value_set=emb.column(S.ID)))
-    reduced = cluster_hdbscan.reduce(
-        E.vectors_of(emb.column(E.EMBEDDING))[at], h, resolve_device(h.device)
-    )
+    vectors = _vectors(run_uri, sample.column(S.ID), pc.field(S.ID).isin(sample.column(S.ID)))
+    reduced = cluster_hdbscan.reduce(vectors, h, resolve_device(h.device))
     xy = np.asarray(reduced.coords)
     table = pa.table({S.ID: sample.column(S.ID), S.DOMAIN: sample.column(S.DOMAIN),
                       "x": pa.array(xy[:, 0]), "y": pa.array(xy[:, min(1, xy.shape[1] - 1)])})  # fmt: skip
