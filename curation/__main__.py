@@ -15,6 +15,7 @@ import logging
 import sys
 
 from curation.datasets import IncompleteDatasetError
+from curation.errors import expected_message
 from curation.logs import setup_logging
 
 log = logging.getLogger("curation")
@@ -59,8 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     except explain.UnknownIdError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
-    except (IncompleteDatasetError, FileNotFoundError) as exc:
+    except FileNotFoundError as exc:
         sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except Exception as exc:
+        message = expected_message(exc)
+        if message is None:
+            raise
+        sys.stderr.write(f"error: {message}\n")
         return 2
     return 0
 

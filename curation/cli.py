@@ -9,45 +9,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from curation.config import ConfigError, PipelineConfig, load_config
-from curation.datasets import IncompleteDatasetError
-from curation.device import DeviceError
-from curation.domains import DomainNameError
-from curation.formats.token_shards import VocabTooLargeError
+from curation.config import PipelineConfig, load_config
+from curation.errors import expected_message
 from curation.logs import setup_logging
-from curation.pipeline.dataset_writer import MissingStageError
-from curation.pipeline.tokens import TokensInputError
-from curation.run_layout import StageConflictError
 from curation.spark.session import launched_by_spark_submit
-from curation.stages.embed import ModelLoadError
-from curation.stages.ingest import InputFileError, InputLayoutError
-from curation.storage import LocalRunRequiredError
-from curation.tokenizer import TokenizerLoadError
 
 log = logging.getLogger("curation")
-
-EXPECTED_ERRORS = (
-    ConfigError,
-    DomainNameError,
-    InputLayoutError,
-    InputFileError,
-    StageConflictError,
-    IncompleteDatasetError,
-    MissingStageError,
-    ModelLoadError,
-    DeviceError,
-    TokensInputError,
-    TokenizerLoadError,
-    VocabTooLargeError,
-    LocalRunRequiredError,
-)
-_WORKER_ERROR = re.compile(rf"{InputFileError.marker}: (.+)")
 
 
 def _config_arguments(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -113,10 +85,7 @@ def ship_package(spark) -> None:
 
 def explain(exc: BaseException) -> str | None:
     """A one-line message for an expected failure (also when it happened in a Spark worker)."""
-    if isinstance(exc, EXPECTED_ERRORS) or type(exc).__name__ == "DuplicateIdError":
-        return str(exc)
-    match = _WORKER_ERROR.search(str(exc))
-    return match.group(1).strip() if match else None
+    return expected_message(exc)
 
 
 def run_job(main: Callable[[], int]) -> int:

@@ -25,10 +25,41 @@ from typing import Any, Literal
 import yaml
 
 from curation.domains import validate_domain_name
+from curation.errors import CurationError
 
 
-class ConfigError(ValueError):
+class ConfigError(CurationError, ValueError):
     """A preset or override that does not describe a valid configuration."""
+
+
+CHANGES_RESULTS = "changes_results"
+"""Field metadata key: False on fields declared with :func:`tuning`."""
+
+
+def tuning(
+    default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING
+) -> Any:
+    """Declare a config field that changes only speed, memory or display - never a stage's result
+    (batch sizes, worker counts, devices whose results are defined to be equal, sizes of
+    inspection samples). Such a field never enters a stage fingerprint (:mod:`curation.runner`):
+    changing it neither refuses nor redoes a finished stage. Every other field is a result field."""
+    return field(
+        default=default, default_factory=default_factory, metadata={CHANGES_RESULTS: False}
+    )
+
+
+def changes_results(f: dataclasses.Field) -> bool:
+    """Whether a config field can change a stage's result (everything not declared as tuning)."""
+    return bool(f.metadata.get(CHANGES_RESULTS, True))
+
+
+def result_values(section: Any) -> dict[str, Any]:
+    """The result fields of a config section (a stage dataclass) as plain JSON-able values."""
+    return {
+        f.name: _plain(getattr(section, f.name))
+        for f in dataclasses.fields(section)
+        if changes_results(f)
+    }
 
 
 # --- stage sections ------------------------------------------------------------------------------
@@ -53,7 +84,7 @@ class IngestConfig:
     send the others to the ledger as ``invalid``/``duplicate_id`` (``quarantine``)."""
     max_invalid_chars: int = 2000
     """How much of an invalid row's raw input is kept in the ledger's ``text``."""
-    batch_rows: int = 4096
+    batch_rows: int = tuning(4096)
     """Rows per Arrow batch handed back from a file reader."""
 
     def __post_init__(self) -> None:
@@ -136,10 +167,10 @@ class EmbedConfig:
     """Prepended to every document (E5 models expect ``passage: ``; empty for other models)."""
     max_seq_length: int = 512
     """Tokens per document the model sees; longer documents are cut."""
-    batch_size: int = 32
+    batch_size: int = tuning(32)
     """Documents per forward pass on CPU; ``gpu_batch_size`` on a GPU."""
-    gpu_batch_size: int = 256
-    device: str = "auto"
+    gpu_batch_size: int = tuning(256)
+    device: str = tuning("auto")
     """``auto`` (cuda if present, else cpu), ``cpu``, ``cuda``, ``cuda:N``."""
     precision: Literal["auto", "fp32", "fp16", "bf16", "int8"] = "auto"
     """Inference precision: ``auto`` = fp16 on GPU, bf16 on a CPU with native bf16 (AVX512-BF16 /
@@ -148,7 +179,7 @@ class EmbedConfig:
     store_dtype: Literal["float16", "float32"] = "float16"
     """How vectors are stored on disk (``<run>/embeddings``)."""
     trust_remote_code: bool = False
-    threads: int = 0
+    threads: int = tuning(0)
     """torch CPU threads (0 = torch's default, one per core)."""
 
     def __post_init__(self) -> None:
@@ -177,7 +208,7 @@ class KMeansConfig:
     init: Literal["random", "kmeans++", "afk-mc2"] = "random"
     """Centroid initialisation: faiss's random sample (the reference), or k-means++ / AFK-MC2
     (better separated planted groups, a few seconds more per 100k documents)."""
-    device: str = "auto"
+    device: str = tuning("auto")
 
     def __post_init__(self) -> None:
         _positive(self, "target_cluster_size", "sample_size", "iterations")
@@ -194,10 +225,10 @@ class SemDedupConfig:
     cluster exceeds 1 - eps (used when target_removal is null)."""
     target_removal: float | None = 0.30
     """Calibrate eps so that this fraction of the documents is removed (reference: 30%)."""
-    tile_size: int = 2048
+    tile_size: int = tuning(2048)
     """Rows and columns of one block of the similarity matrix: memory is O(tile_size^2)."""
-    device: str = "auto"
-    engine: Literal["local", "spark"] = "local"
+    device: str = tuning("auto")
+    engine: Literal["local", "spark"] = tuning("local")
     """Run the per-cluster step in this process, or as a Spark job (one cluster per task)."""
 
     def __post_init__(self) -> None:
@@ -238,11 +269,13 @@ class HdbscanConfig:
     calibrate_per: Literal["all", "domain"] = "all"
     """One eps for all clustered domains, or one per domain (each calibrated to the target)."""
     seed: int = 42
-    device: str = "auto"
-    inspect_sample: int = 2000
+    device: str = tuning("auto")
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N``; the backend it resolves to (cuML or
+    umap-learn + hdbscan) enters the clustering fingerprint, since their results differ."""
+    inspect_sample: int = tuning(2000)
     """2-D UMAP coordinates are saved for every clustered document and for this many documents
     (a hash sample) of the other domains."""
-    representatives: int = 3
+    representatives: int = tuning(3)
     """Documents nearest each cluster's centroid saved for inspection."""
 
     def __post_init__(self) -> None:
@@ -282,7 +315,7 @@ class TokensConfig:
     """Domain -> sampling weight; empty = proportional to each domain's tokens."""
     compare: tuple[str, ...] = ()
     """Other tokenizers (paths/names) reported next to the chosen one in the efficiency table."""
-    workers: int = 0
+    workers: int = tuning(0)
     """Processes tokenizing in parallel; 0 = one per core."""
 
     def __post_init__(self) -> None:
@@ -297,21 +330,22 @@ class TokensConfig:
 
 @dataclass(frozen=True)
 class SparkConfig:
-    """The Spark session. ``master`` empty = what ``spark-submit --master`` set, else local[*]."""
+    """The Spark session (only speed and memory: no field changes a result). ``master`` empty =
+    what ``spark-submit --master`` set, else local[*]."""
 
-    master: str | None = None
-    app_name: str = "curation"
-    shuffle_partitions: int = 8
+    master: str | None = tuning(None)
+    app_name: str = tuning("curation")
+    shuffle_partitions: int = tuning(8)
     """Partitions of every shuffle, and so the Parquet files written per domain of a dataset."""
-    ingest_partition_bytes: int = 16 * 1024 * 1024
+    ingest_partition_bytes: int = tuning(16 * 1024 * 1024)
     """Compressed input bytes per ingest task (smaller = more, better balanced tasks)."""
-    arrow_batch_rows: int = 2048
-    driver_memory: str = "4g"
-    quick_jit: bool = True
+    arrow_batch_rows: int = tuning(2048)
+    driver_memory: str = tuning("4g")
+    quick_jit: bool = tuning(True)
     """Local masters started from Python: JIT-compile with C1 only (``-XX:TieredStopAtLevel=1``).
     Less compile CPU for jobs of minutes on few cores (measured: -11% wall, 1 GB on 2 cores);
     ``make`` passes the same flag to ``spark-submit``. Cluster executors are not affected."""
-    conf: dict[str, str] = field(default_factory=dict)
+    conf: dict[str, str] = tuning(default_factory=dict)
     """Any other ``spark.*`` settings, passed through."""
 
     def __post_init__(self) -> None:
@@ -321,11 +355,11 @@ class SparkConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    """What a run keeps and redoes."""
+    """What a run keeps and redoes (no field changes a result)."""
 
-    force: bool = False
+    force: bool = tuning(False)
     """Recompute stages even when a finished result with the same config exists."""
-    keep_annotated: bool = True
+    keep_annotated: bool = tuning(True)
     """Keep ``_work/annotated`` (every ingested row with language, md5 and length) after Dataset-1,
     so that changing a threshold does not recompute language ID."""
 

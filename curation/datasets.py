@@ -14,11 +14,12 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from curation.errors import CurationError
 from curation.run_layout import DATA, MANIFEST, REMOVED, SUCCESS
 from curation.storage import join, normalize_uri
 
 
-class IncompleteDatasetError(RuntimeError):
+class IncompleteDatasetError(CurationError, RuntimeError):
     """The dataset folder has no ``_SUCCESS``: it is unfinished and must not be read as a result."""
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from curation.errors import CurationError
+
 log = logging.getLogger(__name__)
 
 
-class DeviceError(RuntimeError):
+class DeviceError(CurationError, RuntimeError):
     """A device was asked for that this machine does not have."""
 
 

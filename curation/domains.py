@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from curation.errors import CurationError
+
 _VALID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _OTHER = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-class DomainNameError(ValueError):
+class DomainNameError(CurationError, ValueError):
     """A domain name that cannot be used as a path component."""
 
 

@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from enum import Enum
 
+from curation.errors import CurationError
 from curation.storage import Storage, join
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class StageState(Enum):
     DIFFERENT = "different"  # finished, but from another config or input
 
 
-class StageConflictError(RuntimeError):
+class StageConflictError(CurationError, RuntimeError):
     """A finished stage exists in the run with a different config or input."""
 
 

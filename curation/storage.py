@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
+from curation.errors import CurationError
+
 
 def normalize_uri(path: str | os.PathLike[str]) -> str:
     """An absolute URI: scheme-less paths become ``file:///abs/path``; URIs pass unchanged.
@@ -41,7 +43,7 @@ def join(base: str, *parts: str) -> str:
     return out
 
 
-class LocalRunRequiredError(RuntimeError):
+class LocalRunRequiredError(CurationError, RuntimeError):
     """A stage that reads and writes its run folder through the local file system got a remote one."""
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
+from curation.errors import CurationError
+
 log = logging.getLogger(__name__)
 
 PAD = "<pad>"
@@ -46,7 +48,7 @@ BUILTIN = "builtin:"
 _BYTE_TOKEN = re.compile(r"<0x[0-9A-Fa-f]{2}>")
 
 
-class TokenizerLoadError(ValueError):
+class TokenizerLoadError(CurationError, ValueError):
     """A tokenizer that cannot be found or loaded offline. The message names it and what to do."""
 
 

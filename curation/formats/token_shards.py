@@ -49,6 +49,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curation.errors import CurationError
+
 MAGIC = b"MMIDIDX\x00\x00"
 VERSION = 1
 DTYPE_CODES: dict[str, int] = {"uint16": 8, "int32": 4}
@@ -92,7 +94,7 @@ DOCUMENTS_SCHEMA = pa.schema(
 )
 
 
-class VocabTooLargeError(ValueError):
+class VocabTooLargeError(CurationError, ValueError):
     """A vocabulary whose ids fit no token dtype the shard format has."""
 
 

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from curation import schema as S
 from curation.datasets import IncompleteDatasetError
+from curation.errors import CurationError
 from curation.inspect import lookup
 from curation.inspect import readers as R
 from curation.run_layout import DATASET_1, DATASET_2, DATASET_3, MANIFEST, TOKENS
@@ -29,7 +30,7 @@ _LEDGER = [S.ID, S.DOMAIN, S.STAGE, S.REASON, S.SCORE, S.DUPLICATE_OF, S.CLUSTER
 _KEPT = [S.ID, S.DOMAIN, S.SRC_DOMAIN, S.SRC_FILE, S.SRC_LINE, S.LANG, S.LANG_SCORE, S.N_CHARS]
 
 
-class UnknownIdError(LookupError):
+class UnknownIdError(CurationError, LookupError):
     """The id is neither among Dataset-1's kept documents nor in its ledger."""
 
 

@@ -16,6 +16,7 @@ from dataclasses import asdict
 
 from curation import schema as S
 from curation.config import PipelineConfig, config_hash
+from curation.errors import CurationError
 from curation.manifest import Count, build_manifest, by_output_domain
 from curation.run_layout import ANNOTATED, DATA, DATASET_1, REMOVED, StageDir, StageState
 from curation.spark import adapters
@@ -29,7 +30,7 @@ ANNOTATION_VERSION = 1  # bump when annotate_batch changes what it computes
 DATASET1_SECTIONS = ("ingest", "langid", "exact_dedup", "length")
 
 
-class DuplicateIdError(ValueError):
+class DuplicateIdError(CurationError, ValueError):
     """Input rows share an id and ``ingest.on_duplicate_id`` is ``error``."""
 
 

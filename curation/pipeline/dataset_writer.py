@@ -18,12 +18,13 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from curation import schema as S
+from curation.errors import CurationError
 from curation.manifest import Count, build_manifest
 from curation.run_layout import DATA, REMOVED, StageDir, StageState
 from curation.storage import join, local_path
 
 
-class MissingStageError(RuntimeError):
+class MissingStageError(CurationError, RuntimeError):
     """A stage needs an earlier one that is not finished."""
 
 

@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 from curation import schema as S
 from curation import tokenizer as T
 from curation.config import PipelineConfig, TokensConfig, config_hash
+from curation.errors import CurationError
 from curation.formats import token_shards as F
 from curation.pipeline import tokens_tasks as W
 from curation.pipeline.dataset_writer import MissingStageError
@@ -57,7 +58,7 @@ EFFICIENCY = "efficiency"
 _WORK = "_work"
 
 
-class TokensInputError(ValueError):
+class TokensInputError(CurationError, ValueError):
     """The dataset or the token config cannot produce token output (empty dataset or domain, a
     mixture naming domains the dataset lacks). The message says which and what to do."""
 

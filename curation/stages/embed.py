@@ -33,6 +33,7 @@ import numpy as np
 
 from curation import schema as S
 from curation.config import ConfigError, EmbedConfig
+from curation.errors import CurationError
 from curation.formats import embeddings as E
 from curation.storage import local_path
 
@@ -47,11 +48,8 @@ BUILTIN_MODELS: dict[str, Callable[[], str]] = {
 _MODELS: dict[tuple, Any] = {}  # (model, device, precision, trust_remote_code) -> model
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(CurationError, RuntimeError):
     """An embedding model that cannot be loaded offline. The message names it and what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(" ".join(message.split()))  # one line: it also crosses Spark tasks
 
 
 # --- the model ------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ import zstandard
 from curation import schema as S
 from curation.config import IngestConfig
 from curation.domains import sanitize_folder_name
+from curation.errors import CurationError
 
 log = logging.getLogger(__name__)
 
@@ -68,18 +69,19 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _CHUNK = 1 << 22  # compressed bytes fed to a decompressor at a time
 
 
-class InputFileError(RuntimeError):
+class InputFileError(CurationError, RuntimeError):
     """A file that cannot be read at all. The message names the file."""
-
-    marker = "CURATION_INPUT_ERROR"
 
     def __init__(self, file: str, problem: str) -> None:
         self.file = file
         self.problem = problem
-        super().__init__(f"{self.marker}: cannot read input file {file}: {problem}")
+        super().__init__(f"cannot read input file {file}: {problem}")
+
+    def __reduce__(self):  # noqa: ANN204 - pickled across Spark tasks with its two arguments
+        return (type(self), (self.file, self.problem))
 
 
-class InputLayoutError(ValueError):
+class InputLayoutError(CurationError, ValueError):
     """An input folder that does not have the expected layout."""
 
 
