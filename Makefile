@@ -32,7 +32,7 @@ SETS    := $(foreach s,$(SET),--set $(s))
 SUBMIT  := $(VENV)/bin/spark-submit --master "local[$(CORES)]" --driver-memory $(DRIVER_MEMORY) \
            --driver-java-options "-XX:TieredStopAtLevel=1"
 
-.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats test lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens clean
+.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats test test-fast lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
@@ -43,6 +43,7 @@ help:
 	@echo "make report [RUN=dir]                HTML report of the run -> RUN/report.html"
 	@echo "make stats [RUN=dir]                 every stage's manifest as a table"
 	@echo "make test                            run the test suite"
+	@echo "make test-fast                       the tests that need no full demo run (minutes)"
 	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan | bench-tokens   benchmarks (see bench/README.md)"
 
 $(STAMP): pyproject.toml tools/install.sh
@@ -86,6 +87,9 @@ stats: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/pytest -q
+
+test-fast: $(STAMP)
+	$(VENV)/bin/pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check curation jobs tests bench

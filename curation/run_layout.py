@@ -3,16 +3,22 @@
 A stage writes everything into ``<run>/_staging/<name>/``, then renames that folder to
 ``<run>/<name>/`` and writes ``_SUCCESS`` last. So a folder without ``_SUCCESS`` is never a result:
 a killed job leaves either a staging folder (removed on the next run) or a final folder without
-``_SUCCESS`` (also removed and redone). ``_SUCCESS`` holds the stage's fingerprint - a hash of its
-config and input - so a rerun skips a finished stage only when nothing that shapes it changed.
+``_SUCCESS`` (also removed and redone). A *resumable* stage (the embeddings) writes its per-shard
+outputs straight into its final folder, each atomically, and is finished the same way: manifest,
+then ``_SUCCESS``.
+
+``_SUCCESS`` holds the stage's fingerprint (what its result is a function of, derived by
+:mod:`curation.runner`), its *build* stamp (new at every build, even from the same fingerprint:
+a forced rebuild may name or order its files differently) and the build stamps of the stages it
+was built from.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from dataclasses import dataclass
-from enum import Enum
 
 from curation.errors import CurationError
 from curation.storage import Storage, join
@@ -41,12 +47,6 @@ TOKENS = "tokens"
 ANNOTATED = "_work/annotated"
 
 
-class StageState(Enum):
-    ABSENT = "absent"  # nothing finished here
-    DONE = "done"  # finished with the same fingerprint
-    DIFFERENT = "different"  # finished, but from another config or input
-
-
 class StageConflictError(CurationError, RuntimeError):
     """A finished stage exists in the run with a different config or input."""
 
@@ -70,28 +70,15 @@ class StageDir:
     def path(self, *parts: str) -> str:
         return join(self.final, *parts)
 
-    def state(self, fingerprint: str) -> StageState:
+    def success(self) -> dict:
+        """The content of ``_SUCCESS`` (fingerprint, build, parents); {} when unfinished."""
         marker = join(self.final, SUCCESS)
         if not self.storage.exists(marker):
-            return StageState.ABSENT
-        done = json.loads(self.storage.read_text(marker) or "{}").get("fingerprint")
-        return StageState.DONE if done == fingerprint else StageState.DIFFERENT
+            return {}
+        return json.loads(self.storage.read_text(marker) or "{}")
 
     def is_finished(self) -> bool:
         return self.storage.exists(join(self.final, SUCCESS))
-
-    def should_run(self, fingerprint: str, force: bool) -> bool:
-        """False when a finished result with this fingerprint exists (and not forced)."""
-        state = self.state(fingerprint)
-        if state is StageState.DONE and not force:
-            log.info("%s is finished (fingerprint %s): skipped", self.final, fingerprint)
-            return False
-        if state is StageState.DIFFERENT and not force:
-            raise StageConflictError(
-                f"{self.final} was finished from a different config or input; use a new run "
-                "folder, or --force (run.force=true) to recompute it"
-            )
-        return True
 
     def begin(self) -> str:
         """Clear leftovers (staging, unfinished or forced final folder); return the staging URI."""
@@ -102,13 +89,41 @@ class StageDir:
         self.storage.mkdirs(self.staging)
         return self.staging
 
-    def commit(self, manifest: dict, fingerprint: str) -> dict:
-        """Write the manifest, move staging into place, then write ``_SUCCESS``; return it."""
+    def begin_in_place(self, force: bool = False) -> str:
+        """Start a resumable build in the final folder: a finished one (being replaced) or a
+        forced one is cleared, an unfinished one is kept for the build to resume; its final URI."""
+        if self.storage.exists(self.staging):
+            self.storage.delete(self.staging)
+        if self.storage.exists(self.final) and (self.is_finished() or force):
+            log.info("removing %s to recompute it", self.final)
+            self.storage.delete(self.final)
+        for name in (MANIFEST,):
+            if self.storage.exists(join(self.final, name)):
+                self.storage.delete(join(self.final, name))
+        self.storage.mkdirs(self.final)
+        return self.final
+
+    def commit(
+        self,
+        manifest: dict,
+        fingerprint: str,
+        parents: dict[str, str] | None = None,
+        in_place: bool = False,
+    ) -> dict:
+        """Write the manifest, move staging into place (unless the stage was built in place),
+        then write ``_SUCCESS``; return the manifest."""
         manifest = {**manifest, "fingerprint": fingerprint}
-        self.storage.write_text(join(self.staging, MANIFEST), json.dumps(manifest, indent=2) + "\n")
-        self.storage.rename(self.staging, self.final)
-        self.storage.write_text(join(self.final, SUCCESS), json.dumps({"fingerprint": fingerprint}))
-        self._remove_empty_staging()
+        folder = self.final if in_place else self.staging
+        self.storage.write_text(join(folder, MANIFEST), json.dumps(manifest, indent=2) + "\n")
+        if not in_place:
+            self.storage.rename(self.staging, self.final)
+            self._remove_empty_staging()
+        success = {
+            "fingerprint": fingerprint,
+            "build": uuid.uuid4().hex[:16],
+            "parents": dict(sorted((parents or {}).items())),
+        }
+        self.storage.write_text(join(self.final, SUCCESS), json.dumps(success))
         log.info("%s finished", self.final)
         return manifest
 

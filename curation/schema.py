@@ -81,6 +81,51 @@ STAGE_LENGTH = "length"
 STAGE_SEMDEDUP_KMEANS = "semdedup_kmeans"
 STAGE_SEMDEDUP_HDBSCAN = "semdedup_hdbscan"
 
+REASON_SEMANTIC = "semantic_duplicate"
+"""The ledger reason of every SemDedup removal (k-means or HDBSCAN clusters)."""
+
+# --- clusters, similarity and verdicts (SemDedup) -------------------------------------------------
+DISTANCE = "distance"  # cosine distance to the document's cluster centroid
+RANK = "rank"  # position in its cluster's SemDedup order (0 = farthest from the centroid)
+M = "M"  # largest similarity to a document earlier in that order (-1: none; never removed)
+MAX_ID = "max_id"  # the id of that document (the twin a removal names as duplicate_of)
+REMOVED = "removed"  # the verdict: M > 1 - eps
+HDBSCAN_CLUSTER = "hdbscan_cluster"  # Dataset-3's cluster annotation of kept documents
+NOISE = -1  # the cluster of a document a clustering leaves out (HDBSCAN noise): never compared
+
+ASSIGNMENT_SCHEMA = pa.schema(
+    [
+        pa.field(ID, pa.string(), nullable=False),
+        pa.field(DOMAIN, pa.string()),
+        pa.field(CLUSTER, pa.int64()),
+        pa.field(DISTANCE, pa.float32()),
+    ]
+)
+"""What every clustering under SemDedup gives each document (``clusters/<method>/``)."""
+
+RESULT_SCHEMA = pa.schema(
+    [
+        pa.field(ID, pa.string(), nullable=False),
+        pa.field(CLUSTER, pa.int64()),
+        pa.field(DISTANCE, pa.float32()),
+        pa.field(RANK, pa.int64()),
+        pa.field(M, pa.float64()),
+        pa.field(MAX_ID, pa.string()),
+    ]
+)
+"""The SemDedup core's result: one row per document, in cluster order then ``rank``. ``M`` is -1.0
+and ``max_id`` null for the first document of a cluster and for noise."""
+
+SIMILARITY_SCHEMA = pa.schema(
+    [RESULT_SCHEMA.field(ID), pa.field(DOMAIN, pa.string())]
+    + [RESULT_SCHEMA.field(name) for name in (CLUSTER, DISTANCE, RANK, M, MAX_ID)]
+)
+"""The stored similarity table of a run (``clusters/<method>/similarity/data``): the result rows
+with each document's domain."""
+
+VERDICT_SCHEMA = pa.schema(list(SIMILARITY_SCHEMA) + [pa.field(REMOVED, pa.bool_())])
+"""Similarity rows with the threshold's verdict: what a SemDedup dataset is written from."""
+
 # --- the row that leaves ingest: a record or an invalid row ----------------------------------------
 INVALID_REASON = "invalid_reason"  # null for a good record
 TOO_SHORT = "too_short"  # set by the length rule; applied after exact dedup

@@ -1,32 +1,41 @@
-"""File-system access for the driver: local paths, or any Hadoop path (hdfs://, s3a://) via Spark.
+"""The one I/O module: run URIs, and the file systems behind them.
 
-Stages never call ``os``/``open`` on run paths directly: they go through a :class:`Storage`, so the
-same code writes a run on a laptop and on HDFS/S3. :class:`HadoopStorage` talks to Hadoop's
-FileSystem through the Spark JVM (same credentials and settings as Spark itself);
-:class:`LocalStorage` serves plain local paths without Spark.
+Stages never call ``os``/``open`` on run paths directly. The driver goes through a :class:`Storage`
+(:func:`storage_for` picks one), so the same code writes a run on a laptop and on HDFS/S3:
+:class:`HadoopStorage` talks to Hadoop's FileSystem through the Spark JVM (same credentials and
+settings as Spark itself), :class:`LocalStorage` serves local paths without Spark, and
+:class:`ArrowStorage` serves remote paths through pyarrow where no Spark session is at hand. Code
+that reads or writes Parquet with pyarrow (readers, the embedding and token tasks on executors)
+gets its file system and path from :func:`arrow_filesystem` - the one place ``s3a://`` becomes
+pyarrow's S3 and a ``file://`` URI becomes a local path.
+
+URIs here are never percent-encoded: ``file:///data/my corpus #1`` names the folder with a space
+and a ``#``, as Hadoop's ``Path`` does; nothing here parses them as URLs (which would cut at ``#``
+or ``?``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlparse
 
 from curation.errors import CurationError
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
 
 def normalize_uri(path: str | os.PathLike[str]) -> str:
-    """An absolute URI: scheme-less paths become ``file:///abs/path``; URIs pass unchanged.
-
-    URIs here are never percent-encoded: ``file:///data/my corpus`` names the folder with a space,
-    as in Hadoop's ``Path``."""
+    """An absolute URI: scheme-less paths become ``file:///abs/path``; URIs pass unchanged (but
+    for a trailing ``/``)."""
     text = os.fspath(path)
-    if urlparse(text).scheme and not (len(text) > 1 and text[1] == ":"):
-        return text.rstrip("/") if len(text) > len(urlparse(text).scheme) + 3 else text
+    scheme, _, _ = split_uri(text)
+    if scheme:
+        return text.rstrip("/") if len(text) > len(scheme) + 3 else text
     return file_uri(Path(text).expanduser().resolve())
 
 
@@ -59,12 +68,48 @@ def require_local_run(run_uri: str, stage: str) -> Path:
     return path
 
 
+def split_uri(uri: str) -> tuple[str, str, str]:
+    """(scheme, authority, path) of a URI, without URL parsing (``#``/``?`` are path characters);
+    a plain path has scheme ``""``. ``file:/x`` (as Hadoop writes it) and ``file:///x`` agree."""
+    if "://" in uri and _SCHEME.fullmatch(uri.split("://", 1)[0]):
+        scheme, rest = uri.split("://", 1)
+        authority, slash, path = rest.partition("/")
+        return scheme.lower(), authority, "/" + path if slash else "/"
+    if uri.startswith("file:") and not uri.startswith("file://"):
+        return "file", "", uri[len("file:") :]
+    return "", "", uri
+
+
 def local_path(uri: str) -> Path | None:
     """The local file-system path of a ``file:`` URI (or plain path), else None."""
-    parsed = urlparse(uri)
-    if parsed.scheme in ("", "file"):
-        return Path(parsed.path if parsed.scheme else uri)
+    scheme, _, path = split_uri(uri)
+    if scheme in ("", "file"):
+        return Path(path)
     return None
+
+
+def arrow_filesystem(uri: str):  # -> tuple[pyarrow.fs.FileSystem, str]
+    """pyarrow's file system for ``uri`` and the path to hand it (``s3a``/``s3n`` -> S3)."""
+    import pyarrow.fs as pafs
+
+    scheme, authority, path = split_uri(uri)
+    if scheme in ("", "file"):
+        return pafs.LocalFileSystem(), path
+    if scheme in ("s3", "s3a", "s3n"):
+        fs, _ = pafs.FileSystem.from_uri(f"s3://{authority}")
+        return fs, f"{authority}{path}"
+    fs, _ = pafs.FileSystem.from_uri(f"{scheme}://{authority}/")
+    return fs, path
+
+
+def storage_for(uri: str, spark=None) -> Storage:  # noqa: ANN001
+    """The driver's :class:`Storage` for a run URI: local paths locally, remote ones through
+    Spark's Hadoop file system when a session is given, else through pyarrow."""
+    if local_path(uri) is not None:
+        return LocalStorage()
+    if spark is not None:
+        return HadoopStorage(spark)
+    return ArrowStorage()
 
 
 @dataclass(frozen=True)
@@ -81,6 +126,7 @@ class Storage(Protocol):
     def mkdirs(self, uri: str) -> None: ...
     def read_text(self, uri: str) -> str: ...
     def write_text(self, uri: str, text: str) -> None: ...
+    def create_exclusive(self, uri: str, text: str) -> bool: ...
     def list_dir(self, uri: str) -> list[tuple[str, bool]]: ...
     def list_files(self, uri: str) -> list[FileEntry]: ...
 
@@ -125,6 +171,18 @@ class LocalStorage:
         tmp = p.with_name(f".{p.name}.{uuid.uuid4().hex}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, p)
+
+    def create_exclusive(self, uri: str, text: str) -> bool:
+        """Create the file only if it does not exist (atomically); False when it did."""
+        p = self._p(uri)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        return True
 
     def list_dir(self, uri: str) -> list[tuple[str, bool]]:
         p = self._p(uri)
@@ -196,6 +254,21 @@ class HadoopStorage:
         if not fs.rename(tmp, target):
             raise OSError(f"could not write {uri}")
 
+    def create_exclusive(self, uri: str, text: str) -> bool:
+        """Create the file only if it does not exist (Hadoop's non-overwriting create)."""
+        fs = self._fs(uri)
+        try:
+            out = fs.create(self._path(uri), False)
+        except Exception as exc:  # py4j: FileAlreadyExistsException
+            if "AlreadyExists" in str(exc) or fs.exists(self._path(uri)):
+                return False
+            raise
+        try:
+            out.write(bytearray(text.encode("utf-8")))
+        finally:
+            out.close()
+        return True
+
     def list_dir(self, uri: str) -> list[tuple[str, bool]]:
         statuses = self._fs(uri).listStatus(self._path(uri))
         return sorted((s.getPath().toString(), bool(s.isDirectory())) for s in statuses)
@@ -207,3 +280,86 @@ class HadoopStorage:
             st = it.next()
             out.append(FileEntry(st.getPath().toString(), int(st.getLen())))
         return sorted(out, key=lambda e: e.path)
+
+
+class ArrowStorage:
+    """A :class:`Storage` over pyarrow's file systems (S3, HDFS with libhdfs, local)."""
+
+    @staticmethod
+    def _fs(uri: str):  # noqa: ANN205
+        return arrow_filesystem(uri)
+
+    def exists(self, uri: str) -> bool:
+        import pyarrow.fs as pafs
+
+        fs, path = self._fs(uri)
+        return fs.get_file_info(path).type != pafs.FileType.NotFound
+
+    def is_dir(self, uri: str) -> bool:
+        import pyarrow.fs as pafs
+
+        fs, path = self._fs(uri)
+        return fs.get_file_info(path).type == pafs.FileType.Directory
+
+    def delete(self, uri: str) -> None:
+        import pyarrow.fs as pafs
+
+        fs, path = self._fs(uri)
+        kind = fs.get_file_info(path).type
+        if kind == pafs.FileType.Directory:
+            fs.delete_dir(path)
+        elif kind != pafs.FileType.NotFound:
+            fs.delete_file(path)
+
+    def rename(self, src: str, dst: str) -> None:
+        fs, s = self._fs(src)
+        _, d = self._fs(dst)
+        fs.create_dir(d.rsplit("/", 1)[0], recursive=True)
+        fs.move(s, d)
+
+    def mkdirs(self, uri: str) -> None:
+        fs, path = self._fs(uri)
+        fs.create_dir(path, recursive=True)
+
+    def read_text(self, uri: str) -> str:
+        fs, path = self._fs(uri)
+        with fs.open_input_stream(path) as f:
+            return f.read().decode("utf-8")
+
+    def write_text(self, uri: str, text: str) -> None:
+        """Write a temporary file beside ``uri``, then move it into place."""
+        fs, path = self._fs(uri)
+        parent, name = path.rsplit("/", 1)
+        tmp = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
+        with fs.open_output_stream(tmp) as f:
+            f.write(text.encode("utf-8"))
+        fs.move(tmp, path)
+
+    def create_exclusive(self, uri: str, text: str) -> bool:
+        """Best effort on object stores (no atomic create): False when the file exists."""
+        if self.exists(uri):
+            return False
+        self.write_text(uri, text)
+        return True
+
+    def list_dir(self, uri: str) -> list[tuple[str, bool]]:
+        import pyarrow.fs as pafs
+
+        fs, path = self._fs(uri)
+        infos = fs.get_file_info(pafs.FileSelector(path))
+        return sorted((join(uri, i.base_name), i.type == pafs.FileType.Directory) for i in infos)
+
+    def list_files(self, uri: str) -> list[FileEntry]:
+        import pyarrow.fs as pafs
+
+        fs, path = self._fs(uri)
+        infos = fs.get_file_info(pafs.FileSelector(path, recursive=True))
+        prefix = path.rstrip("/")
+        return sorted(
+            (
+                FileEntry(join(uri, i.path[len(prefix) + 1 :]), i.size or 0)
+                for i in infos
+                if i.type == pafs.FileType.File
+            ),
+            key=lambda e: e.path,
+        )

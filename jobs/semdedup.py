@@ -7,7 +7,7 @@ spark-submit jobs/semdedup.py --run hdfs:///runs/r1 --engine spark   # one clust
 import sys
 
 from curation import cli
-from curation.pipeline import dataset2
+from curation.pipeline import semdedup
 from curation.summary import dataset_table
 
 
@@ -23,11 +23,11 @@ def main() -> int:
         spark = get_spark(cfg.spark)
         cli.ship_package(spark)
     try:
-        manifest = dataset2.run(args.run, cfg, spark)
+        manifest = semdedup.run(args.run, cfg, "kmeans", spark)
     finally:
         if spark is not None:
             spark.stop()
-    print(dataset_table(manifest, "Dataset-2 (SemDedup, k-means)"))
+    print(dataset_table(manifest, semdedup.KMEANS_METHOD.title))
     return 0
 
 

@@ -10,15 +10,15 @@ umap-learn + hdbscan on CPU otherwise): the reference applies it only to the sma
 import sys
 
 from curation import cli
-from curation.pipeline import dataset3
+from curation.pipeline import semdedup
 from curation.summary import dataset_table
 
 
 def main() -> int:
     args = cli.run_parser(__doc__).parse_args()
     cfg = cli.config_from_args(args)
-    manifest = dataset3.run(args.run, cfg)
-    print(dataset_table(manifest, "Dataset-3 (SemDedup, UMAP + HDBSCAN on the small domains)"))
+    manifest = semdedup.run(args.run, cfg, "hdbscan")
+    print(dataset_table(manifest, semdedup.HDBSCAN_METHOD.title))
     return 0
 
 

@@ -1,4 +1,8 @@
-"""Shared fixtures: the shared data folder, one local Spark session, and no network."""
+"""Shared fixtures: the shared data folder, one local Spark session, one demo run, no network.
+
+Every test that uses the demo run (:func:`demo_run`: the whole pipeline on a small demo corpus,
+built once per session) is marked ``slow`` here, so ``pytest -m "not slow"`` (``make test-fast``)
+is the fast loop; tests that change a run work on a copy of it, never on the fixture itself."""
 
 from __future__ import annotations
 
@@ -25,6 +29,13 @@ def shared_data() -> Path:
             pytest.fail(msg)
         pytest.skip(msg)
     return path
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest's hook signature
+    """Mark every test that needs the demo run (directly or through a fixture) as slow."""
+    for item in items:
+        if "demo_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 _real_connect = socket.socket.connect
@@ -77,13 +88,13 @@ def demo_run(spark, tmp_path_factory) -> Path:
     that the others do not read."""
     from curation.config import load_config
     from curation.demo.corpus import generate
-    from curation.pipeline import dataset1, dataset2, dataset3, embeddings
+    from curation.pipeline import dataset1, embeddings, semdedup
 
     root = tmp_path_factory.mktemp("demo-run")
     generate(root / "input", scale=0.1)
     cfg = load_config("demo", DEMO_RUN_SETTINGS)
     dataset1.run(spark, str(root / "input"), str(root / "run"), cfg)
     embeddings.run(str(root / "run"), cfg)
-    dataset2.run(str(root / "run"), cfg)
-    dataset3.run(str(root / "run"), cfg)
+    semdedup.run(str(root / "run"), cfg, "kmeans")
+    semdedup.run(str(root / "run"), cfg, "hdbscan")
     return root / "run"

@@ -101,12 +101,14 @@ def test_centroid_distances_and_representatives(data, clustering):
         assert chosen == [ids[i] for i in nearest]
 
 
-def test_dedup_removes_the_planted_copies_keeps_the_farthest_and_all_noise(data, clustering):
+def test_semdedup_in_hdbscan_clusters_removes_the_planted_copies_keeps_the_farthest_and_noise(
+    data, clustering
+):
     x, _, pairs = data
     labels = clustering.labels
     ids = [f"d{i:04d}" for i in range(len(x))]
     dist = C.centroid_distances(x, labels)
-    table = C.dedup(ids, x, labels, dist, tile_size=16)
+    table = semdedup.semdedup_all(ids, labels, dist, x, tile_size=16)
     assert sorted(table.column("id").to_pylist()) == sorted(ids)
     rows = {r["id"]: r for r in table.to_pylist()}
     removed = {i for i, r in rows.items() if r["M"] > 1 - 0.05}
@@ -134,7 +136,7 @@ def test_tiny_and_empty_inputs_are_all_noise():
     assert small.labels.tolist() == [-1, -1, -1] and small.coords.shape == (3, 2)
     empty = C.cluster(np.zeros((0, 8), np.float32), HdbscanConfig(target_clusters=5))
     assert empty.labels.shape == (0,) and empty.n_clusters == 0
-    table = C.dedup([], np.zeros((0, 8), np.float32), np.zeros(0, np.int64))
+    table = semdedup.semdedup_all([], np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 8)))
     assert table.num_rows == 0 and table.schema == semdedup.RESULT_SCHEMA
 
 

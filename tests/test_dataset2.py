@@ -1,4 +1,4 @@
-"""Dataset-2 end to end on a small demo run: embeddings -> k-means -> SemDedup -> Dataset-2."""
+"""Dataset-2 (SemDedup with k-means) on a copy of the shared demo run."""
 
 from __future__ import annotations
 
@@ -13,32 +13,24 @@ import pytest
 
 from curation.config import load_config
 from curation.datasets import read_kept, read_ledger, read_manifest
-from curation.demo.corpus import generate
 from curation.manifest import check_conservation
-from curation.pipeline import dataset1, dataset2, embeddings
+from curation.pipeline import semdedup
+from tests.conftest import DEMO_RUN_SETTINGS
 
 pytestmark = pytest.mark.slow
 
-SETS = [
-    "embed.max_seq_length=128",
-    "kmeans.target_cluster_size=40",
-    "semdedup.tile_size=64",
-]
-
 
 def _cfg(*more: str):
-    return load_config("demo", [*SETS, *more])
+    return load_config("demo", [*DEMO_RUN_SETTINGS, "semdedup.tile_size=64", *more])
 
 
 @pytest.fixture(scope="module")
-def run(spark, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("ds2")
-    generate(root / "input", scale=0.06)
-    cfg = _cfg()
-    dataset1.run(spark, str(root / "input"), str(root / "run"), cfg)
-    embeddings.run(str(root / "run"), cfg)
-    dataset2.run(str(root / "run"), cfg)
-    return root / "run"
+def run(demo_run, tmp_path_factory) -> Path:
+    """A copy of the shared demo run up to Dataset-2 (these tests rebuild parts of it)."""
+    root = tmp_path_factory.mktemp("ds2") / "run"
+    for part in ("dataset-1", "embeddings", "clusters", "dataset-2"):
+        shutil.copytree(demo_run / part, root / part)
+    return root
 
 
 @pytest.fixture(scope="module")
@@ -90,26 +82,26 @@ def test_eps_curve_and_a_new_eps_reuses_the_similarities(run):
     sim_marker = run / "clusters" / "kmeans" / "similarity" / "_SUCCESS"
     stamp = sim_marker.stat().st_mtime_ns
     cfg = _cfg("semdedup.target_removal=null", "semdedup.eps=0.2", "run.force=true")
-    m = dataset2.run(str(run), cfg)
+    m = semdedup.run(str(run), cfg, "kmeans")
     assert sim_marker.stat().st_mtime_ns == stamp  # nothing recomputed but the threshold
     sim = pq.read_table(run / "clusters" / "kmeans" / "similarity" / "data").to_pandas()
     assert sum(m["removed"].values()) == int((sim.M > 0.8).sum())
     i = curve["eps"].index(0.2)
     assert abs(curve["overall"][i] - sum(m["removed"].values()) / m["rows_in"]) < 1e-9
-    dataset2.run(str(run), _cfg("run.force=true"))  # back to the calibrated result
+    semdedup.run(str(run), _cfg("run.force=true"), "kmeans")  # back to the calibrated result
 
 
 def test_rerun_is_identical_and_skipped(run, tmp_path):
     before = read_kept(str(run), "dataset-2").sort_by("id")
     marker = run / "dataset-2" / "_SUCCESS"
     stamp = marker.stat().st_mtime_ns
-    dataset2.run(str(run), _cfg())
+    semdedup.run(str(run), _cfg(), "kmeans")
     assert marker.stat().st_mtime_ns == stamp
     # a fresh copy of Dataset-1 + embeddings gives the same clusters, similarities and Dataset-2
     copy = tmp_path / "copy"
     for part in ("dataset-1", "embeddings"):
         shutil.copytree(run / part, copy / part)
-    dataset2.run(str(copy), _cfg())
+    semdedup.run(str(copy), _cfg(), "kmeans")
     assert read_kept(str(copy), "dataset-2").sort_by("id") == before
     a = np.load(run / "clusters" / "kmeans" / "centroids.npy")
     b = np.load(copy / "clusters" / "kmeans" / "centroids.npy")
@@ -120,7 +112,8 @@ def test_spark_per_cluster_step_equals_the_local_one(spark, run, similarity, tmp
     from curation.spark.semdedup import similarity_on_spark
 
     out = tmp_path / "spark-sim"
-    similarity_on_spark(spark, str(run), str(out), _cfg())
+    assignments = run / "clusters" / "kmeans" / "assignments"
+    similarity_on_spark(spark, str(run), str(assignments), str(out), _cfg())
     got = pq.read_table(out).to_pandas().sort_values("id").reset_index(drop=True)
     want = similarity.sort_values("id").reset_index(drop=True)[got.columns]
     pd.testing.assert_frame_equal(got, want, check_dtype=False, atol=1e-6)

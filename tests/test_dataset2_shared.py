@@ -8,7 +8,7 @@ import pytest
 
 from curation.config import load_config
 from curation.datasets import read_ledger, read_manifest
-from curation.pipeline import dataset1, dataset2, embeddings
+from curation.pipeline import dataset1, embeddings, semdedup
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +33,7 @@ def test_calibration_hits_the_target_removal_fraction(run, target):
     path, cfg = run
     cfg = load_config("demo", ["embed.max_seq_length=48", f"semdedup.target_removal={target}",
                                "run.force=true"])  # fmt: skip
-    m = dataset2.run(str(path), cfg)
+    m = semdedup.run(str(path), cfg, "kmeans")
     removed = sum(m["removed"].values())
     assert m["rows_in"] == read_manifest(str(path), "dataset-1")["rows_out"] > 2000
     assert abs(removed / m["rows_in"] - target) <= 0.005, (removed, m["rows_in"])

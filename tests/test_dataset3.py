@@ -1,4 +1,4 @@
-"""Dataset-3 on a small demo run: UMAP + HDBSCAN SemDedup of the small domains only."""
+"""Dataset-3 on the shared demo run: UMAP + HDBSCAN SemDedup of the small domains only."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from curation.config import load_config
 from curation.datasets import read_kept, read_ledger, read_manifest
-from curation.pipeline import dataset3
+from curation.pipeline import semdedup
 from curation.summary import pipeline_rows, pipeline_table, run_manifests
 from tests.conftest import DEMO_RUN_SETTINGS
 
@@ -32,8 +32,9 @@ def _copy(run: Path, to: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def run(demo_run, tmp_path_factory) -> Path:
-    path = _copy(demo_run, tmp_path_factory.mktemp("d3") / "run")
-    dataset3.run(str(path), _cfg())
+    """A copy of the whole shared demo run (its Dataset-3 built with :func:`_cfg`)."""
+    path = tmp_path_factory.mktemp("d3") / "run"
+    shutil.copytree(demo_run, path, ignore=shutil.ignore_patterns("tokens", "_lock"))
     return path
 
 
@@ -126,10 +127,10 @@ def test_rerun_is_skipped_and_a_second_run_is_identical(run, demo_run, tmp_path)
     marker = run / "dataset-3/_SUCCESS"
     before = marker.stat().st_mtime_ns
     t0 = time.perf_counter()
-    dataset3.run(str(run), _cfg())
+    semdedup.run(str(run), _cfg(), "hdbscan")
     assert time.perf_counter() - t0 < 5 and marker.stat().st_mtime_ns == before
     other = _copy(demo_run, tmp_path / "run")
-    dataset3.run(str(other), _cfg())
+    semdedup.run(str(other), _cfg(), "hdbscan")
     for name in ("points.parquet", "clusters.parquet"):
         a = pq.read_table(run / "clusters/hdbscan" / name)
         assert a.equals(pq.read_table(other / "clusters/hdbscan" / name)), name
@@ -145,7 +146,7 @@ def test_per_domain_groups_and_eps_come_from_the_config(demo_run, tmp_path):
         "hdbscan.target_clusters=4",
         "hdbscan.target_removal=0.1",
     )
-    m3 = dataset3.run(str(path), cfg)
+    m3 = semdedup.run(str(path), cfg, "hdbscan")
     assert set(m3["semdedup"]["eps"]) == {"arxiv", "lemma"}
     assert _ids(path, "dataset-3", "algebraic-stack") == _ids(path, "dataset-2", "algebraic-stack")
     points = pq.read_table(path / "clusters/hdbscan/points.parquet").to_pandas()
@@ -159,17 +160,18 @@ def test_per_domain_groups_and_eps_come_from_the_config(demo_run, tmp_path):
 
 def test_no_configured_domain_present_passes_everything_through(demo_run, tmp_path):
     path = _copy(demo_run, tmp_path / "run")
-    m3 = dataset3.run(str(path), _cfg("hdbscan.domains=[not-here]"))
+    m3 = semdedup.run(str(path), _cfg("hdbscan.domains=[not-here]"), "hdbscan")
     assert m3["rows_out"] == m3["rows_in"] and m3["semdedup"]["clustered_documents"] == 0
     assert _ids(path, "dataset-3") == _ids(path, "dataset-2")
 
 
-@pytest.mark.parametrize("stage", ["dataset2", "dataset3", "tokens"])
+@pytest.mark.parametrize("stage", ["kmeans", "hdbscan", "tokens"])
 def test_a_remote_run_folder_is_a_clear_error_for_the_local_stages(stage):
-    import importlib
-
+    from curation.pipeline import tokens
     from curation.storage import LocalRunRequiredError
 
-    module = importlib.import_module(f"curation.pipeline.{stage}")
     with pytest.raises(LocalRunRequiredError, match="s3://bucket/run"):
-        module.run("s3://bucket/run", _cfg())
+        if stage == "tokens":
+            tokens.run("s3://bucket/run", _cfg())
+        else:
+            semdedup.run("s3://bucket/run", _cfg(), stage)

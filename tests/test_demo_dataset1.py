@@ -7,36 +7,32 @@ import json
 
 import pytest
 
-from curation.config import load_config
 from curation.datasets import read_kept, read_ledger, read_manifest
-from curation.demo.corpus import generate
-from curation.pipeline import dataset1
 
 
 @pytest.fixture(scope="module")
-def demo_run(spark, tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    generate(root / "input", scale=0.15)
-    dataset1.run(spark, str(root / "input"), str(root / "run"), load_config("demo"))
+def ds1(demo_run):
+    """The shared demo run's Dataset-1 with the generator's truth (read only)."""
+    root = demo_run.parent
     with gzip.open(root / "input" / "_truth" / "truth.jsonl.gz", "rt") as f:
         truth = [json.loads(line) for line in f]
     with gzip.open(root / "input" / "_truth" / "docs.jsonl.gz", "rt") as f:
         docs = {d["id"]: d for d in map(json.loads, f)}
-    kept = read_kept(str(root / "run"), "dataset-1").to_pandas().set_index("id")
-    ledger = read_ledger(str(root / "run"), "dataset-1").to_pandas().set_index("id")
-    return root / "run", truth, docs, kept, ledger
+    kept = read_kept(str(demo_run), "dataset-1").to_pandas().set_index("id")
+    ledger = read_ledger(str(demo_run), "dataset-1").to_pandas().set_index("id")
+    return demo_run, truth, docs, kept, ledger
 
 
-def test_every_document_is_kept_or_removed_once(demo_run):
-    run, _, docs, kept, ledger = demo_run
+def test_every_document_is_kept_or_removed_once(ds1):
+    run, _, docs, kept, ledger = ds1
     assert set(kept.index).isdisjoint(ledger.index)
     assert set(kept.index) | set(ledger.index) == set(docs)
     m = read_manifest(str(run), "dataset-1")
     assert m["rows_in"] == len(docs) == m["rows_out"] + sum(m["removed"].values())
 
 
-def test_planted_kinds_are_removed_by_their_stage(demo_run):
-    _, truth, docs, kept, ledger = demo_run
+def test_planted_kinds_are_removed_by_their_stage(ds1):
+    _, truth, docs, kept, ledger = ds1
     stage = {**ledger.stage.to_dict(), **{i: "kept" for i in kept.index}}
     by_kind: dict[str, list[str]] = {}
     for t in truth:

@@ -10,6 +10,7 @@ missing Dataset-1, and the Spark engine giving the same vectors as the local one
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -18,12 +19,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from curation import cli
 from curation.config import load_config
 from curation.demo.corpus import generate
 from curation.formats import embeddings as E
 from curation.pipeline import dataset1, embeddings
-from curation.pipeline.dataset_writer import MissingStageError
 from curation.run_layout import StageConflictError
+from curation.runner import MissingStageError
 from curation.stages import embed as stage
 
 SETTINGS = ["embed.model=builtin:all-MiniLM-L6-v2", "embed.prefix=", "embed.max_seq_length=128"]
@@ -81,7 +83,8 @@ def test_shards_are_aligned_with_dataset1(embedded):
         assert b.column("domain").to_pylist() == a.column("domain").to_pylist()
         meta = E.shard_meta(b.schema)
         assert meta["dim"] == "384" and meta["dtype"] == "float16"
-        assert meta["fingerprint"] == manifest["fingerprint"]
+        ds1_build = json.loads((run / "dataset-1" / "_SUCCESS").read_text())["build"]
+        assert meta["fingerprint"] == f"{manifest['fingerprint']}:{ds1_build}"
     rows = sum(pq.read_metadata(p).num_rows for p in src)
     assert manifest["rows"] == rows == manifest["computed_docs"] > 100
     assert manifest["dim"] == 384 and manifest["reused_shards"] == 0
@@ -226,10 +229,12 @@ def test_spark_engine_gives_the_local_vectors(spark, embedded, tmp_path):
 
 def test_spark_engine_reports_a_missing_model_clearly(spark, embedded, tmp_path):
     run = _copy_run(embedded[0], tmp_path / "run", with_embeddings=False)
-    with pytest.raises(stage.ModelLoadError) as err:
+    with pytest.raises(Exception) as err:  # raised in a Spark task
         embeddings.run(str(run), _cfg("embed.model=intfloat/e5-large-v2"), spark=spark)
-    assert "huggingface-cli download intfloat/e5-large-v2" in str(err.value)
-    assert "Traceback" not in str(err.value)
+    message = cli.explain(err.value)  # the one line the job prints
+    assert message is not None and message.startswith("the embedding model 'intfloat/e5-large-v2'")
+    assert "huggingface-cli download intfloat/e5-large-v2" in message
+    assert "Traceback" not in message and "\n" not in message
 
 
 def test_job_prints_the_summary(embedded, monkeypatch, capsys):

@@ -11,7 +11,8 @@ Shards are aligned 1:1 with the Dataset-1 data files: ``dataset-1/data/domain=X/
 
 The Arrow schema metadata of every shard says how to decode it: ``dim``, ``dtype`` (``float16`` |
 ``float32``), ``model``, ``prefix``, ``max_seq_length``, ``precision`` (what the model ran in),
-``fingerprint`` (the stage fingerprint the shard was computed for) and ``format_version``.
+``fingerprint`` (``<stage fingerprint>:<Dataset-1 build>``: what the shard was computed for, so
+a resumed stage keeps only shards of the same config and input) and ``format_version``.
 
 float16 storage: the vectors are unit length, so every component is in [-1, 1], where float16
 keeps about 3.3 significant digits (absolute error <= 2**-12 ~ 2.4e-4 per component; for
@@ -37,7 +38,7 @@ import pyarrow.fs as pafs
 from curation import schema as S
 from curation.datasets import IncompleteDatasetError
 from curation.run_layout import EMBEDDINGS, SUCCESS
-from curation.storage import join, normalize_uri
+from curation.storage import arrow_filesystem, join, normalize_uri
 
 EMBEDDING = "embedding"
 FORMAT_VERSION = 1
@@ -153,7 +154,7 @@ def read_embeddings(
     the stored bytes); the schema metadata is kept.
     """
     root = join(normalize_uri(run), EMBEDDINGS)
-    fs, path = pafs.FileSystem.from_uri(root.replace("s3a://", "s3://", 1))
+    fs, path = arrow_filesystem(root)
     if fs.get_file_info(f"{path}/{SUCCESS}").type == pafs.FileType.NotFound:
         raise IncompleteDatasetError(
             f"{root} has no {SUCCESS}: the embeddings are not finished (run jobs/embed.py first)"

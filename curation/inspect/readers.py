@@ -3,12 +3,12 @@
 Paths follow the run layout: ``dataset-N/{data,removed,_MANIFEST.json,eps_curve.json}``,
 ``clusters/kmeans/{assignments,similarity/data}``, ``clusters/hdbscan/{points,clusters,
 sample_points}.parquet``, ``clusters/hdbscan/similarity/data``, ``tokens/_MANIFEST.json``. A stage
-counts as present only when its folder holds ``_SUCCESS``.
+counts as present only when its folder holds ``_SUCCESS``. Finished stages are read through the
+run's public read API (:mod:`curation.datasets`); here an absent stage is ``None``, not an error.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 
@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from curation import datasets
 from curation import run_layout as RL
 from curation.run_layout import (
     DATA,
@@ -28,11 +29,9 @@ from curation.run_layout import (
     HDBSCAN,
     KMEANS,
     MANIFEST,
-    REMOVED,
-    SUCCESS,
     TOKENS,
 )
-from curation.storage import join, normalize_uri
+from curation.storage import arrow_filesystem, join, normalize_uri
 
 log = logging.getLogger(__name__)
 
@@ -50,28 +49,10 @@ def run_uri(run: str) -> str:
     return normalize_uri(run)
 
 
-def _fs_path(uri: str) -> tuple[pafs.FileSystem, str]:
-    return pafs.FileSystem.from_uri(uri.replace("s3a://", "s3://", 1))
-
-
-def exists(uri: str) -> bool:
-    """Whether a file or folder exists at ``uri``."""
-    fs, path = _fs_path(uri)
-    return fs.get_file_info(path).type != pafs.FileType.NotFound
-
-
-def finished(run: str, stage: str) -> bool:
-    """Whether ``<run>/<stage>`` is a finished stage (it holds ``_SUCCESS``)."""
-    return exists(join(run_uri(run), stage, SUCCESS))
-
-
-def read_json(uri: str) -> dict | list | None:
-    """A JSON file, or None when it does not exist."""
-    fs, path = _fs_path(uri)
-    if fs.get_file_info(path).type == pafs.FileType.NotFound:
-        return None
-    with fs.open_input_stream(path) as f:
-        return json.loads(f.read().decode("utf-8"))
+exists = datasets.exists
+finished = datasets.finished
+read_json = datasets.read_json
+open_dataset = datasets.open_parquet
 
 
 def stage_manifests(run: str) -> dict[str, dict]:
@@ -93,22 +74,14 @@ def eps_curve(run: str, dataset: str) -> dict | None:
     return curve if isinstance(curve, dict) else None
 
 
-def open_dataset(uri: str) -> ds.Dataset | None:
-    """A Parquet dataset (a file or a folder, partition folders not parsed), None when absent."""
-    fs, path = _fs_path(uri)
-    if fs.get_file_info(path).type == pafs.FileType.NotFound:
-        return None
-    return ds.dataset(path, filesystem=fs, format="parquet")
-
-
 def kept(run: str, dataset: str) -> ds.Dataset | None:
-    """The kept documents of a finished dataset."""
-    return open_dataset(join(run_uri(run), dataset, DATA)) if finished(run, dataset) else None
+    """The kept documents of a finished dataset (None when unfinished or empty)."""
+    return datasets.open_kept(run, dataset) if finished(run, dataset) else None
 
 
 def ledger(run: str, dataset: str) -> ds.Dataset | None:
     """The removal ledger of a finished dataset (None when it removed nothing or is unfinished)."""
-    return open_dataset(join(run_uri(run), dataset, REMOVED)) if finished(run, dataset) else None
+    return datasets.open_ledger(run, dataset) if finished(run, dataset) else None
 
 
 def part(run: str, relative: str) -> ds.Dataset | None:
@@ -223,7 +196,7 @@ def rows(table: pa.Table) -> list[tuple]:
 
 def find_files(uri: str, name: str) -> list[str]:
     """URIs of the files called ``name`` anywhere under ``uri`` (sorted)."""
-    fs, root = _fs_path(uri)
+    fs, root = arrow_filesystem(uri)
     if fs.get_file_info(root).type == pafs.FileType.NotFound:
         return []
     infos = fs.get_file_info(pafs.FileSelector(root, recursive=True))

@@ -16,12 +16,11 @@ import json
 import logging
 
 import pandas as pd
-import pyarrow.fs as pafs
 
 from curation.inspect import funnel, maps, pairs, plots, tables
 from curation.inspect import readers as R
 from curation.run_layout import DATASET_1, DATASET_2, DATASET_3, TOKENS
-from curation.storage import join
+from curation.storage import arrow_filesystem, join
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +293,7 @@ def write_report(run: str, out: str | None = None) -> str:
     """Write the report to ``out`` (default ``<run>/report.html``); return where it went."""
     target = out or join(R.run_uri(run), REPORT_FILE)
     text = build_report(run)
-    fs, path = pafs.FileSystem.from_uri(R.run_uri(target).replace("s3a://", "s3://", 1))
+    fs, path = arrow_filesystem(R.run_uri(target))
     parent = path.rsplit("/", 1)[0]
     if parent:
         fs.create_dir(parent, recursive=True)

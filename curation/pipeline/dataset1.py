@@ -1,9 +1,10 @@
 """Dataset-1 on Spark: ingest -> language ID -> MD5 exact dedup -> length filter.
 
-Two steps, each atomic and skipped when finished:
+Two declared stages, run by :mod:`curation.runner`:
 
-1. ``_work/annotated``: every input row (documents and invalid rows) with language, md5 and
-   length - the expensive Python pass, done once per input and annotation config;
+1. ``_work/annotated`` (a cache): every input row (documents and invalid rows) with language, md5
+   and length - the expensive Python pass, done once per input and annotation config (the input
+   files' paths and sizes are part of its fingerprint);
 2. ``dataset-1``: the decisions of the current thresholds over the annotated rows, exact dedup as
    a shuffle, then the kept documents, the removal ledger and the manifest.
 """
@@ -14,11 +15,14 @@ import logging
 import time
 from dataclasses import asdict
 
+from curation import runner
 from curation import schema as S
 from curation.config import PipelineConfig, config_hash
 from curation.errors import CurationError
 from curation.manifest import Count, build_manifest, by_output_domain
-from curation.run_layout import ANNOTATED, DATA, DATASET_1, REMOVED, StageDir, StageState
+from curation.run_layout import ANNOTATED, DATA, DATASET_1, REMOVED
+from curation.run_lock import RunLock
+from curation.runner import Build, Reads, Stage
 from curation.spark import adapters
 from curation.spark.session import apply_runtime_settings
 from curation.stages import ingest
@@ -42,41 +46,17 @@ def plan(spark, input_path: str, cfg: PipelineConfig) -> ingest.InputPlan:
     return ingest.plan_inputs(storage.list_files(root), root, cfg.ingest)
 
 
-def fingerprints(p: ingest.InputPlan, cfg: PipelineConfig) -> tuple[str, str, str]:
-    """(annotated, decisions, dataset-1) fingerprints: what each output is a function of."""
-    inputs = [(f.rel_path, f.src_domain, f.size) for f in p.files]
-    ann = config_hash(
-        {
-            "version": ANNOTATION_VERSION,
-            "inputs": inputs,
-            "ingest": asdict(cfg.ingest),
-            "langid_engine": [cfg.langid.engine, cfg.langid.max_chars],
-            "normalize": cfg.exact_dedup.normalize,
-        }
-    )
-    decisions = decisions_fingerprint(cfg)
-    ds1 = config_hash(
-        {
-            "annotated": ann,
-            "langid": asdict(cfg.langid),
-            "exact_dedup": asdict(cfg.exact_dedup),
-            "length": asdict(cfg.length),
-        }
-    )
-    return ann, decisions, ds1
-
-
 def decisions_fingerprint(cfg: PipelineConfig) -> str:
     """What :func:`curation.stages.dataset1.decide_batch` depends on."""
     return config_hash({"langid": asdict(cfg.langid), "length": asdict(cfg.length)})
 
 
-def build_annotated(spark, p: ingest.InputPlan, cfg: PipelineConfig, stage: StageDir, fp: str):
+def build_annotated(ctx: Build) -> dict:
     """Step 1: parse, annotate and decide every input file into ``_work/annotated``."""
     from pyspark.sql import functions as F
 
     t0 = time.time()
-    staging = stage.begin()
+    spark, cfg, p, staging = ctx.spark, ctx.cfg, ctx.extra["plan"], ctx.out
     sc = spark.sparkContext
     sc.setJobDescription(f"dataset-1 [1/2]: ingest + language ID + md5 of {len(p.files)} files")
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "8")  # whole files per batch
@@ -94,14 +74,13 @@ def build_annotated(spark, p: ingest.InputPlan, cfg: PipelineConfig, stage: Stag
         .collect()
     )
     per_file = {r[S.SRC_FILE]: {"rows": r["rows"], "invalid": r["invalid"]} for r in rows}
-    manifest = {
+    return {
         "stage": ANNOTATED,
         "rows": sum(v["rows"] for v in per_file.values()),
         "decisions": decisions_fingerprint(cfg),
         "files": dict(sorted(per_file.items())),
         "elapsed_s": round(time.time() - t0, 2),
     }
-    stage.commit(manifest, fp)
 
 
 def _check_duplicate_ids(df, cfg: PipelineConfig):
@@ -169,15 +148,14 @@ def _write_by_domain(df, uri: str, storage) -> None:
     storage.delete(tmp)
 
 
-def build_dataset1(
-    spark, p: ingest.InputPlan, cfg: PipelineConfig, stage: StageDir, fp: str, ann: StageDir
-):
+def build_dataset1(ctx: Build) -> dict:
     """Step 2: exact dedup (one shuffle), then kept documents, ledger and manifest."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     t0 = time.time()
-    storage = stage.storage
+    spark, cfg, p, storage, staging = ctx.spark, ctx.cfg, ctx.extra["plan"], ctx.storage, ctx.out
+    ann = ctx.parent(ANNOTATED)
     sc = spark.sparkContext
     sc.setJobDescription("dataset-1 [2/2]: check input ids")
     rows = spark.read.parquet(ann.path(DATA))
@@ -187,7 +165,6 @@ def build_dataset1(
     rows = _check_duplicate_ids(rows, cfg)
     decided = adapters.with_exact_dedup(rows, cfg).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        staging = stage.begin()
         sc.setJobDescription("dataset-1 [2/2]: exact dedup, write kept documents")
         kept = adapters.select_schema(decided.filter(F.col(S.STAGE).isNull()), S.RECORD_SCHEMA)
         _write_by_domain(kept, join(staging, DATA), storage)
@@ -201,7 +178,7 @@ def build_dataset1(
     counts = [
         Count(r[S.SRC_DOMAIN], r[S.DOMAIN], r[S.STAGE], r[S.REASON], r["count"]) for r in counted
     ]
-    manifest = build_manifest(
+    return build_manifest(
         counts,
         stage=DATASET_1,
         per_domain_key=S.SRC_DOMAIN,
@@ -213,11 +190,37 @@ def build_dataset1(
             "skipped_files": p.skipped,
             "ignored": p.ignored[:100],
         },
-        config={k: v for k, v in cfg.to_dict().items() if k in DATASET1_SECTIONS},
-        config_hash=config_hash({k: v for k, v in cfg.to_dict().items() if k in DATASET1_SECTIONS}),
         elapsed_s=round(time.time() - t0, 2),
     )
-    return stage.commit(manifest, fp)
+
+
+def _input_files(ctx: Build) -> list:
+    """The input files (path relative to the input root, source domain, size): what the
+    annotations are a function of besides the config."""
+    return [(f.rel_path, f.src_domain, f.size) for f in ctx.extra["plan"].files]
+
+
+ANNOTATED_STAGE = Stage(
+    ANNOTATED,
+    build_annotated,
+    kind="cache",
+    reads=(
+        "ingest",
+        Reads("langid", only=("engine", "max_chars")),
+        Reads("exact_dedup", only=("normalize",)),
+    ),
+    version=ANNOTATION_VERSION,
+    inputs=_input_files,
+    description="every input row annotated (language, md5, length)",
+)
+DATASET1_STAGE = Stage(
+    DATASET_1,
+    build_dataset1,
+    kind="dataset",
+    parents=(ANNOTATED,),
+    reads=DATASET1_SECTIONS,
+    description="Dataset-1: language ID, exact dedup, length filter",
+)
 
 
 def run(spark, input_path: str, run_path: str, cfg: PipelineConfig) -> dict:
@@ -233,16 +236,11 @@ def run(spark, input_path: str, run_path: str, cfg: PipelineConfig) -> dict:
         p.total_bytes / 1e6,
         p.domains,
     )
-    ann_fp, _, ds1_fp = fingerprints(p, cfg)
-    ds1 = StageDir(storage, run_uri, DATASET_1)
-    if not ds1.should_run(ds1_fp, cfg.run.force):
-        return ds1.manifest()
-    ann = StageDir(storage, run_uri, ANNOTATED)
-    if ann.state(ann_fp) is StageState.DONE:
-        log.info("reusing %s (same input and annotation config)", ann.final)
-    else:
-        build_annotated(spark, p, cfg, ann, ann_fp)
-    manifest = build_dataset1(spark, p, cfg, ds1, ds1_fp, ann)
-    if not cfg.run.keep_annotated:
-        storage.delete(ann.final)
-    return manifest
+    with RunLock(storage, run_uri, job=DATASET_1):
+        manifests = runner.run(
+            [ANNOTATED_STAGE, DATASET1_STAGE], run_uri, cfg, storage, spark=spark,
+            extra={"plan": p},
+        )  # fmt: skip
+        if not cfg.run.keep_annotated and storage.exists(join(run_uri, ANNOTATED)):
+            storage.delete(join(run_uri, ANNOTATED))
+    return manifests[DATASET_1]

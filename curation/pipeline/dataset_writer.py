@@ -18,31 +18,10 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from curation import schema as S
-from curation.errors import CurationError
 from curation.manifest import Count, build_manifest
-from curation.run_layout import DATA, REMOVED, StageDir, StageState
+from curation.run_layout import DATA, REMOVED
+from curation.runner import MissingStageError
 from curation.storage import join, local_path
-
-
-class MissingStageError(CurationError, RuntimeError):
-    """A stage needs an earlier one that is not finished."""
-
-
-def require_finished(storage, run_uri: str, *names: str) -> None:
-    """Raise :class:`MissingStageError` unless every stage ``names`` of the run is finished."""
-    for name in names:
-        if not StageDir(storage, run_uri, name).is_finished():
-            raise MissingStageError(f"{join(run_uri, name)} is not finished: run it first")
-
-
-def ensure_step(storage, run_uri: str, name: str, fp: str, build: Callable[..., dict]) -> None:
-    """``build(stage, fp)`` unless the step ``name`` is finished with fingerprint ``fp``.
-
-    Steps before a dataset (clusters, similarities) are caches of their inputs: reused whenever
-    their fingerprint matches - so a new eps recomputes only the dataset - and rebuilt otherwise."""
-    stage = StageDir(storage, run_uri, name)
-    if stage.state(fp) is not StageState.DONE:
-        build(stage, fp)
 
 
 def write_table(table: pa.Table, folder: Path, name: str) -> None:
@@ -74,14 +53,14 @@ def write_dataset(
 ) -> list[Count]:
     """Write ``out/data`` and ``out/removed`` from ``<run>/<parent>`` and the ``verdicts``.
 
-    ``verdicts`` has ``id``, ``removed`` (bool), ``M`` (the score), ``max_id`` (duplicate of) and
-    ``cluster``; the verdict's cluster is written to the kept rows' ``cluster_column`` and to the
+    ``verdicts`` (:data:`~curation.schema.VERDICT_SCHEMA`) has ``id``, ``removed``, ``M`` (the
+    score), ``max_id`` (duplicate of) and ``cluster``; the verdict's cluster is written to the kept rows' ``cluster_column`` and to the
     ledger's ``cluster``. Rows of the parent without a verdict are an error if
     ``every_row_judged``, else they pass through unchanged (``cluster_column`` null unless the
     parent had it). ``detail`` may depend on the domain (e.g. a per-domain eps).
     """
     v_ids = verdicts.column(S.ID)
-    removed_all = np.asarray(verdicts.column("removed"), dtype=bool)
+    removed_all = np.asarray(verdicts.column(S.REMOVED), dtype=bool)
     counts: dict[tuple[str, str | None], int] = {}
     ledger_parts = []
     for shard in parent_shards(run_uri, parent):
@@ -115,8 +94,8 @@ def write_dataset(
                     S.DOMAIN: gone.column(S.DOMAIN),
                     S.STAGE: pa.array([stage] * gone.num_rows, pa.string()),
                     S.REASON: pa.array([reason] * gone.num_rows, pa.string()),
-                    S.SCORE: verdicts.column("M").take(pa.array(sel)),
-                    S.DUPLICATE_OF: verdicts.column("max_id").take(pa.array(sel)),
+                    S.SCORE: verdicts.column(S.M).take(pa.array(sel)),
+                    S.DUPLICATE_OF: verdicts.column(S.MAX_ID).take(pa.array(sel)),
                     S.CLUSTER: verdicts.column(S.CLUSTER).take(pa.array(sel)),
                     S.DETAIL: pa.array(
                         [detail(domain) if callable(detail) else detail] * gone.num_rows,

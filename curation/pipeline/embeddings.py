@@ -1,15 +1,14 @@
-"""Stage 4 driver: one vector per Dataset-1 document into ``<run>/embeddings/``.
+"""Stage 4: one vector per Dataset-1 document into ``<run>/embeddings/`` (a resumable stage).
 
 Shards are aligned with the Dataset-1 data files (:mod:`curation.formats.embeddings`) and each
 is written atomically (temporary file + rename) straight into ``<run>/embeddings/``, so the stage
-resumes shard by shard: a shard computed for the current fingerprint is kept, a missing one (or
-one of another fingerprint) is computed. ``_MANIFEST.json`` and then ``_SUCCESS`` mark the whole
-stage finished; a finished stage with the same fingerprint is skipped, one with another is a
-:class:`~curation.run_layout.StageConflictError` unless ``run.force``.
+resumes shard by shard: a shard computed for the current fingerprint and Dataset-1 build is kept,
+a missing one (or one of another fingerprint) is computed. The runner (:mod:`curation.runner`)
+finishes the stage with ``_MANIFEST.json`` and then ``_SUCCESS``, as every other stage.
 
-The fingerprint covers the Dataset-1 fingerprint and file list and the embed settings that shape
-the vectors (model, prefix, max_seq_length, precision, store_dtype, trust_remote_code); batch
-sizes, threads and the device do not change the result beyond float noise and are left out.
+The fingerprint covers Dataset-1's and the ``embed`` section's result fields (model, prefix,
+max_seq_length, precision, store_dtype, trust_remote_code), plus the precision ``auto`` resolves
+to on this machine; batch sizes, threads and the device are tuning fields and are left out.
 
 Two engines, one per-shard function (:func:`curation.stages.embed.embed_shard`):
 
@@ -22,26 +21,22 @@ Two engines, one per-shard function (:func:`curation.stages.embed.embed_shard`):
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
 
-from curation.config import EmbedConfig, PipelineConfig, config_hash
+from curation import runner
+from curation.config import EmbedConfig, PipelineConfig
+from curation.device import resolve_device
 from curation.formats import embeddings as E
 from curation.manifest import ConservationError
-from curation.pipeline.dataset_writer import MissingStageError
-from curation.run_layout import DATA, DATASET_1, EMBEDDINGS, MANIFEST, SUCCESS, StageDir
+from curation.run_layout import DATA, DATASET_1, EMBEDDINGS
+from curation.runner import Build, Stage
 from curation.stages import embed as stage_embed
-from curation.stages.embed import ModelLoadError
-from curation.storage import HadoopStorage, LocalStorage, Storage, join, normalize_uri
+from curation.storage import Storage, join, normalize_uri, storage_for
 
 log = logging.getLogger(__name__)
-
-VECTOR_FIELDS = ("model", "prefix", "max_seq_length", "precision", "store_dtype")
-"""EmbedConfig fields that shape the stored vectors (with trust_remote_code): the fingerprint."""
 
 
 @dataclass(frozen=True)
@@ -69,55 +64,34 @@ def list_shards(storage: Storage, run_uri: str) -> list[Shard]:
     return sorted(shards, key=lambda s: s.rel)
 
 
-def fingerprint(ds1_fingerprint: str, shards: list[Shard], cfg: EmbedConfig) -> str:
-    return config_hash(
-        {
-            "dataset-1": ds1_fingerprint,
-            "files": [[s.rel, s.size] for s in shards],
-            "embed": {k: getattr(cfg, k) for k in VECTOR_FIELDS}
-            | {"trust_remote_code": cfg.trust_remote_code},
-            "format": E.FORMAT_VERSION,
-        }
-    )
+def _inputs(ctx: Build) -> dict:
+    """What the config cannot say: the precision ``embed.precision`` resolves to here."""
+    cfg = ctx.cfg.embed
+    device = resolve_device(cfg.device)
+    return {"precision": stage_embed.resolve_precision(cfg.precision, device),
+            "format": E.FORMAT_VERSION}  # fmt: skip
 
 
-def run(run_path: str, cfg: PipelineConfig, spark=None) -> dict:
-    """Build ``<run>/embeddings`` from ``<run>/dataset-1`` (here, or on Spark when ``spark``)."""
+def build(ctx: Build) -> dict:
+    """Embed every Dataset-1 shard not yet embedded for this fingerprint (here or on Spark)."""
     t0 = time.time()
-    storage: Storage = HadoopStorage(spark) if spark is not None else LocalStorage()
-    run_uri = normalize_uri(run_path)
-    ds1 = StageDir(storage, run_uri, DATASET_1)
-    if not ds1.is_finished():
-        raise MissingStageError(
-            f"{ds1.final} is not a finished Dataset-1 (no {SUCCESS}): build it first "
-            "(make dataset-1, or jobs/dedup.py --output RUN)"
-        )
+    cfg, storage, spark = ctx.cfg, ctx.storage, ctx.spark
+    ds1 = ctx.parent(DATASET_1)
     ds1_manifest = ds1.manifest()
-    shards = list_shards(storage, run_uri)
-    fp = fingerprint(ds1_manifest["fingerprint"], shards, cfg.embed)
-    stage = StageDir(storage, run_uri, EMBEDDINGS)
-    if not stage.should_run(fp, cfg.run.force):
-        return stage.manifest()
-    if stage.is_finished() or cfg.run.force:
-        log.info("removing %s to recompute it", stage.final)
-        storage.delete(stage.final)
-    else:
-        _remove_leftovers(storage, stage, {s.rel for s in shards})
-    storage.mkdirs(stage.final)
+    shards = list_shards(storage, ctx.run)
+    key = f"{ctx.fingerprint}:{ds1.success().get('build', '')}"  # valid shards: this fp and input
+    _remove_leftovers(storage, ctx.out, {s.rel for s in shards})
     log.info("embeddings of %d Dataset-1 shards with %s", len(shards), cfg.embed.model)
     t1 = time.time()
     if spark is None:
-        results = _run_local(shards, cfg.embed, fp)
+        results = _run_local(shards, cfg.embed, key)
     else:
-        results = _run_spark(spark, shards, cfg.embed, fp)
+        results = _run_spark(spark, shards, cfg.embed, key)
     timing = {"embed_wall_s": time.time() - t1, "elapsed_s": time.time() - t0}
     manifest = _manifest(shards, results, cfg, ds1_manifest, spark is not None, timing)
-    manifest["fingerprint"] = fp
-    storage.write_text(stage.path(MANIFEST), json.dumps(manifest, indent=2) + "\n")
-    storage.write_text(stage.path(SUCCESS), json.dumps({"fingerprint": fp}))
     log.info(
-        "%s finished: %d documents, %d shards computed (%.1f docs/s), %d reused",
-        stage.final,
+        "%s: %d documents, %d shards computed (%.1f docs/s), %d reused",
+        ctx.out,
         manifest["rows"],
         manifest["computed_shards"],
         manifest["docs_per_s"],
@@ -126,16 +100,33 @@ def run(run_path: str, cfg: PipelineConfig, spark=None) -> dict:
     return manifest
 
 
-def _remove_leftovers(storage: Storage, stage: StageDir, expected: set[str]) -> None:
-    """Before resuming: temporary files of killed writers, shards of files Dataset-1 no longer
-    has, and a manifest of an unfinished attempt."""
-    if not storage.exists(stage.final):
+STAGE = Stage(
+    EMBEDDINGS,
+    build,
+    kind="output",
+    parents=(DATASET_1,),
+    reads=("embed",),
+    inputs=_inputs,
+    resumable=True,
+    description="embeddings of every Dataset-1 document",
+)
+
+
+def run(run_path: str, cfg: PipelineConfig, spark=None) -> dict:  # noqa: ANN001
+    """Build ``<run>/embeddings`` from ``<run>/dataset-1`` (here, or on Spark when ``spark``)."""
+    run_uri = normalize_uri(run_path)
+    return runner.run([STAGE], run_uri, cfg, storage_for(run_uri, spark), spark=spark)[EMBEDDINGS]
+
+
+def _remove_leftovers(storage: Storage, folder: str, expected: set[str]) -> None:
+    """Before resuming: temporary files of killed writers and shards of files Dataset-1 no longer
+    has (shards of another fingerprint are recomputed in place)."""
+    if not storage.exists(folder):
         return
-    for entry in storage.list_files(stage.final):
-        folder, name = entry.path.rsplit("/", 2)[-2:]
-        rel = f"{folder}/{name}"
-        stale = name.endswith(".tmp") or name == MANIFEST
-        stale = stale or (name.endswith(".parquet") and rel not in expected)
+    for entry in storage.list_files(folder):
+        parent, name = entry.path.rsplit("/", 2)[-2:]
+        rel = f"{parent}/{name}"
+        stale = name.endswith(".tmp") or (name.endswith(".parquet") and rel not in expected)
         if stale:
             log.info("removing leftover %s", entry.path)
             storage.delete(entry.path)
@@ -223,17 +214,12 @@ def _run_spark(spark, shards: list[Shard], cfg: EmbedConfig, fp: str) -> list[di
     sc.setJobGroup(group, f"embeddings: {len(shards)} shards with {cfg.model}")
     watcher = _SparkProgress(sc, group, len(shards))
     watcher.start()
-    try:
+    try:  # a ModelLoadError in a task reaches the user as one line (curation.errors)
         results = (
             sc.parallelize(shards, len(shards))
             .map(lambda s, cfg=cfg, fp=fp: _spark_task(s, cfg, fp))
             .collect()
         )
-    except Exception as exc:
-        found = re.search(r"ModelLoadError: (.+)", str(exc))
-        if found:
-            raise ModelLoadError(found.group(1).strip()) from None
-        raise
     finally:
         watcher.stop()
         for key in ("spark.jobGroup.id", "spark.job.description"):

@@ -38,14 +38,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from curation import runner
 from curation import schema as S
 from curation import tokenizer as T
-from curation.config import PipelineConfig, TokensConfig, config_hash
+from curation.config import PipelineConfig, TokensConfig
 from curation.errors import CurationError
 from curation.formats import token_shards as F
 from curation.pipeline import tokens_tasks as W
-from curation.pipeline.dataset_writer import MissingStageError
-from curation.run_layout import DATA, TOKENS, StageDir
+from curation.run_layout import DATA, DATASET_1, DATASET_2, DATASET_3, TOKENS
+from curation.runner import Build, Stage
 from curation.stages import tokenize_pack as P
 from curation.stages import tokenizer_efficiency as E
 from curation.stages.cluster_kmeans import id_hashes
@@ -56,6 +57,9 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 EFFICIENCY = "efficiency"
 _WORK = "_work"
+
+
+DATASETS = (DATASET_1, DATASET_2, DATASET_3)
 
 
 class TokensInputError(CurationError, ValueError):
@@ -136,17 +140,6 @@ def _check_source(tc: TokensConfig) -> str | None:
     path = T.tokenizer_file(tc.tokenizer)
     F.dtype_for_vocab(T.vocab_size(T.load_tokenizer(tc.tokenizer)))
     return _file_sha256(path)
-
-
-def fingerprint(dataset_fp: str, tc: TokensConfig, tokenizer_sha: str | None) -> str:
-    return config_hash(
-        {
-            "dataset": dataset_fp,
-            "tokens": asdict(tc) | {"workers": None},
-            "tokenizer_sha256": tokenizer_sha,
-            "format": FORMAT_VERSION,
-        }
-    )
 
 
 # --- the tokenizer ---------------------------------------------------------------------------------
@@ -354,26 +347,28 @@ def _tokenizer_meta(source: str, tok, chosen: bool) -> dict:
     return {"name": name, "source": source, "vocab_size": vocab, "chosen": chosen}
 
 
-def run(run_path: str, cfg: PipelineConfig) -> dict:
-    """Build ``<run>/tokens`` from ``<run>/<tokens.dataset>`` (skipped when finished)."""
-    t0 = time.time()
-    tc = cfg.tokens
-    run_uri = normalize_uri(run_path)
-    require_local_run(run_uri, "the token stage")
-    storage = LocalStorage()
-    source = StageDir(storage, run_uri, tc.dataset)
-    if not source.is_finished():
-        raise MissingStageError(f"{join(run_uri, tc.dataset)} is not finished: run it first")
-    tokenizer_sha = _check_source(tc)
-    files = inventory(run_uri, tc.dataset)
+def _check(ctx: Build) -> None:
+    """Fail before any work on a tokenizer that cannot be loaded, a vocabulary too large, an
+    empty dataset or domain, or a mixture that does not fit the dataset's domains."""
+    tc = ctx.cfg.tokens
+    _check_source(tc)
+    files = inventory(ctx.run, tc.dataset)
     if tc.mixture:
-        mixture_weights({d: 1 for d in files}, tc.mixture)  # fail before any work
-    fp = fingerprint(source.manifest().get("fingerprint", ""), tc, tokenizer_sha)
-    stage = StageDir(storage, run_uri, TOKENS)
-    if not stage.should_run(fp, cfg.run.force):
-        return stage.manifest()
-    out = local_path(stage.begin())
-    assert out is not None
+        mixture_weights({d: 1 for d in files}, tc.mixture)
+
+
+def _inputs(ctx: Build) -> dict:
+    """What the config cannot say: the hash of a tokenizer file that is loaded, not trained."""
+    return {"tokenizer_sha256": _check_source(ctx.cfg.tokens), "format": FORMAT_VERSION}
+
+
+def build(ctx: Build) -> dict:
+    """Tokenizer, token shards, indexes, mixture, efficiency report; the manifest."""
+    t0 = time.time()
+    tc = ctx.cfg.tokens
+    source = ctx.parent(tc.dataset)
+    files = inventory(ctx.run, tc.dataset)
+    out = local_path(ctx.out)
     all_files = [path for fs in files.values() for path, _, _ in sorted(fs)]
     tok = build_tokenizer(tc, all_files)
     special = T.with_specials(tok)
@@ -393,7 +388,33 @@ def run(run_path: str, cfg: PipelineConfig) -> dict:
     (out / f"{EFFICIENCY}.md").write_text(E.markdown(efficiency))
     manifest = _manifest(tc, per_domain, mixture, efficiency, vocab, dtype, special, source)
     manifest["elapsed_s"] = round(time.time() - t0, 2)
-    return stage.commit(manifest, fp)
+    return manifest
+
+
+def stage(cfg: PipelineConfig) -> Stage:
+    """The token stage of ``cfg`` (its parent is the dataset ``tokens.dataset`` names)."""
+    if cfg.tokens.dataset not in DATASETS:
+        raise TokensInputError(
+            f"tokens.dataset must name one of the run's datasets ({', '.join(DATASETS)}), "
+            f"got {cfg.tokens.dataset!r}"
+        )
+    return Stage(
+        TOKENS,
+        build,
+        kind="output",
+        parents=(cfg.tokens.dataset,),
+        reads=("tokens",),
+        inputs=_inputs,
+        check=_check,
+        description="token-ready output",
+    )
+
+
+def run(run_path: str, cfg: PipelineConfig) -> dict:
+    """Build ``<run>/tokens`` from ``<run>/<tokens.dataset>`` (skipped when finished)."""
+    run_uri = normalize_uri(run_path)
+    require_local_run(run_uri, "the token stage")
+    return runner.run([stage(cfg)], run_uri, cfg, LocalStorage())[TOKENS]
 
 
 def _manifest(tc, per_domain, mixture, efficiency, vocab, dtype, special, source) -> dict:

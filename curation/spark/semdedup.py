@@ -2,7 +2,8 @@
 
 For corpora whose embeddings do not fit one machine but whose clusters fit one executor each: the
 assignments are joined to the embeddings by id, grouped by cluster, and every group goes through
-the same :func:`curation.stages.semdedup.semdedup_cluster` the local path uses.
+the same :func:`curation.stages.semdedup.semdedup_all` the local path uses (noise, cluster -1,
+included: never compared).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from curation import schema as S
 from curation.config import PipelineConfig
 from curation.device import resolve_device
 from curation.formats import embeddings as E
-from curation.run_layout import EMBEDDINGS, KMEANS, StageDir
-from curation.stages.semdedup import SIMILARITY_SCHEMA
+from curation.run_layout import EMBEDDINGS, StageDir
 from curation.storage import HadoopStorage, join
 
 
-def similarity_on_spark(spark, run_uri: str, out_uri: str, cfg: PipelineConfig) -> None:
-    """Write the similarity table of every cluster to ``out_uri`` (Parquet)."""
+def similarity_on_spark(
+    spark, run_uri: str, assignments_uri: str, out_uri: str, cfg: PipelineConfig
+) -> None:
+    """Write the similarity table of every cluster of ``assignments_uri`` to ``out_uri``."""
     tile, requested = cfg.semdedup.tile_size, cfg.semdedup.device
     meta = StageDir(HadoopStorage(spark), run_uri, EMBEDDINGS).manifest()
     dtype = meta["dtype"]
@@ -39,12 +41,12 @@ def similarity_on_spark(spark, run_uri: str, out_uri: str, cfg: PipelineConfig) 
         return spark.read.option("recursiveFileLookup", "true").parquet(uri)
 
     emb = read(join(run_uri, EMBEDDINGS)).select(S.ID, E.EMBEDDING)
-    assigned = read(join(run_uri, KMEANS, "assignments"))
-    spark.sparkContext.setJobDescription("dataset-2: SemDedup, one cluster per group")
+    assigned = read(assignments_uri).select(*S.ASSIGNMENT_SCHEMA.names)
+    spark.sparkContext.setJobDescription("SemDedup: one cluster per group")
     (
         assigned.join(emb, on=S.ID)
         .groupBy(S.CLUSTER)
-        .applyInPandas(per_cluster, S.to_spark_schema(SIMILARITY_SCHEMA))
+        .applyInPandas(per_cluster, S.to_spark_schema(S.SIMILARITY_SCHEMA))
         .write.parquet(out_uri)
     )
 
@@ -55,19 +57,16 @@ def semdedup_cluster_frame(
     """One cluster's rows (id, domain, cluster, distance) -> its similarity rows, as pandas."""
     from curation.stages import semdedup
 
-    table = semdedup.semdedup_cluster(
-        pa.array(pdf[S.ID], pa.string()),
-        int(pdf[S.CLUSTER].iloc[0]),
-        pdf["distance"].to_numpy(np.float32),
+    assigned = pa.Table.from_pandas(pdf[list(S.ASSIGNMENT_SCHEMA.names)], preserve_index=False)
+    table = semdedup.semdedup_all(
+        assigned.column(S.ID),
+        pdf[S.CLUSTER].to_numpy(np.int64),
+        pdf[S.DISTANCE].to_numpy(np.float32, na_value=np.nan),
         vectors,
         tile,
         device,
     )
-    domain_of = dict(zip(pdf[S.ID], pdf[S.DOMAIN], strict=True))
-    table = table.append_column(
-        S.DOMAIN, pa.array([domain_of[i] for i in table.column(S.ID).to_pylist()])
-    )
-    return S.conform(table, SIMILARITY_SCHEMA).to_pandas()
+    return semdedup.with_domains(table, assigned).to_pandas()
 
 
 def _use_threads(n: int) -> None:

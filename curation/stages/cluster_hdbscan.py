@@ -1,9 +1,9 @@
-"""UMAP + HDBSCAN clustering of embeddings (stage 6), and SemDedup inside its clusters.
+"""UMAP + HDBSCAN clustering of embeddings (stage 6).
 
 The clustering only assigns cluster ids; duplicates are found by the one SemDedup core
 (:func:`curation.stages.semdedup.semdedup_all`) in the original embedding space, exactly as for
-k-means. Pure functions over numpy arrays: the pipeline (:mod:`curation.pipeline.dataset3`) and
-the tests call them directly.
+k-means. Pure functions over numpy arrays: the pipeline (:mod:`curation.pipeline.clusters_hdbscan`)
+and the tests call them directly.
 
 Backends, behind :func:`reduce` and :func:`cluster`:
 
@@ -37,20 +37,19 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
+from curation import schema as S
 from curation.config import HdbscanConfig
 from curation.stages import semdedup
 
 log = logging.getLogger(__name__)
 
-NOISE = -1
+NOISE = S.NOISE
 CPU_BACKEND = "umap-learn+hdbscan"
 GPU_BACKEND = "cuml"
 
@@ -285,42 +284,3 @@ def representatives(
         if len(chosen) < k:
             chosen.append(str(id_arr[i]))
     return out
-
-
-def dedup(
-    ids: Any,
-    vectors: np.ndarray,
-    labels: np.ndarray,
-    distances: np.ndarray | None = None,
-    tile_size: int = 2048,
-    device: str = "cpu",
-    progress: Callable[[int], Any] | None = None,
-) -> pa.Table:
-    """SemDedup inside every HDBSCAN cluster: :data:`semdedup.RESULT_SCHEMA` rows for all
-    documents, the clustered ones in cluster order, then the noise (cluster -1, M = -1, never
-    removed) by id."""
-    id_arr = semdedup._id_array(ids)
-    labels = np.asarray(labels, np.int64)
-    if len(id_arr) != len(labels) or len(labels) != len(vectors):
-        raise ValueError(f"{len(id_arr)} ids, {len(labels)} labels, {len(vectors)} vectors")
-    if distances is None:
-        distances = centroid_distances(vectors, labels)
-    inside = labels >= 0
-    clustered = semdedup.semdedup_all(
-        id_arr[inside], labels[inside], distances[inside], vectors[inside], tile_size, device,
-        progress,
-    )  # fmt: skip
-    noise_ids = np.sort(id_arr[~inside])
-    n = len(noise_ids)
-    noise = pa.table(
-        [
-            pa.array(noise_ids, pa.string()),
-            pa.array(np.full(n, NOISE, np.int64)),
-            pa.nulls(n, pa.float32()),
-            pa.array(np.zeros(n, np.int64)),
-            pa.array(np.full(n, -1.0)),
-            pa.nulls(n, pa.string()),
-        ],
-        schema=semdedup.RESULT_SCHEMA,
-    )
-    return pa.concat_tables([clustered, noise])

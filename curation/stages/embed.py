@@ -35,7 +35,7 @@ from curation import schema as S
 from curation.config import ConfigError, EmbedConfig
 from curation.errors import CurationError
 from curation.formats import embeddings as E
-from curation.storage import local_path
+from curation.storage import arrow_filesystem, local_path
 
 log = logging.getLogger(__name__)
 
@@ -322,9 +322,7 @@ def embed_shard(
 
 
 def _fs(uri: str):
-    import pyarrow.fs as pafs
-
-    return pafs.FileSystem.from_uri(uri.replace("s3a://", "s3://", 1))
+    return arrow_filesystem(uri)
 
 
 def _exists(fs, path: str) -> bool:

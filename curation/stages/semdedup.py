@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from curation import schema as S
 from curation.device import resolve_device
 
 log = logging.getLogger(__name__)
@@ -38,33 +39,8 @@ log = logging.getLogger(__name__)
 CORE_VERSION = 1
 """Bump when the computed M / max_id of the same input would change (a cache key of the run)."""
 
-DISTANCE = "distance"
-RANK = "rank"
-M_COL = "M"
-MAX_ID = "max_id"
-CLUSTER = "cluster"
-ID = "id"
-
-RESULT_SCHEMA = pa.schema(
-    [
-        pa.field(ID, pa.string(), nullable=False),
-        pa.field(CLUSTER, pa.int64()),
-        pa.field(DISTANCE, pa.float32()),
-        pa.field(RANK, pa.int64()),
-        pa.field(M_COL, pa.float64()),
-        pa.field(MAX_ID, pa.string()),
-    ]
-)
-"""What :func:`semdedup_cluster` and :func:`semdedup_all` return: one row per document, in cluster
-order then ``rank`` (0 = farthest from the centroid). ``M`` is -1.0 and ``max_id`` null for the
-first document of a cluster (it has nothing before it and is never removed)."""
-
-SIMILARITY_SCHEMA = pa.schema(
-    [RESULT_SCHEMA.field(ID), pa.field("domain", pa.string())]
-    + [RESULT_SCHEMA.field(name) for name in (CLUSTER, DISTANCE, RANK, M_COL, MAX_ID)]
-)
-"""The stored similarity table of a run (``clusters/<method>/similarity/data``): the result rows
-with each document's domain."""
+RESULT_SCHEMA = S.RESULT_SCHEMA
+SIMILARITY_SCHEMA = S.SIMILARITY_SCHEMA
 
 DIAGONAL_SPLIT = 8
 """At most this many row strips per diagonal block (see :func:`diagonal_strips`)."""
@@ -349,6 +325,31 @@ def _each_cluster(
         yield fn(seg)
 
 
+def _rows(vectors: Any, rows: np.ndarray) -> Any:
+    """``vectors[rows]`` for numpy arrays and torch tensors alike."""
+    if isinstance(vectors, np.ndarray):
+        return vectors[rows]
+    import torch
+
+    return vectors.index_select(0, torch.from_numpy(rows.astype(np.int64)))
+
+
+def _noise_rows(ids: np.ndarray) -> pa.Table:
+    """Result rows of documents outside every cluster: never compared, never removed."""
+    n = len(ids)
+    return pa.table(
+        [
+            pa.array(ids, pa.string()),
+            pa.array(np.full(n, S.NOISE, np.int64)),
+            pa.nulls(n, pa.float32()),
+            pa.array(np.zeros(n, np.int64)),
+            pa.array(np.full(n, -1.0)),
+            pa.nulls(n, pa.string()),
+        ],
+        schema=RESULT_SCHEMA,
+    )
+
+
 def semdedup_all(
     ids: Any,
     clusters: Any,
@@ -361,8 +362,10 @@ def semdedup_all(
     """:func:`semdedup_cluster` over every cluster of one table (the local, single-process path).
 
     Same result as calling it per cluster and concatenating in cluster order; one global sort
-    (cluster, distance descending, id) instead of one per cluster. ``progress(n)`` is called with
-    the documents of each finished cluster (``tqdm.update`` fits).
+    (cluster, distance descending, id) instead of one per cluster. Documents of cluster
+    :data:`~curation.schema.NOISE` (-1: left out by the clustering, e.g. HDBSCAN noise) are never
+    compared: they come last, by id, with ``M = -1``, ``rank`` 0 and a null distance.
+    ``progress(n)`` is called with the documents of each finished cluster (``tqdm.update`` fits).
     """
     id_arr = _id_array(ids)
     cl = np.asarray(clusters, dtype=np.int64)
@@ -373,6 +376,14 @@ def semdedup_all(
             f"lengths differ: {n} ids, {len(cl)} clusters, {len(dist)} distances, "
             f"{len(vectors)} vectors"
         )
+    noise = cl == S.NOISE
+    if noise.any():
+        inside = np.flatnonzero(~noise)
+        clustered = semdedup_all(
+            id_arr[inside], cl[inside], dist[inside], _rows(vectors, inside), tile_size, device,
+            progress,
+        )  # fmt: skip
+        return pa.concat_tables([clustered, _noise_rows(np.sort(id_arr[noise]))])
     device = resolve_device(device)
     order = np.lexsort((id_arr, -dist.astype(np.float64), cl))
     sorted_cl = cl[order]
@@ -405,12 +416,22 @@ def semdedup_all(
     return _result(id_arr[order], sorted_cl, dist[order], rank, m, arg, start_of)
 
 
+def with_domains(result: pa.Table, assigned: pa.Table) -> pa.Table:
+    """The core's result rows with each document's domain, looked up by id in ``assigned``
+    (an :data:`~curation.schema.ASSIGNMENT_SCHEMA` table), as :data:`~curation.schema.SIMILARITY_SCHEMA`."""
+    import pyarrow.compute as pc
+
+    at = pc.index_in(result.column(S.ID), value_set=assigned.column(S.ID))
+    result = result.append_column(S.DOMAIN, assigned.column(S.DOMAIN).take(at))
+    return S.conform(result, S.SIMILARITY_SCHEMA)
+
+
 # --- eps -------------------------------------------------------------------------------------------
 
 
-def removed_mask(m: Any, eps: float) -> np.ndarray:
-    """The rule: remove a document when ``M > 1 - eps``."""
-    return np.asarray(m, dtype=np.float64) > 1.0 - eps
+def removed_mask(m: Any, eps: float | np.ndarray) -> np.ndarray:
+    """The rule: remove a document when ``M > 1 - eps`` (``eps`` one value, or one per row)."""
+    return np.asarray(m, dtype=np.float64) > 1.0 - np.asarray(eps, dtype=np.float64)
 
 
 def calibrate_eps(m: Any, target_fraction: float) -> float:

@@ -1,0 +1,292 @@
+"""The one SemDedup stage, parameterised by its clustering: Dataset-2 (k-means over every
+Dataset-1 document) and Dataset-3 (UMAP + HDBSCAN over the small domains of Dataset-2).
+
+Three declared stages per clustering (:func:`stages`), run by :mod:`curation.runner`:
+
+1. ``clusters/<method>`` (a cache): the clustering assigns every document it covers a cluster and
+   its distance to the centroid (:data:`~curation.schema.ASSIGNMENT_SCHEMA`; cluster -1 = noise);
+   see :mod:`curation.pipeline.clusters_kmeans` and :mod:`curation.pipeline.clusters_hdbscan`;
+2. ``clusters/<method>/similarity`` (a cache): the one SemDedup core
+   (:func:`curation.stages.semdedup.semdedup_all`) in every cluster - per document, the largest
+   similarity M to a document farther from the centroid and that document's id (``max_id``);
+   noise is never compared (M = -1). Here, or as a Spark job (one cluster per task) with
+   ``semdedup.engine=spark``;
+3. the dataset: eps given or calibrated to the target removal (one eps for all judged documents,
+   or one per domain), the verdict ``M > 1 - eps`` (:func:`~curation.stages.semdedup.removed_mask`),
+   the whole eps -> removal curve in ``eps_curve.json``, the kept documents with their cluster,
+   the ledger (score = M, duplicate_of = max_id), ``cluster_duplicates.parquet`` and the manifest.
+   Documents of the parent the clustering does not cover (Dataset-3's other domains) pass through
+   unchanged. Changing eps or the target redoes only this step.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from tqdm.auto import tqdm
+
+from curation import schema as S
+from curation.config import PipelineConfig
+from curation.device import resolve_device
+from curation.pipeline import clusters_hdbscan, clusters_kmeans, dataset_writer
+from curation.pipeline.vectors import vectors_of_ids
+from curation.run_layout import (
+    DATASET_1,
+    DATASET_2,
+    DATASET_3,
+    EMBEDDINGS,
+    HDBSCAN,
+    HDBSCAN_SIMILARITY,
+    KMEANS,
+    KMEANS_SIMILARITY,
+)
+from curation.runner import Build, Reads, Stage
+from curation.stages import semdedup
+from curation.storage import join, local_path
+
+log = logging.getLogger(__name__)
+
+SIMILARITY_DATA = "data"
+EPS_CURVE = "eps_curve.json"
+CLUSTER_DUPLICATES = "cluster_duplicates.parquet"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The duplicate rule's settings: eps, or a target removal fraction to calibrate it to."""
+
+    eps: float
+    target: float | None
+    per: str  # "all": one eps for every judged document; "domain": one per domain
+
+
+@dataclass(frozen=True)
+class Method:
+    """A clustering under SemDedup, and where its results go."""
+
+    name: str  # "kmeans" | "hdbscan"
+    title: str
+    clusters: str  # run folder of the clustering (a cache)
+    similarity: str  # run folder of the similarity table (a cache)
+    dataset: str  # the dataset written
+    parent: str  # the dataset whose documents it judges
+    assignments: str  # the assignment table, relative to ``clusters``
+    ledger_stage: str
+    cluster_column: str  # annotation of kept documents
+    build_clusters: Callable[[Build], dict]
+    clusters_reads: tuple[str | Reads, ...]
+    dataset_reads: tuple[str | Reads, ...]
+    thresholds: Callable[[PipelineConfig], Thresholds]
+    clusters_inputs: Callable[[Build], object] | None = None
+    judges_every_row: bool = True  # every parent document has a verdict (else: pass-through)
+    eps_by_domain: bool = False  # the manifest's eps: a mapping domain -> eps (else one value)
+
+
+HDBSCAN_THRESHOLD_FIELDS = ("eps", "target_removal", "calibrate_per")
+
+KMEANS_METHOD = Method(
+    name="kmeans",
+    title="Dataset-2 (SemDedup, k-means)",
+    clusters=KMEANS,
+    similarity=KMEANS_SIMILARITY,
+    dataset=DATASET_2,
+    parent=DATASET_1,
+    assignments=clusters_kmeans.ASSIGNMENTS,
+    ledger_stage=S.STAGE_SEMDEDUP_KMEANS,
+    cluster_column=S.CLUSTER,
+    build_clusters=clusters_kmeans.build,
+    clusters_reads=("kmeans",),
+    dataset_reads=("semdedup",),
+    thresholds=lambda cfg: Thresholds(cfg.semdedup.eps, cfg.semdedup.target_removal, "all"),
+)
+
+HDBSCAN_METHOD = Method(
+    name="hdbscan",
+    title="Dataset-3 (SemDedup, UMAP + HDBSCAN on the small domains)",
+    clusters=HDBSCAN,
+    similarity=HDBSCAN_SIMILARITY,
+    dataset=DATASET_3,
+    parent=DATASET_2,
+    assignments=clusters_hdbscan.POINTS,
+    ledger_stage=S.STAGE_SEMDEDUP_HDBSCAN,
+    cluster_column=S.HDBSCAN_CLUSTER,
+    build_clusters=clusters_hdbscan.build,
+    clusters_reads=(Reads("hdbscan", without=HDBSCAN_THRESHOLD_FIELDS),),
+    dataset_reads=(Reads("hdbscan", only=HDBSCAN_THRESHOLD_FIELDS),),
+    thresholds=lambda cfg: Thresholds(
+        cfg.hdbscan.eps, cfg.hdbscan.target_removal, cfg.hdbscan.calibrate_per
+    ),
+    clusters_inputs=lambda ctx: {"backend": clusters_hdbscan.backend(ctx.cfg)},
+    judges_every_row=False,
+    eps_by_domain=True,
+)
+
+METHODS = {m.name: m for m in (KMEANS_METHOD, HDBSCAN_METHOD)}
+
+
+def stages(method: Method) -> list[Stage]:
+    """The clustering, similarity and dataset stages of one SemDedup method, in order."""
+    parents = (method.parent, EMBEDDINGS) if method.parent != DATASET_1 else (EMBEDDINGS,)
+    return [
+        Stage(
+            method.clusters,
+            method.build_clusters,
+            kind="cache",
+            parents=parents,
+            reads=method.clusters_reads,
+            inputs=method.clusters_inputs,
+            description=f"{method.name} clusters",
+        ),
+        Stage(
+            method.similarity,
+            lambda ctx: build_similarity(ctx, method),
+            kind="cache",
+            parents=(method.clusters, EMBEDDINGS),
+            version=semdedup.CORE_VERSION,
+            description=f"SemDedup similarity in {method.name} clusters",
+        ),
+        Stage(
+            method.dataset,
+            lambda ctx: build_dataset(ctx, method),
+            kind="dataset",
+            parents=(method.similarity, method.parent),
+            reads=method.dataset_reads,
+            description=method.title,
+        ),
+    ]
+
+
+def run(run_path: str, cfg: PipelineConfig, method: str = "kmeans", spark=None) -> dict:  # noqa: ANN001
+    """Build ``method``'s dataset (each step skipped when finished); its manifest."""
+    from curation import runner
+    from curation.storage import normalize_uri, require_local_run, storage_for
+
+    m = METHODS[method]
+    run_uri = normalize_uri(run_path)
+    require_local_run(run_uri, m.title)
+    storage = storage_for(run_uri, spark)
+    return runner.run(stages(m), run_uri, cfg, storage, spark=spark)[m.dataset]
+
+
+# --- the similarity step ----------------------------------------------------------------------------
+
+
+def build_similarity(ctx: Build, method: Method) -> dict:
+    """The SemDedup core over every cluster (here, or one cluster per Spark task)."""
+    t0 = time.time()
+    cfg = ctx.cfg
+    device = resolve_device(cfg.semdedup.device)
+    assignments_uri = join(ctx.run, method.clusters, method.assignments)
+    out = join(ctx.out, SIMILARITY_DATA)
+    on_spark = cfg.semdedup.engine == "spark" and ctx.spark is not None
+    if on_spark:
+        from curation.spark.semdedup import similarity_on_spark
+
+        similarity_on_spark(ctx.spark, ctx.run, assignments_uri, out, cfg)
+        documents = dataset_writer.read_folder(local_path(out), [S.ID]).num_rows
+    else:
+        assigned = dataset_writer.read_folder(local_path(assignments_uri))
+        domains = sorted(set(assigned.column(S.DOMAIN).to_pylist()))
+        vectors = vectors_of_ids(ctx.run, assigned.column(S.ID), domains)
+        distance = assigned.column(S.DISTANCE).fill_null(np.nan)
+        with tqdm(total=assigned.num_rows, unit="docs", desc="SemDedup", disable=None) as bar:
+            table = semdedup.semdedup_all(
+                assigned.column(S.ID),
+                np.asarray(assigned.column(S.CLUSTER)),
+                np.asarray(distance, np.float32),
+                vectors,
+                cfg.semdedup.tile_size,
+                device,
+                bar.update,
+            )
+        table = semdedup.with_domains(table, assigned)
+        dataset_writer.write_table(table, local_path(out), "part-00000.parquet")
+        documents = table.num_rows
+    return {
+        "stage": ctx.stage.name,
+        "documents": documents,
+        "engine": "spark" if on_spark else "local",
+        "tile_size": cfg.semdedup.tile_size,
+        "device": device,
+        "elapsed_s": round(time.time() - t0, 2),
+    }
+
+
+# --- the dataset step -------------------------------------------------------------------------------
+
+
+def choose_eps(m: np.ndarray, domains: np.ndarray, th: Thresholds) -> tuple[dict[str, float], dict]:
+    """eps per judged domain (the same for all unless ``th.per == "domain"``) and the removal
+    curve; ``m`` and ``domains``: every judged document's M and domain."""
+    names = sorted(set(domains.tolist()))
+    if th.target is None:
+        eps = dict.fromkeys(names, th.eps)
+    elif th.per == "all":
+        eps = dict.fromkeys(names, semdedup.calibrate_eps(m, th.target))
+    else:
+        eps = {d: semdedup.calibrate_eps(m[domains == d], th.target) for d in names}
+    grid = semdedup.curve_grid(eps.values())
+    return eps, semdedup.removal_curve(m, domains.tolist(), grid)
+
+
+def verdicts(similarity: pa.Table, eps: dict[str, float]) -> pa.Table:
+    """The similarity rows with ``removed``: ``M > 1 - eps`` of the row's domain."""
+    domains = similarity.column(S.DOMAIN).to_pylist()
+    per_row = np.array([eps[d] for d in domains], np.float64)
+    removed = semdedup.removed_mask(np.asarray(similarity.column(S.M), np.float64), per_row)
+    return similarity.append_column(S.REMOVED, pa.array(removed, pa.bool_()))
+
+
+def build_dataset(ctx: Build, method: Method) -> dict:
+    """Thresholds, verdicts, the dataset (kept documents, ledger), its manifest."""
+    t0 = time.time()
+    th = method.thresholds(ctx.cfg)
+    similarity = dataset_writer.read_folder(local_path(join(ctx.run, method.similarity, "data")))
+    m = np.asarray(similarity.column(S.M), np.float64)
+    domains = np.asarray(similarity.column(S.DOMAIN).to_pylist(), dtype=object)
+    eps, curve = choose_eps(m, domains, th)
+    judged = verdicts(similarity, eps)
+    out = local_path(ctx.out)
+    (out / EPS_CURVE).write_text(json.dumps(curve, indent=1) + "\n")
+    counts = dataset_writer.write_dataset(
+        ctx.run, method.parent, out, judged,
+        stage=method.ledger_stage, reason=S.REASON_SEMANTIC,
+        detail=lambda d: f"eps={eps.get(d, float('nan')):.6g}",
+        every_row_judged=method.judges_every_row, cluster_column=method.cluster_column,
+    )  # fmt: skip
+    per_cluster = (
+        judged.filter(pc.greater_equal(judged.column(S.CLUSTER), 0))
+        .group_by(S.CLUSTER)
+        .aggregate([(S.ID, "count"), (S.REMOVED, "sum")])
+        .rename_columns([S.CLUSTER, "size", "duplicates_removed"])
+        .sort_by(S.CLUSTER)
+    )
+    dataset_writer.write_table(per_cluster, out, CLUSTER_DUPLICATES)
+    removed = np.asarray(judged.column(S.REMOVED), bool)
+    facts: dict = {
+        "eps": eps if method.eps_by_domain else _one_eps(eps, m, th),
+        "target_removal": th.target,
+        "calibrate_per": th.per,
+        "clustered_documents": len(m),
+        "achieved_removal": float(removed.mean()) if len(m) else 0.0,
+        "noise_kept": int((np.asarray(similarity.column(S.CLUSTER)) < 0).sum()),
+    }
+    if not method.eps_by_domain:
+        facts["threshold"] = 1.0 - facts["eps"]
+    return dataset_writer.manifest_of(
+        counts, stage=method.dataset, semdedup=facts, elapsed_s=round(time.time() - t0, 2)
+    )
+
+
+def _one_eps(eps: dict[str, float], m: np.ndarray, th: Thresholds) -> float:
+    """The single eps of a method that uses one for all documents (also with none judged)."""
+    if eps:
+        return next(iter(eps.values()))
+    return th.eps if th.target is None else semdedup.calibrate_eps(m, th.target)
