@@ -31,11 +31,19 @@ SET     ?=
 SETS    := $(foreach s,$(SET),--set $(s))
 SUBMIT  := $(VENV)/bin/spark-submit --master "local[$(CORES)]" --driver-memory $(DRIVER_MEMORY) \
            --driver-java-options "-XX:TieredStopAtLevel=1"
+# ENGINE=spark: every stage after Dataset-1 as a Spark job too (spark-submit), else in this process
+ENGINE  ?= local
+ifeq ($(ENGINE),spark)
+  JOB := $(SUBMIT)
+else
+  JOB := $(PY)
+endif
 
 .PHONY: help install dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats test test-fast lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
+	@echo "                [ENGINE=spark]       every stage as a Spark job (default: local after Dataset-1)"
 	@echo "make dataset-1 [INPUT=dir RUN=dir]   language ID + exact dedup + length filter"
 	@echo "make dataset-2 [INPUT=dir RUN=dir]   + embeddings + SemDedup with k-means"
 	@echo "make tokens [RUN=dir]                token-ready output of RUN's Dataset-3 -> RUN/tokens"
@@ -63,18 +71,18 @@ dataset-1: $(STAMP) demo-input
 	$(SUBMIT) jobs/dedup.py --input $(INPUT_DIR) --output $(RUN) --config $(PRESET) $(SETS)
 
 embeddings: dataset-1
-	$(PY) jobs/embed.py --run $(RUN) --config $(PRESET) $(SETS)
+	$(JOB) jobs/embed.py --run $(RUN) --engine $(ENGINE) --config $(PRESET) $(SETS)
 
 dataset-2: embeddings
-	$(PY) jobs/semdedup.py --run $(RUN) --config $(PRESET) $(SETS)
+	$(JOB) jobs/semdedup.py --run $(RUN) --engine $(ENGINE) --config $(PRESET) $(SETS)
 
 dataset-3: dataset-2
-	$(PY) jobs/semdedup_hdbscan.py --run $(RUN) --config $(PRESET) $(SETS)
-	$(PY) jobs/tokens.py --run $(RUN) --config $(PRESET) $(SETS)
+	$(JOB) jobs/semdedup_hdbscan.py --run $(RUN) --engine $(ENGINE) --config $(PRESET) $(SETS)
+	$(JOB) jobs/tokens.py --run $(RUN) --engine $(ENGINE) --config $(PRESET) $(SETS)
 	$(PY) jobs/summary.py --run $(RUN)
 
 tokens: $(STAMP)
-	$(PY) jobs/tokens.py --run $(RUN) --config $(PRESET) $(SETS)
+	$(JOB) jobs/tokens.py --run $(RUN) --engine $(ENGINE) --config $(PRESET) $(SETS)
 
 summary: $(STAMP)
 	$(PY) jobs/summary.py --run $(RUN)

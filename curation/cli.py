@@ -11,8 +11,10 @@ import argparse
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from curation.config import PipelineConfig, load_config
 from curation.errors import expected_message
@@ -81,6 +83,23 @@ def ship_package(spark) -> None:
     )
     spark.sparkContext.addPyFile(archive)
     log.info("shipped %s to the executors", archive)
+
+
+@contextmanager
+def engine_session(args: argparse.Namespace, cfg: PipelineConfig) -> Iterator[Any]:
+    """The SparkSession a job runs on with ``--engine spark`` (stopped afterwards), else None
+    (this process)."""
+    if getattr(args, "engine", "local") != "spark":
+        yield None
+        return
+    from curation.spark.session import get_spark
+
+    spark = get_spark(cfg.spark)
+    ship_package(spark)
+    try:
+        yield spark
+    finally:
+        spark.stop()
 
 
 def explain(exc: BaseException) -> str | None:

@@ -228,8 +228,6 @@ class SemDedupConfig:
     tile_size: int = tuning(2048)
     """Rows and columns of one block of the similarity matrix: memory is O(tile_size^2)."""
     device: str = tuning("auto")
-    engine: Literal["local", "spark"] = tuning("local")
-    """Run the per-cluster step in this process, or as a Spark job (one cluster per task)."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.eps <= 2.0:
@@ -277,9 +275,14 @@ class HdbscanConfig:
     (a hash sample) of the other domains."""
     representatives: int = tuning(3)
     """Documents nearest each cluster's centroid saved for inspection."""
+    max_documents: int = tuning(2_000_000)
+    """UMAP + HDBSCAN runs on one node (the Spark driver, or this process): refuse to gather more
+    clustered documents than this. Memory of that step: about ``max_documents x dim x 4`` bytes
+    of vectors plus UMAP's k-NN graph (``x umap_neighbors x 12``), e.g. 2M x 1024-d: ~9 GB."""
 
     def __post_init__(self) -> None:
         _positive(self, "umap_components", "umap_neighbors", "min_cluster_size")
+        _positive(self, "max_documents")
         if self.min_samples < 0 or self.target_clusters < 0 or self.inspect_sample < 0:
             raise ConfigError("hdbscan.min_samples, target_clusters, inspect_sample must be >= 0")
         if not 0.0 <= self.eps <= 2.0:

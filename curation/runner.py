@@ -267,7 +267,11 @@ def run(
         for p in plans:
             if not p.rebuild:
                 if p.state == "done":
-                    log.info("%s is finished (fingerprint %s): skipped", p.dir.final, p.fingerprint)
+                    if p.stage.kind == "cache" and any(q.rebuild for q in plans):
+                        log.info("reusing %s (fingerprint %s)", p.dir.final, p.fingerprint)
+                    else:
+                        log.info("%s is finished (fingerprint %s): skipped", p.dir.final,
+                                 p.fingerprint)  # fmt: skip
                     manifests[p.stage.name] = p.dir.manifest()
                     builds[p.stage.name] = p.dir.success().get("build", "")
                 continue

@@ -124,6 +124,8 @@ class Storage(Protocol):
     def delete(self, uri: str) -> None: ...
     def rename(self, src: str, dst: str) -> None: ...
     def mkdirs(self, uri: str) -> None: ...
+    def read_bytes(self, uri: str) -> bytes: ...
+    def write_bytes(self, uri: str, data: bytes) -> None: ...
     def read_text(self, uri: str) -> str: ...
     def write_text(self, uri: str, text: str) -> None: ...
     def create_exclusive(self, uri: str, text: str) -> bool: ...
@@ -131,7 +133,17 @@ class Storage(Protocol):
     def list_files(self, uri: str) -> list[FileEntry]: ...
 
 
-class LocalStorage:
+class _Text:
+    """``read_text``/``write_text`` (UTF-8) over a storage's bytes."""
+
+    def read_text(self, uri: str) -> str:
+        return self.read_bytes(uri).decode("utf-8")  # type: ignore[attr-defined]
+
+    def write_text(self, uri: str, text: str) -> None:
+        self.write_bytes(uri, text.encode("utf-8"))  # type: ignore[attr-defined]
+
+
+class LocalStorage(_Text):
     """A :class:`Storage` over the local file system (``file:`` URIs or plain paths)."""
 
     @staticmethod
@@ -161,15 +173,15 @@ class LocalStorage:
     def mkdirs(self, uri: str) -> None:
         self._p(uri).mkdir(parents=True, exist_ok=True)
 
-    def read_text(self, uri: str) -> str:
-        return self._p(uri).read_text(encoding="utf-8")
+    def read_bytes(self, uri: str) -> bytes:
+        return self._p(uri).read_bytes()
 
-    def write_text(self, uri: str, text: str) -> None:
+    def write_bytes(self, uri: str, data: bytes) -> None:
         """Write via a temporary file and an atomic rename."""
         p = self._p(uri)
         p.parent.mkdir(parents=True, exist_ok=True)
         tmp = p.with_name(f".{p.name}.{uuid.uuid4().hex}.tmp")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(data)
         os.replace(tmp, p)
 
     def create_exclusive(self, uri: str, text: str) -> bool:
@@ -198,7 +210,7 @@ class LocalStorage:
         return sorted(out, key=lambda e: e.path)
 
 
-class HadoopStorage:
+class HadoopStorage(_Text):
     """A :class:`Storage` over Hadoop's FileSystem API, through a live Spark session's JVM."""
 
     def __init__(self, spark) -> None:  # spark: pyspark.sql.SparkSession
@@ -231,23 +243,23 @@ class HadoopStorage:
     def mkdirs(self, uri: str) -> None:
         self._fs(uri).mkdirs(self._path(uri))
 
-    def read_text(self, uri: str) -> str:
+    def read_bytes(self, uri: str) -> bytes:
         fs = self._fs(uri)
         stream = fs.open(self._path(uri))
         try:
             data = self._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
         finally:
             stream.close()
-        return bytes(data).decode("utf-8")
+        return bytes(data)
 
-    def write_text(self, uri: str, text: str) -> None:
+    def write_bytes(self, uri: str, data: bytes) -> None:
         """Write a temporary file beside ``uri``, then rename it into place."""
         fs = self._fs(uri)
         target = self._path(uri)
         tmp = self._path(join(uri.rsplit("/", 1)[0], f".{target.getName()}.{uuid.uuid4().hex}.tmp"))
         out = fs.create(tmp, True)
         try:
-            out.write(bytearray(text.encode("utf-8")))
+            out.write(bytearray(data))
         finally:
             out.close()
         fs.delete(target, False)
@@ -282,7 +294,7 @@ class HadoopStorage:
         return sorted(out, key=lambda e: e.path)
 
 
-class ArrowStorage:
+class ArrowStorage(_Text):
     """A :class:`Storage` over pyarrow's file systems (S3, HDFS with libhdfs, local)."""
 
     @staticmethod
@@ -321,18 +333,18 @@ class ArrowStorage:
         fs, path = self._fs(uri)
         fs.create_dir(path, recursive=True)
 
-    def read_text(self, uri: str) -> str:
+    def read_bytes(self, uri: str) -> bytes:
         fs, path = self._fs(uri)
         with fs.open_input_stream(path) as f:
-            return f.read().decode("utf-8")
+            return f.read()
 
-    def write_text(self, uri: str, text: str) -> None:
+    def write_bytes(self, uri: str, data: bytes) -> None:
         """Write a temporary file beside ``uri``, then move it into place."""
         fs, path = self._fs(uri)
         parent, name = path.rsplit("/", 1)
         tmp = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
         with fs.open_output_stream(tmp) as f:
-            f.write(text.encode("utf-8"))
+            f.write(data)
         fs.move(tmp, path)
 
     def create_exclusive(self, uri: str, text: str) -> bool:

@@ -11,7 +11,6 @@ import sys
 
 from curation import cli
 from curation.pipeline import embeddings
-from curation.spark.session import get_spark
 
 
 def summary(manifest: dict) -> str:
@@ -35,15 +34,8 @@ def summary(manifest: dict) -> str:
 def main() -> int:
     args = cli.run_parser(__doc__).parse_args()
     cfg = cli.config_from_args(args)
-    if args.engine == "spark":
-        spark = get_spark(cfg.spark)
-        cli.ship_package(spark)
-        try:
-            manifest = embeddings.run(args.run, cfg, spark=spark)
-        finally:
-            spark.stop()
-    else:
-        manifest = embeddings.run(args.run, cfg)
+    with cli.engine_session(args, cfg) as spark:
+        manifest = embeddings.run(args.run, cfg, spark=spark)
     print(summary(manifest))
     return 0
 

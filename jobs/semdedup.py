@@ -1,7 +1,7 @@
 """Dataset-2: SemDedup with k-means over the embeddings of Dataset-1.
 
 python jobs/semdedup.py --run RUN [--config PRESET] [--set semdedup.target_removal=0.3]
-spark-submit jobs/semdedup.py --run hdfs:///runs/r1 --engine spark   # one cluster per task
+spark-submit jobs/semdedup.py --run hdfs:///runs/r1   # --engine spark: every step on the executors
 """
 
 import sys
@@ -13,20 +13,9 @@ from curation.summary import dataset_table
 
 def main() -> int:
     args = cli.run_parser(__doc__).parse_args()
-    overrides = ["semdedup.engine=spark"] if args.engine == "spark" else []
-    args.set = overrides + args.set
     cfg = cli.config_from_args(args)
-    spark = None
-    if args.engine == "spark":
-        from curation.spark.session import get_spark
-
-        spark = get_spark(cfg.spark)
-        cli.ship_package(spark)
-    try:
+    with cli.engine_session(args, cfg) as spark:
         manifest = semdedup.run(args.run, cfg, "kmeans", spark)
-    finally:
-        if spark is not None:
-            spark.stop()
     print(dataset_table(manifest, semdedup.KMEANS_METHOD.title))
     return 0
 

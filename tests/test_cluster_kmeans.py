@@ -177,3 +177,20 @@ def test_bad_init() -> None:
     ids, x, _ = planted(groups=2, per=5)
     with pytest.raises(ValueError, match="init"):
         ck.train_kmeans(x, 2, KMeansConfig(), "cpu", init="nope")
+
+
+def test_assignment_of_a_row_does_not_depend_on_its_batch() -> None:
+    """One Spark task's Arrow batches are not the in-process engine's: same bits either way."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1000, 48)).astype(np.float16).astype(np.float32)
+    cents = ck.train_kmeans(x[:300], 12, KMeansConfig(iterations=5), "cpu")
+    whole = ck.assign(x, cents, "cpu")
+    for rows in (1, 7, 19, 333):
+        parts = [ck.assign(x[s : s + rows], cents, "cpu") for s in range(0, len(x), rows)]
+        assert np.array_equal(np.concatenate([p[0] for p in parts]), whole[0])
+        assert np.array_equal(np.concatenate([p[1] for p in parts]), whole[1])  # bit for bit
+    # the nearest of all centroids, ties to the smaller index
+    sims = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float64) @ cents.T.astype(
+        np.float64
+    )
+    assert (whole[0] == np.argmax(sims, axis=1)).mean() > 0.999

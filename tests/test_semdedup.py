@@ -438,3 +438,29 @@ def test_removal_curve() -> None:
         assert curve["documents"][d] == int((dom == d).sum())
     assert curve["overall"] == sorted(curve["overall"])
     assert curve["overall"][-1] == float((m > -1).mean())
+
+
+def _window(m: np.ndarray, target: float) -> tuple[list[float], list[int], int]:
+    """What a distributed calibration collects: the level where the documents at or above it
+    first reach the target, its distinct neighbours, their counts and the count above them."""
+    want = target * len(m)
+    desc = np.sort(m)[::-1]
+    v = desc[max(0, min(len(m), int(np.ceil(want))) - 1)] if want > 0 else desc[0]
+    higher, lower = m[m > v], m[m < v]
+    levels = ([higher.min()] if len(higher) else []) + [v] + ([lower.max()] if len(lower) else [])
+    counts = [int((m == x).sum()) for x in levels]
+    return levels, counts, int((m > levels[0]).sum())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_calibration_from_a_window_of_levels_equals_the_whole(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    m = np.round(rng.uniform(-1, 1, n), int(rng.integers(1, 4)))  # many ties
+    m[rng.random(n) < 0.2] = -1.0  # first documents of their clusters
+    m[rng.random(n) < 0.05] = 1.0
+    for target in [0.0, 0.01, 0.1, 0.3, 0.5, 0.77, 0.95, 1.0]:
+        levels, counts, above = _window(m, target)
+        eps, removed = sd.calibrate_eps_window(levels, counts, above, n, target)
+        assert eps == sd.calibrate_eps(m, target), (seed, target)
+        assert removed == int(sd.removed_mask(m, eps).sum())

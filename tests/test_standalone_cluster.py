@@ -1,5 +1,6 @@
-"""The Dataset-1 job submitted to a real Spark standalone cluster (a master and one worker started
-from the pyspark installation on 127.0.0.1) keeps the same documents as local mode."""
+"""Jobs submitted to a real Spark standalone cluster (a master and two workers started from the
+pyspark installation on 127.0.0.1) give what local mode gives: Dataset-1 on the shared corpus, and
+the whole demo pipeline (every stage on Spark) stage by stage."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _spark_class() -> Path:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A standalone master and one worker (2 cores) on 127.0.0.1; yields the master URL."""
+    """A standalone master and two workers (1 core each) on 127.0.0.1; yields the master URL."""
     work = tmp_path_factory.mktemp("standalone")
     env = {
         **os.environ,
@@ -57,19 +58,23 @@ def cluster(tmp_path_factory):
              "--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui)],
             env=env, stdout=logs[0], stderr=subprocess.STDOUT, start_new_session=True,
         ),
-        subprocess.Popen(
-            [str(_spark_class()), "org.apache.spark.deploy.worker.Worker",
-             "--host", "127.0.0.1", "--cores", "2", "--memory", "3g",
-             "--webui-port", str(_free_port()), master],
-            env=env, stdout=logs[1], stderr=subprocess.STDOUT, start_new_session=True,
-        ),
     ]  # fmt: skip
+    for k in range(2):
+        worker_env = {**env, "SPARK_WORKER_DIR": str(work / f"worker-{k}")}
+        procs.append(
+            subprocess.Popen(
+                [str(_spark_class()), "org.apache.spark.deploy.worker.Worker",
+                 "--host", "127.0.0.1", "--cores", "1", "--memory", "2g",
+                 "--webui-port", str(_free_port()), master],
+                env=worker_env, stdout=logs[1], stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        )  # fmt: skip
     try:
         deadline = time.time() + 120
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{ui}/json/", timeout=2) as r:
-                    if json.load(r).get("aliveworkers", 0) >= 1:
+                    if json.load(r).get("aliveworkers", 0) >= 2:
                         break
             except OSError:
                 pass
@@ -124,3 +129,70 @@ def test_standalone_cluster_keeps_the_same_documents_as_local_mode(
     assert len(cluster_kept) > 1000
     assert cluster_kept == local_kept
     assert cluster_ledger == local_ledger
+
+
+STAGES = ("dataset-1", "dataset-2", "dataset-3")
+DEMO_SETS = [
+    "embed.max_seq_length=64",
+    "kmeans.target_cluster_size=30",
+    "hdbscan.target_clusters=4",
+    "tokens.workers=1",
+]
+
+
+def _pipeline(master: str, env: dict, corpus: Path, run: Path) -> None:
+    """Every job of the pipeline through spark-submit, each on Spark (``--engine spark``)."""
+    bin_dir = Path(sys.executable).parent
+    sets = [x for s in DEMO_SETS for x in ("--set", s)]
+    jobs = [
+        ["dedup.py", "--input", str(corpus), "--output", str(run)],
+        ["embed.py", "--run", str(run), "--engine", "spark"],
+        ["semdedup.py", "--run", str(run), "--engine", "spark"],
+        ["semdedup_hdbscan.py", "--run", str(run), "--engine", "spark"],
+        ["tokens.py", "--run", str(run), "--engine", "spark"],
+    ]
+    for job in jobs:
+        cmd = [str(bin_dir / "spark-submit"), "--master", master, "--driver-memory", "1g",
+               str(REPO / "jobs" / job[0]), *job[1:], "--config", "demo", *sets]  # fmt: skip
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, f"{job[0]}: {done.stderr[-4000:]}"
+
+
+def _outcome(run: Path) -> dict:
+    import hashlib
+
+    out: dict = {}
+    for stage in STAGES:
+        out[stage] = {
+            "kept": sorted(read_kept(str(run), stage, ["id"]).column("id").to_pylist()),
+            "ledger": sorted(
+                tuple(r.values())
+                for r in read_ledger(
+                    str(run), stage, ["id", "stage", "reason", "score", "duplicate_of", "cluster"]
+                ).to_pylist()
+            ),
+            "counts": {
+                k: json.loads((run / stage / "_MANIFEST.json").read_text())[k]
+                for k in ("rows_in", "rows_out", "removed", "per_domain")
+            },
+        }
+    out["tokens"] = {
+        str(f.relative_to(run / "tokens")): hashlib.sha256(f.read_bytes()).hexdigest()
+        for f in sorted((run / "tokens").rglob("*"))
+        if f.suffix in (".bin", ".idx") or f.name in ("mixture.json", "tokenizer.json")
+    }
+    return out
+
+
+def test_whole_demo_pipeline_on_the_cluster_equals_local_mode(cluster, tmp_path):
+    from curation.demo.corpus import generate
+
+    master, env = cluster
+    generate(tmp_path / "input", scale=0.04)
+    _pipeline(master, env, tmp_path / "input", tmp_path / "on-cluster")
+    _pipeline("local[2]", env, tmp_path / "input", tmp_path / "local")
+    on_cluster, local = _outcome(tmp_path / "on-cluster"), _outcome(tmp_path / "local")
+    for stage in STAGES:
+        assert len(local[stage]["kept"]) > 50, stage
+        assert on_cluster[stage] == local[stage], stage
+    assert len(local["tokens"]) > 4 and on_cluster["tokens"] == local["tokens"]

@@ -9,14 +9,18 @@ Three declared stages per clustering (:func:`stages`), run by :mod:`curation.run
 2. ``clusters/<method>/similarity`` (a cache): the one SemDedup core
    (:func:`curation.stages.semdedup.semdedup_all`) in every cluster - per document, the largest
    similarity M to a document farther from the centroid and that document's id (``max_id``);
-   noise is never compared (M = -1). Here, or as a Spark job (one cluster per task) with
-   ``semdedup.engine=spark``;
+   noise is never compared (M = -1). Here, or as a Spark job (one cluster per task);
 3. the dataset: eps given or calibrated to the target removal (one eps for all judged documents,
    or one per domain), the verdict ``M > 1 - eps`` (:func:`~curation.stages.semdedup.removed_mask`),
    the whole eps -> removal curve in ``eps_curve.json``, the kept documents with their cluster,
    the ledger (score = M, duplicate_of = max_id), ``cluster_duplicates.parquet`` and the manifest.
    Documents of the parent the clustering does not cover (Dataset-3's other domains) pass through
    unchanged. Changing eps or the target redoes only this step.
+
+Engines: a job given a SparkSession runs every step on Spark (executors read and write the run
+folder on any Hadoop path; the driver holds only what the configuration bounds: see
+:mod:`curation.spark.kmeans`, :mod:`curation.spark.thresholds`); without one, in this process. Both
+call the same stage functions and give the same results.
 """
 
 from __future__ import annotations
@@ -170,7 +174,8 @@ def run(run_path: str, cfg: PipelineConfig, method: str = "kmeans", spark=None) 
 
     m = METHODS[method]
     run_uri = normalize_uri(run_path)
-    require_local_run(run_uri, m.title)
+    if spark is None:
+        require_local_run(run_uri, f"{m.title} in this process (without Spark)")
     storage = storage_for(run_uri, spark)
     return runner.run(stages(m), run_uri, cfg, storage, spark=spark)[m.dataset]
 
@@ -185,12 +190,12 @@ def build_similarity(ctx: Build, method: Method) -> dict:
     device = resolve_device(cfg.semdedup.device)
     assignments_uri = join(ctx.run, method.clusters, method.assignments)
     out = join(ctx.out, SIMILARITY_DATA)
-    on_spark = cfg.semdedup.engine == "spark" and ctx.spark is not None
+    on_spark = ctx.spark is not None
     if on_spark:
         from curation.spark.semdedup import similarity_on_spark
 
         similarity_on_spark(ctx.spark, ctx.run, assignments_uri, out, cfg)
-        documents = dataset_writer.read_folder(local_path(out), [S.ID]).num_rows
+        documents = ctx.spark.read.parquet(out).count()
     else:
         assigned = dataset_writer.read_folder(local_path(assignments_uri))
         domains = sorted(set(assigned.column(S.DOMAIN).to_pylist()))
@@ -246,6 +251,8 @@ def verdicts(similarity: pa.Table, eps: dict[str, float]) -> pa.Table:
 
 def build_dataset(ctx: Build, method: Method) -> dict:
     """Thresholds, verdicts, the dataset (kept documents, ledger), its manifest."""
+    if ctx.spark is not None:
+        return _build_dataset_on_spark(ctx, method)
     t0 = time.time()
     th = method.thresholds(ctx.cfg)
     similarity = dataset_writer.read_folder(local_path(join(ctx.run, method.similarity, "data")))
@@ -269,24 +276,92 @@ def build_dataset(ctx: Build, method: Method) -> dict:
         .sort_by(S.CLUSTER)
     )
     dataset_writer.write_table(per_cluster, out, CLUSTER_DUPLICATES)
-    removed = np.asarray(judged.column(S.REMOVED), bool)
-    facts: dict = {
-        "eps": eps if method.eps_by_domain else _one_eps(eps, m, th),
-        "target_removal": th.target,
-        "calibrate_per": th.per,
-        "clustered_documents": len(m),
-        "achieved_removal": float(removed.mean()) if len(m) else 0.0,
-        "noise_kept": int((np.asarray(similarity.column(S.CLUSTER)) < 0).sum()),
-    }
-    if not method.eps_by_domain:
-        facts["threshold"] = 1.0 - facts["eps"]
+    removed = int(np.asarray(judged.column(S.REMOVED), bool).sum())
+    noise = int((np.asarray(similarity.column(S.CLUSTER)) < 0).sum())
+    first = _one_eps(eps, lambda: semdedup.calibrate_eps(m, th.target), th)
+    facts = _facts(method, th, eps, first, len(m), removed, noise)
     return dataset_writer.manifest_of(
         counts, stage=method.dataset, semdedup=facts, elapsed_s=round(time.time() - t0, 2)
     )
 
 
-def _one_eps(eps: dict[str, float], m: np.ndarray, th: Thresholds) -> float:
+def _facts(method: Method, th: Thresholds, eps: dict, first: float, n: int, removed: int,
+           noise: int) -> dict:  # fmt: skip
+    """The manifest's ``semdedup`` section."""
+    facts: dict = {
+        "eps": eps if method.eps_by_domain else first,
+        "target_removal": th.target,
+        "calibrate_per": th.per,
+        "clustered_documents": n,
+        "achieved_removal": removed / n if n else 0.0,
+        "noise_kept": noise,
+    }
+    if not method.eps_by_domain:
+        facts["threshold"] = 1.0 - first
+    return facts
+
+
+def _build_dataset_on_spark(ctx: Build, method: Method) -> dict:
+    """The dataset step on Spark: eps from a distributed M (the same eps as in-process), the
+    verdicts joined to the parent's documents by id on the executors."""
+    from pyspark.sql import functions as F
+
+    from curation.spark import thresholds, writers
+
+    t0 = time.time()
+    spark, th = ctx.spark, method.thresholds(ctx.cfg)
+    spark.sparkContext.setJobDescription(f"{method.dataset}: calibrate eps")
+    similarity = spark.read.parquet(join(ctx.run, method.similarity, SIMILARITY_DATA))
+    names = sorted(r[S.DOMAIN] for r in similarity.select(S.DOMAIN).distinct().collect())
+    if th.target is None:
+        eps = dict.fromkeys(names, th.eps)
+    elif th.per == "all":
+        eps = dict.fromkeys(names, thresholds.calibrate(similarity, th.target))
+    else:
+        eps = {
+            d: thresholds.calibrate(similarity.filter(F.col(S.DOMAIN) == d), th.target)
+            for d in names
+        }
+    curve = thresholds.removal_curve(similarity, semdedup.curve_grid(eps.values()))
+    ctx.storage.write_text(ctx.path(EPS_CURVE), json.dumps(curve, indent=1) + "\n")
+    limit = F.create_map(*[F.lit(x) for kv in sorted(eps.items()) for x in kv])
+    judged = similarity.withColumn(
+        S.REMOVED, F.col(S.M) > F.lit(1.0) - limit[F.col(S.DOMAIN)] if eps else F.lit(False)
+    )
+    spark.sparkContext.setJobDescription(f"{method.dataset}: write the dataset")
+    counts = writers.write_derived(
+        spark, ctx.storage, ctx.run, method.parent, ctx.out, judged,
+        stage=method.ledger_stage, reason=S.REASON_SEMANTIC,
+        detail={d: f"eps={e:.6g}" for d, e in eps.items()},
+        every_row_judged=method.judges_every_row, cluster_column=method.cluster_column,
+    )  # fmt: skip
+    per_cluster = (
+        judged.filter(F.col(S.CLUSTER) >= 0)
+        .groupBy(S.CLUSTER)
+        .agg(
+            F.count(S.ID).alias("size"),
+            F.sum(F.col(S.REMOVED).cast("long")).alias("duplicates_removed"),
+        )  # fmt: skip
+        .orderBy(S.CLUSTER)
+    )
+    per_cluster.coalesce(1).write.parquet(ctx.path(CLUSTER_DUPLICATES))
+    totals = judged.agg(
+        F.count(F.lit(1)).alias("n"),
+        F.sum(F.col(S.REMOVED).cast("long")).alias("removed"),
+        F.sum((F.col(S.CLUSTER) < 0).cast("long")).alias("noise"),
+    ).first()
+    first = _one_eps(eps, lambda: thresholds.calibrate(similarity, th.target), th)
+    facts = _facts(
+        method, th, eps, first, totals["n"], totals["removed"] or 0, totals["noise"] or 0
+    )
+    return dataset_writer.manifest_of(
+        counts, stage=method.dataset, semdedup=facts, engine="spark",
+        elapsed_s=round(time.time() - t0, 2),
+    )  # fmt: skip
+
+
+def _one_eps(eps: dict[str, float], calibrate: Callable[[], float], th: Thresholds) -> float:
     """The single eps of a method that uses one for all documents (also with none judged)."""
     if eps:
         return next(iter(eps.values()))
-    return th.eps if th.target is None else semdedup.calibrate_eps(m, th.target)
+    return th.eps if th.target is None else calibrate()

@@ -24,6 +24,8 @@ def similarity_on_spark(
     spark, run_uri: str, assignments_uri: str, out_uri: str, cfg: PipelineConfig
 ) -> None:
     """Write the similarity table of every cluster of ``assignments_uri`` to ``out_uri``."""
+    from pyspark.sql import functions as F
+
     tile, requested = cfg.semdedup.tile_size, cfg.semdedup.device
     meta = StageDir(HadoopStorage(spark), run_uri, EMBEDDINGS).manifest()
     dtype = meta["dtype"]
@@ -43,12 +45,22 @@ def similarity_on_spark(
     emb = read(join(run_uri, EMBEDDINGS)).select(S.ID, E.EMBEDDING)
     assigned = read(assignments_uri).select(*S.ASSIGNMENT_SCHEMA.names)
     spark.sparkContext.setJobDescription("SemDedup: one cluster per group")
-    (
-        assigned.join(emb, on=S.ID)
+    clustered = (
+        assigned.filter(F.col(S.CLUSTER) != S.NOISE)
+        .join(emb, on=S.ID)
         .groupBy(S.CLUSTER)
         .applyInPandas(per_cluster, S.to_spark_schema(S.SIMILARITY_SCHEMA))
-        .write.parquet(out_uri)
     )
+    noise = assigned.filter(F.col(S.CLUSTER) == S.NOISE).select(  # never compared
+        S.ID,
+        S.DOMAIN,
+        S.CLUSTER,
+        F.lit(None).cast("float").alias(S.DISTANCE),
+        F.lit(0).cast("long").alias(S.RANK),
+        F.lit(-1.0).alias(S.M),
+        F.lit(None).cast("string").alias(S.MAX_ID),
+    )
+    clustered.unionByName(noise).write.parquet(out_uri)
 
 
 def semdedup_cluster_frame(

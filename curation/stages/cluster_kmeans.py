@@ -161,7 +161,13 @@ def assign(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid of every row: ``(cluster int64[N], distance float32[N])`` with
     ``distance = 1 - cos(row, centroid)``. Rows are normalised batch by batch (stored float16
-    vectors are unit only to about 1e-3), so memory beyond the input is one batch."""
+    vectors are unit only to about 1e-3), so memory beyond the input is one batch.
+
+    Row by row the same whatever the batch a row comes in (here, or one Spark task's Arrow
+    batch): faiss proposes the two nearest centroids, and the cosines to those two are computed
+    again in float64 per row - faiss's float32 products round differently for batches of
+    different sizes (BLAS blocking, or no BLAS under 20 rows), which could move a document's
+    distance, and so its SemDedup order, by an ulp. Ties go to the smaller centroid index."""
     import faiss
 
     n = len(vectors)
@@ -170,11 +176,17 @@ def assign(
     index.add(cents)
     if faiss_uses_gpu(device):
         index = _gpu_index(index, device)
+    top = min(2, len(cents))
+    exact = cents.astype(np.float64)
     cluster = np.empty(n, dtype=np.int64)
     distance = np.empty(n, dtype=np.float32)
     for s in range(0, n, batch_rows):
         batch = _unit_rows(np.asarray(vectors[s : s + batch_rows]))
-        sim, idx = index.search(batch, 1)
-        cluster[s : s + len(batch)] = idx[:, 0]
-        distance[s : s + len(batch)] = np.clip(1.0 - sim[:, 0], 0.0, 2.0)
+        _, idx = index.search(batch, top)
+        idx = np.sort(idx, axis=1)  # candidates in index order: ties go to the smaller index
+        sims = np.einsum("nd,nkd->nk", batch.astype(np.float64), exact[idx])
+        best = np.argmax(sims, axis=1)
+        rows = np.arange(len(batch))
+        cluster[s : s + len(batch)] = idx[rows, best]
+        distance[s : s + len(batch)] = np.clip(1.0 - sims[rows, best], 0.0, 2.0)
     return cluster, distance

@@ -441,31 +441,53 @@ def calibrate_eps(m: Any, target_fraction: float) -> float:
     Ties in M make some fractions unreachable: the nearest reachable one is taken (the smaller on
     an exact tie). The threshold ``1 - eps`` is put midway between two consecutive distinct M
     values, so that rounding of ``1 - eps`` cannot move a document across it; result in [0, 2].
+    (:func:`calibrate_eps_window` is the same rule over a window of levels: what a distributed
+    calibration computes.)
     """
     if not 0.0 <= target_fraction <= 1.0:
         raise ValueError(f"target_fraction must be in [0, 1], got {target_fraction}")
     values = np.clip(np.asarray(m, dtype=np.float64), -1.0, 1.0)
-    n = len(values)
-    if n == 0:
+    if len(values) == 0:
         return 0.0
-    levels = np.unique(values)[::-1]  # distinct M, descending
-    # removing every document with M >= levels[i] removes reach[i]; reach 0 = threshold at the top
-    counts = np.cumsum(np.unique(values, return_counts=True)[1][::-1])
-    reach = np.concatenate(([0], counts))
-    if levels[-1] <= -1.0:  # M = -1 can never exceed a threshold >= -1
-        reach = reach[:-1]
+    levels, counts = np.unique(values, return_counts=True)
+    eps, expected = calibrate_eps_window(
+        levels[::-1], counts[::-1], 0, len(values), target_fraction
+    )
+    got = int(removed_mask(values, eps).sum())
+    if got != expected:  # cannot happen for float32-derived M; say so rather than hide it
+        log.warning("calibrate_eps: eps=%r removes %d, expected %d", eps, got, expected)
+    return eps
+
+
+def calibrate_eps_window(
+    levels: Any, counts: Any, above: int, n: int, target_fraction: float
+) -> tuple[float, int]:
+    """:func:`calibrate_eps` from distinct M values and their counts: (eps, documents removed).
+
+    ``levels``: consecutive distinct M values in descending order (all of them, or a window of
+    them around the target), ``counts`` how many documents have each, ``above`` how many have an
+    M above ``levels[0]`` (0 when the window starts at the largest M), ``n`` all documents. The
+    window must hold the level where the documents with M at or above it first reach
+    ``target_fraction * n``, and the distinct levels right above and below it (where they exist):
+    then the result equals :func:`calibrate_eps` over all values.
+    """
+    levels = np.asarray(levels, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.int64)
+    if n == 0 or len(levels) == 0:
+        return 0.0, 0
+    # candidate k removes every document with M >= levels[k - 1]; k = 0 removes those above
+    reach = np.concatenate(([above], above + np.cumsum(counts)))
+    first = 0 if above == 0 else 1  # with above > 0, k = 0 needs the level above the window
+    last = len(reach) - (1 if levels[-1] <= -1.0 else 0)  # M = -1 is never removed
     want = target_fraction * n
-    i = int(np.argmin(np.abs(reach - want)))  # first minimum = fewer removals on a tie
-    if i == 0:
+    ks = np.arange(first, last)
+    k = int(ks[np.argmin(np.abs(reach[ks] - want))])  # first minimum = fewer removals on a tie
+    if k == 0:
         threshold = 1.0 if levels[0] < 1.0 else levels[0]
     else:
-        lower = levels[i] if i < len(levels) else -1.0
-        threshold = (levels[i - 1] + lower) / 2.0
-    eps = float(min(2.0, max(0.0, 1.0 - threshold)))
-    got = int(removed_mask(values, eps).sum())
-    if got != reach[i]:  # cannot happen for float32-derived M; say so rather than hide it
-        log.warning("calibrate_eps: eps=%r removes %d, expected %d", eps, got, reach[i])
-    return eps
+        lower = levels[k] if k < len(levels) else -1.0
+        threshold = (levels[k - 1] + lower) / 2.0
+    return float(min(2.0, max(0.0, 1.0 - threshold))), int(reach[k])
 
 
 def curve_grid(chosen: Iterable[float]) -> list[float]:
