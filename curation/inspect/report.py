@@ -2,7 +2,8 @@
 
 Sections: the funnel (documents and characters per domain through the stages), every stage's
 manifest, the eps curves of both SemDedup passes, the cluster maps, length and language
-distributions, and a gallery of removed documents next to their twins. Plots are PNG images
+distributions, a gallery of removed documents next to their twins, and the embedder comparison
+when ``curation compare-embedders RUN`` was run. Plots are PNG images
 embedded as base64, styles are inline: the file can be mailed or opened anywhere, offline.
 Numbers in the tables are the manifests' own (:mod:`curation.inspect.tables`).
 """
@@ -260,6 +261,28 @@ def _section_pairs(run: str) -> str:
     )
 
 
+def _section_embedders(run: str) -> str:
+    """``curation compare-embedders RUN``'s tables, when it was run on this run."""
+    from curation.embedders import compare
+
+    result = R.read_json(join(R.run_uri(run), compare.OUT_DIR, compare.RESULT_JSON))
+    if not isinstance(result, dict) or not result.get("embedders"):
+        return ""
+    parts = [
+        '<section id="embedders"><h2>Embedder comparison</h2>',
+        f'<p class="muted">curation compare-embedders, {_e(result.get("date", ""))}; pair files: '
+        f"{_e(', '.join(result.get('pair_files') or []) or '-')}. A cheap proxy for choosing the "
+        "embedding model: how it separates labelled same- and different-meaning pairs, what "
+        "SemDedup removes per domain with it on a sample of this run, how its k-means clusters "
+        "mix domains, and its speed here.</p>",
+    ]
+    for n, (title, header, rows) in enumerate(compare.tables(result)):
+        frame = pd.DataFrame(rows, columns=header).set_index(header[0])
+        parts.append(f"<h3>{_e(title)}</h3>" + table_html(frame, f"embedders-{n}"))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def build_report(run: str) -> str:
     """The report of ``run`` as one HTML string."""
     manifests = R.stage_manifests(run)
@@ -274,6 +297,7 @@ def build_report(run: str) -> str:
         ("clusters", "Clusters", _section_clusters(run)),
         ("distributions", "Lengths and languages", _section_distributions(run, manifests)),
         ("pairs", "Duplicate pairs", _section_pairs(run)),
+        ("embedders", "Embedders", _section_embedders(run)),
     ]
     nav = " ".join(f'<a href="#{key}">{_e(title)}</a>' for key, title, body in sections if body)
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -6,9 +6,10 @@ resumes shard by shard: a shard computed for the current fingerprint and Dataset
 a missing one (or one of another fingerprint) is computed. The runner (:mod:`curation.runner`)
 finishes the stage with ``_MANIFEST.json`` and then ``_SUCCESS``, as every other stage.
 
-The fingerprint covers Dataset-1's and the ``embed`` section's result fields (model, prefix,
-max_seq_length, precision, store_dtype, trust_remote_code), plus the precision ``auto`` resolves
-to on this machine; batch sizes, threads and the device are tuning fields and are left out.
+The fingerprint covers Dataset-1's and the ``embed`` section's result fields, plus what the
+embedder itself says shapes its vectors here (:meth:`curation.embedders.Embedder.fingerprint`:
+the *resolved* precision - never ``auto`` -, the effective character budget, the package version
+of a builtin encoder); batch sizes, threads and the device are tuning fields and are left out.
 
 Two engines, one per-shard function (:func:`curation.stages.embed.embed_shard`):
 
@@ -29,6 +30,8 @@ from dataclasses import asdict, dataclass, replace
 from curation import runner
 from curation.config import EmbedConfig, PipelineConfig
 from curation.device import resolve_device
+from curation.embedders import get_embedder
+from curation.errors import CurationError
 from curation.formats import embeddings as E
 from curation.manifest import ConservationError
 from curation.run_layout import DATA, DATASET_1, EMBEDDINGS
@@ -65,11 +68,11 @@ def list_shards(storage: Storage, run_uri: str) -> list[Shard]:
 
 
 def _inputs(ctx: Build) -> dict:
-    """What the config cannot say: the precision ``embed.precision`` resolves to here."""
+    """What the config cannot say: the embedder's own fingerprint on this machine (the resolved
+    precision, the effective character budget, a builtin encoder's package version)."""
     cfg = ctx.cfg.embed
     device = resolve_device(cfg.device)
-    return {"precision": stage_embed.resolve_precision(cfg.precision, device),
-            "format": E.FORMAT_VERSION}  # fmt: skip
+    return {"embedder": get_embedder(cfg, device).fingerprint(), "format": E.FORMAT_VERSION}
 
 
 def build(ctx: Build) -> dict:
@@ -175,15 +178,16 @@ def _run_local(shards: list[Shard], cfg: EmbedConfig, fp: str) -> list[dict]:
         device,
         len(shards) - len(todo),
     )
+    embedder = get_embedder(cfg, device)
     if todo:
-        stage_embed.load_model(cfg, device)  # fail before the loop, and outside the timing
+        embedder.load()  # fail before the loop, and outside the timing
     todo_rels = {s.rel for s in todo}
     results = []
     with tqdm(total=docs, unit="docs", desc="embeddings", disable=None, smoothing=0.1) as bar:
         for s in shards:
             t = time.time()
             rows = stage_embed.embed_shard(
-                s.src, s.dst, cfg, device, fingerprint=fp, progress=bar.update
+                s.src, s.dst, cfg, device, fingerprint=fp, progress=bar.update, embedder=embedder
             )
             result = _shard_result(s, rows, s.rel in todo_rels, time.time() - t)
             results.append(result | {"device": device})
@@ -193,20 +197,31 @@ def _run_local(shards: list[Shard], cfg: EmbedConfig, fp: str) -> list[dict]:
 # --- Spark engine ---------------------------------------------------------------------------------
 
 
-def _spark_task(shard: Shard, cfg: EmbedConfig, fp: str) -> dict:
-    """One shard on an executor: the model is loaded once per Python worker and cached."""
-    from curation.device import resolve_device
+class ExecutorMismatchError(CurationError, RuntimeError):
+    """An executor would compute vectors other than those the driver's fingerprint promises."""
 
+
+def _spark_task(shard: Shard, cfg: EmbedConfig, fp: str, expected: dict) -> dict:
+    """One shard on an executor: the model is loaded once per Python worker and cached."""
     device = resolve_device(cfg.device)
     t = time.time()
     computed = not _is_done(shard, fp)
-    rows = stage_embed.embed_shard(shard.src, shard.dst, cfg, device, fingerprint=fp)
+    embedder = get_embedder(cfg, device)
+    if computed and embedder.fingerprint() != expected:
+        raise ExecutorMismatchError(
+            f"an executor embeds with {embedder.fingerprint()} on {device}, the driver "
+            f"resolved {expected}: set embed.precision (and embed.device) explicitly"
+        )
+    rows = stage_embed.embed_shard(
+        shard.src, shard.dst, cfg, device, fingerprint=fp, embedder=embedder
+    )
     return _shard_result(shard, rows, computed, time.time() - t) | {"device": device}
 
 
 def _run_spark(spark, shards: list[Shard], cfg: EmbedConfig, fp: str) -> list[dict]:
     if not shards:
         return []
+    expected = get_embedder(cfg, resolve_device(cfg.device)).fingerprint()
     sc = spark.sparkContext
     if cfg.threads == 0:  # one task per spark.task.cpus cores: don't oversubscribe them
         cfg = replace(cfg, threads=int(sc.getConf().get("spark.task.cpus", "1")))
@@ -217,7 +232,7 @@ def _run_spark(spark, shards: list[Shard], cfg: EmbedConfig, fp: str) -> list[di
     try:  # a ModelLoadError in a task reaches the user as one line (curation.errors)
         results = (
             sc.parallelize(shards, len(shards))
-            .map(lambda s, cfg=cfg, fp=fp: _spark_task(s, cfg, fp))
+            .map(lambda s, cfg=cfg, fp=fp, want=expected: _spark_task(s, cfg, fp, want))
             .collect()
         )
     finally:
