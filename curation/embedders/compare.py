@@ -5,8 +5,8 @@ each configured embedder, in one process on this machine:
 
 * **pair separation** on labelled pair files (:mod:`curation.embedders.pairs`): ROC AUC, mean
   cosine of same- and different-meaning pairs, and the shares of each flagged at the eps the
-  model's calibration picks (the largest eps flagging at most ``max_negative_rate`` of every
-  file's different-meaning pairs);
+  model's calibration picks (the largest eps flagging at most ``max_negative_rate`` - default
+  none - of every file's different-meaning pairs);
 * **removal per domain** on a hash sample of a run's Dataset-1 (the documents with the smallest
   xxh64(id), as k-means' training sample): k-means and the SemDedup rule of Dataset-2 on the
   sample, at the configured target (``semdedup.target_removal``, or ``semdedup.eps``) and at the
@@ -268,7 +268,7 @@ def tables(result: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]
         out.append(
             (
                 f"Pair separation (calibrated eps: at most {rate:.1%} of each file's "
-                "different-meaning pairs flagged)",
+                "different-meaning pairs flagged; flagged = cos > 1 - eps)",
                 header,
                 rows,
             )
