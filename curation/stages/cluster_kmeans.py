@@ -1,7 +1,8 @@
 """Spherical k-means over the embeddings (faiss): training sample, training, assignment.
 
 One code path for ``faiss-cpu`` and ``faiss-gpu`` (both install the module ``faiss``); whether the
-GPU is used follows :func:`curation.device.faiss_uses_gpu`. Everything here is deterministic for
+GPU is used follows :func:`curation.device.faiss_uses_gpu`, and which GPU follows the device
+string (``cuda:N`` trains and assigns on GPU N, never on "all GPUs"). Everything here is deterministic for
 the same set of documents, whatever their order or partitioning:
 
 * the training sample is the ``sample_size`` documents with the smallest 64-bit hash of their id
@@ -22,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from curation.config import KMeansConfig
-from curation.device import faiss_uses_gpu
+from curation.device import cuda_index, faiss_uses_gpu
 
 log = logging.getLogger(__name__)
 
@@ -133,27 +134,35 @@ def train_kmeans(
         raise ValueError(f"k-means init must be one of {sorted(methods)}, got {init!r}")
     extra = {} if init == "random" else {"init_method": getattr(faiss, methods[init])}
     km = faiss.Kmeans(
-        d,
-        k,
-        niter=cfg.iterations,
-        seed=cfg.seed,
-        spherical=True,
-        gpu=faiss_uses_gpu(device),
-        verbose=False,
-        **extra,
+        d, k, niter=cfg.iterations, seed=cfg.seed, spherical=True, verbose=False, **extra
     )
+    km.index = flat_ip_index(d, device)  # what Kmeans(gpu=True) would do, but on *this* GPU
     km.train(x)
     return _unit_rows(np.asarray(km.centroids, dtype=np.float32).reshape(k, d))
 
 
-def _gpu_index(index, device: str):  # noqa: ANN001, ANN202
+def keep_alive(index, *objects):  # noqa: ANN001, ANN201 - faiss objects
+    """Keep ``objects`` (GPU resources) alive as long as ``index``, the way faiss does itself:
+    in ``index.referenced_objects``. faiss's Python layer allows no other new attribute on an
+    index (``index.anything = res`` raises AttributeError on every index class)."""
+    index.referenced_objects = list(getattr(index, "referenced_objects", None) or []) + list(
+        objects
+    )
+    return index
+
+
+def flat_ip_index(d: int, device: str):  # noqa: ANN201 - a faiss index
+    """An exact inner-product index of dimension ``d`` on ``device``: ``IndexFlatIP`` on CPU,
+    ``GpuIndexFlatIP`` on the GPU ``device`` names (float32, no float16 storage) with its
+    resources kept alive by the index."""
     import faiss
 
-    gpu = int(device.split(":")[1]) if ":" in device else 0
+    if not faiss_uses_gpu(device):
+        return faiss.IndexFlatIP(d)
     res = faiss.StandardGpuResources()
-    out = faiss.index_cpu_to_gpu(res, gpu, index)
-    out.referenced_resources = res  # keep the resources alive as long as the index
-    return out
+    config = faiss.GpuIndexFlatConfig()
+    config.device = cuda_index(device)
+    return keep_alive(faiss.GpuIndexFlatIP(res, d, config), res)
 
 
 def assign(
@@ -168,14 +177,10 @@ def assign(
     again in float64 per row - faiss's float32 products round differently for batches of
     different sizes (BLAS blocking, or no BLAS under 20 rows), which could move a document's
     distance, and so its SemDedup order, by an ulp. Ties go to the smaller centroid index."""
-    import faiss
-
     n = len(vectors)
     cents = _unit_rows(centroids)
-    index = faiss.IndexFlatIP(cents.shape[1])
+    index = flat_ip_index(cents.shape[1], device)
     index.add(cents)
-    if faiss_uses_gpu(device):
-        index = _gpu_index(index, device)
     top = min(2, len(cents))
     exact = cents.astype(np.float64)
     cluster = np.empty(n, dtype=np.int64)
