@@ -235,8 +235,9 @@ class SemDedupConfig:
     cluster exceeds 1 - eps (used when target_removal is null)."""
     target_removal: float | None = 0.30
     """Calibrate eps so that this fraction of the documents is removed (reference: 30%)."""
-    tile_size: int = tuning(2048)
-    """Rows and columns of one block of the similarity matrix: memory is O(tile_size^2)."""
+    tile_size: int = tuning(0)
+    """Rows and columns of one block of the similarity matrix: memory is O(tile_size^2). 0 = the
+    device's default: 2048 on CPU, 8192 on CUDA (curation.stages.semdedup.tile_for)."""
     device: str = tuning("auto")
 
     def __post_init__(self) -> None:
@@ -244,7 +245,10 @@ class SemDedupConfig:
             raise ConfigError(f"eps must be in [0, 2], got {self.eps}")
         if self.target_removal is not None and not 0.0 <= self.target_removal < 1.0:
             raise ConfigError(f"target_removal must be in [0, 1), got {self.target_removal}")
-        _positive(self, "tile_size")
+        if self.tile_size < 0:
+            raise ConfigError(
+                f"semdedup.tile_size must be >= 0 (0 = per device), got {self.tile_size}"
+            )
 
 
 @dataclass(frozen=True)

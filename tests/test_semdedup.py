@@ -164,7 +164,7 @@ def test_cuda_equals_cpu() -> None:
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError):
-        sd.max_similarity(np.zeros((3, 2), np.float32), 0)
+        sd.max_similarity(np.zeros((3, 2), np.float32), -1)
     with pytest.raises(ValueError):
         sd.max_similarity(np.zeros(3, np.float32), 4)
     with pytest.raises(TypeError):
@@ -377,6 +377,70 @@ def test_semdedup_all_equals_per_cluster(monkeypatch) -> None:
     assert serial.equals(sd.semdedup_all(ids, clusters, dist, x, 37, "cpu"))
     for col in ("id", "cluster", "distance", "rank", "max_id"):
         assert serial.column(col).equals(got.column(col)), col
+
+
+def test_tile_size_zero_is_the_device_default() -> None:
+    assert sd.tile_for(0, "cpu") == sd.CPU_TILE == 2048
+    assert sd.tile_for(0, "cuda") == sd.tile_for(0, "cuda:1") == sd.CUDA_TILE == 8192
+    assert sd.tile_for(300, "cuda:0") == 300 and sd.tile_for(7, "cpu") == 7
+    with pytest.raises(ValueError):
+        sd.tile_for(-1, "cpu")
+
+
+def test_batch_max_similarity_padded_clusters_with_ties() -> None:
+    """Three clusters of different sizes padded into one (B, S, D) batch give each cluster's
+    own first-maximum M/argmax; exact ties (duplicate rows, +-1/sqrt(d) vectors) go to the
+    smallest i and padding never wins."""
+    sizes = [5, 40, 17]
+    xs = []
+    for b, n in enumerate(sizes):
+        x = exact_sign_vectors(n, 16, seed=b)
+        x[n // 2] = x[1]  # an exact duplicate of an earlier row
+        xs.append(x)
+    padded = np.zeros((len(sizes), max(sizes), 16), np.float32)
+    for b, x in enumerate(xs):
+        padded[b, : len(x)] = x
+    best, arg = sd.batch_max_similarity(torch.from_numpy(padded))
+    assert best.dtype == torch.float32 and arg.dtype == torch.int64
+    for b, x in enumerate(xs):
+        m_ref, a_ref = first_max_reference(x)
+        n = len(x)
+        np.testing.assert_allclose(best[b, :n].numpy(), m_ref, rtol=0, atol=1e-6)
+        assert arg[b, :n].tolist() == a_ref.tolist()
+        assert best[b, n // 2].item() == pytest.approx(1.0) and arg[b, n // 2].item() == 1
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_small_clusters_in_batches_equal_per_cluster(device: str, monkeypatch) -> None:
+    """The CUDA strategy for small clusters (batches, one transfer each way per batch), run here
+    on the given device, gives the per-cluster result; large clusters still go tile by tile."""
+    rng = np.random.default_rng(11)
+    sizes = [1, 2, 3, 50, 199, 200, 201, 7, 90, 120, 33, 600]  # 600: a "large" cluster here
+    n = sum(sizes)
+    x = unit_gaussian(n, 24, seed=11)
+    x[rng.integers(0, n, 80)] = x[rng.integers(0, n, 80)]  # duplicates, also across clusters
+    clusters = np.repeat(np.arange(len(sizes)) * 3, sizes)
+    perm = rng.permutation(n)
+    x, clusters = x[perm], clusters[perm]
+    dist = rng.random(n).astype(np.float32)
+    ids = [f"d{i:05d}" for i in range(n)]
+    monkeypatch.setattr(sd, "_batch_small_clusters", lambda dev: True)
+    monkeypatch.setattr(sd, "SMALL_CLUSTER", 512)
+    monkeypatch.setattr(sd, "BATCH_ELEMENTS", 300_000)  # several batches
+    seen: list[int] = []
+    got = sd.semdedup_all(ids, clusters, dist, x, 64, device, progress=seen.append)
+    parts = []
+    for c in sorted(set(clusters.tolist())):
+        rows = np.flatnonzero(clusters == c)
+        parts.append(sd.semdedup_cluster([ids[i] for i in rows], c, dist[rows], x[rows], 64, "cpu"))
+    expect = pa.concat_tables(parts)
+    for col in ("id", "cluster", "distance", "rank", "max_id"):
+        assert got.column(col).equals(expect.column(col)), col
+    np.testing.assert_allclose(
+        got.column("M").to_numpy(), expect.column("M").to_numpy(), rtol=0, atol=1e-6
+    )
+    # batched: fewer progress calls than clusters (1 per batch + 1 per single/large cluster)
+    assert sum(seen) == n and 3 <= len(seen) < len(sizes) - 2
 
 
 # --- eps -------------------------------------------------------------------------------------------

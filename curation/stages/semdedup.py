@@ -42,6 +42,26 @@ CORE_VERSION = 1
 RESULT_SCHEMA = S.RESULT_SCHEMA
 SIMILARITY_SCHEMA = S.SIMILARITY_SCHEMA
 
+CPU_TILE = 2048
+"""Default tile on CPU: 2048 x 2048 float32 blocks (16 MB); 1024-4096 all reached 0.77-0.93 of
+half a plain GEMM here (bench/README.md, ``make bench-semdedup``)."""
+CUDA_TILE = 8192
+"""Default tile on CUDA: 8192 x 8192 float32 blocks (256 MB), so that a 20k cluster is a few
+large GEMMs instead of dozens of small launches. A documented default, not yet measured on a GPU:
+``make gpu-check`` times 2048/4096/8192/16384 on a 20k x 1024 cluster and reports the fastest
+(``similarity.tile_sweep`` in its JSON); set ``semdedup.tile_size`` to override."""
+
+
+def tile_for(tile_size: int, device: str) -> int:
+    """``tile_size``, or when it is 0 (the config's default) the device's default tile:
+    :data:`CUDA_TILE` on a CUDA device, :data:`CPU_TILE` on CPU."""
+    if tile_size < 0:
+        raise ValueError(f"tile_size must be >= 0, got {tile_size}")
+    if tile_size:
+        return tile_size
+    return CUDA_TILE if device.startswith("cuda") else CPU_TILE
+
+
 DIAGONAL_SPLIT = 8
 """At most this many row strips per diagonal block (see :func:`diagonal_strips`)."""
 DIAGONAL_WASTE = 16
@@ -86,7 +106,7 @@ def _as_tensor(vectors: Any, device: str, dtype):  # noqa: ANN202 - torch is imp
 
 def max_similarity(
     vectors_sorted: Any,
-    tile_size: int = 2048,
+    tile_size: int = 0,
     device: str = "cpu",
     compute_dtype: str = "float32",
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +114,7 @@ def max_similarity(
 
     ``vectors_sorted``: (N, D) rows in SemDedup order, L2-normalised (then M is the cosine); numpy
     or torch, float16/float32 (float16 and float64 are converted to ``compute_dtype``: one copy of
-    the input). Returns ``M`` float32[N] clamped to [-1, 1] and ``argmax`` int64[N], both numpy;
+    the input). ``tile_size`` 0: the device's default (:func:`tile_for`). Returns ``M`` float32[N] clamped to [-1, 1] and ``argmax`` int64[N], both numpy;
     ``M[0] = -1`` and ``argmax[0] = -1``. Ties go to the smallest ``i``.
 
     Work: only the blocks holding pairs ``i < j`` are multiplied, the diagonal ones as a staircase
@@ -108,9 +128,8 @@ def max_similarity(
     """
     import torch
 
-    if tile_size < 1:
-        raise ValueError(f"tile_size must be >= 1, got {tile_size}")
     dev = resolve_device(device)
+    tile_size = tile_for(tile_size, dev)
     dtype = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[
         compute_dtype
     ]
@@ -250,7 +269,7 @@ def semdedup_cluster(
     cluster: int,
     distances: Any,
     vectors: Any,
-    tile_size: int = 2048,
+    tile_size: int = 0,
     device: str = "cpu",
 ) -> pa.Table:
     """SemDedup of one cluster: rows (``ids``, ``distances`` to the centroid, ``vectors`` (N, D))
@@ -291,7 +310,89 @@ def _result(sorted_ids, clusters, dist, rank, m, arg, start) -> pa.Table:  # noq
 
 
 SMALL_CLUSTER = 1024
-"""On CPU, clusters below this size run side by side, one per thread (see :func:`_each_cluster`)."""
+"""Clusters below this size are "small": on CPU they run side by side, one per thread; on CUDA
+many of them go to the GPU together (see :func:`_each_cluster`)."""
+BATCH_ELEMENTS = 1 << 26
+"""Batched small clusters on CUDA: at most this many float32 elements (256 MB) in one batch's
+padded similarity blocks (B x S x S) and, separately, in its padded vectors (B x S x D)."""
+
+
+def batch_max_similarity(x: Any) -> tuple[Any, Any]:
+    """:func:`max_similarity` of several small clusters at once: ``x`` (B, S, D) holds cluster
+    ``b``'s ``n_b`` unit rows, in SemDedup order, in ``x[b, :n_b]`` (the rest zero). One batched
+    matmul, the pairs ``i >= j`` masked, one max per row (ties: the smallest ``i``, as
+    ``torch.max`` returns the first maximum on CPU and CUDA). Returns torch tensors on ``x``'s
+    device: ``M`` (B, S) float32 and ``argmax`` (B, S) int64, with ``M = -1``/``argmax = -1`` at
+    row 0; rows at or past ``n_b`` are meaningless. Padding never wins: its columns ``i``
+    are past every real row ``j`` and so always masked."""
+    import torch
+
+    b, s, _ = x.shape
+    with torch.inference_mode():
+        sim = torch.bmm(x, x.transpose(1, 2))  # sim[b, j, i] = <x_j, x_i>
+        upper = torch.ones(s, s, dtype=torch.bool, device=x.device).triu_()  # i >= j
+        sim.masked_fill_(upper, float("-inf"))
+        best, arg = sim.max(dim=2)
+        best[:, 0], arg[:, 0] = -1.0, -1
+        best.clamp_(-1.0, 1.0)
+    return best, arg
+
+
+def _batches(segments: list[tuple[int, int]], dim: int) -> Iterator[list[tuple[int, int]]]:
+    """Small cluster segments grouped into batches, sorted by size (little padding), each within
+    :data:`BATCH_ELEMENTS` for its padded blocks and vectors."""
+    ordered = sorted(segments, key=lambda seg: (seg[1] - seg[0], seg[0]))
+    batch: list[tuple[int, int]] = []
+    for seg in ordered:
+        size = seg[1] - seg[0]  # the largest so far: the batch's padded size if added
+        if batch and (len(batch) + 1) * size * max(size, dim) > BATCH_ELEMENTS:
+            yield batch
+            batch = []
+        batch.append(seg)
+    if batch:
+        yield batch
+
+
+def _run_batched(
+    vectors: Any,
+    order: np.ndarray,
+    segments: list[tuple[int, int]],
+    device: str,
+    m: np.ndarray,
+    arg: np.ndarray,
+) -> Iterator[int]:
+    """Small clusters on ``device`` in batches: per batch one host-to-device copy of its rows,
+    one batched matmul, one copy of ``M``/``argmax`` back (not one round trip per cluster).
+    Writes ``m``/``arg`` at each segment's rows; yields the documents of each finished batch."""
+    import torch
+
+    dim = int(vectors.shape[1])
+    for batch in _batches(segments, dim):
+        sizes = np.asarray([e - s for s, e in batch], np.int64)
+        width = int(sizes.max())
+        rows = np.concatenate([order[s:e] for s, e in batch])
+        # where each row goes in the padded (B * width) layout
+        slot = np.concatenate([b * width + np.arange(k) for b, k in enumerate(sizes)])
+        x = _normalised_rows(vectors, rows)  # CPU, float32, unit rows: the same as per cluster
+        if device != "cpu":
+            x = x.pin_memory().to(device, non_blocking=True)
+        slot_t = torch.from_numpy(slot).to(x.device, non_blocking=True)
+        padded = torch.zeros(len(batch) * width, dim, dtype=torch.float32, device=x.device)
+        padded.index_copy_(0, slot_t, x)
+        best, best_arg = batch_max_similarity(padded.view(len(batch), width, dim))
+        best = best.view(-1).index_select(0, slot_t).cpu().numpy()
+        best_arg = best_arg.view(-1).index_select(0, slot_t).cpu().numpy()
+        at = 0
+        for (s, e), k in zip(batch, sizes.tolist(), strict=True):
+            m[s:e], arg[s:e] = best[at : at + k], best_arg[at : at + k]
+            at += k
+        yield int(sizes.sum())
+
+
+def _batch_small_clusters(device: str) -> bool:
+    """Whether small clusters go to ``device`` in batches: on CUDA (a round trip per cluster
+    costs more than its matmul); on CPU a pool of threads is faster (see :func:`_each_cluster`)."""
+    return device.startswith("cuda")
 
 
 def _each_cluster(
@@ -305,6 +406,7 @@ def _each_cluster(
     which costs a scheduler time slice each when the cores are shared (measured on 2 shared
     cores: 250 clusters of 200 took 0.4-11 s with 2 intra-op threads, 0.17 s this way; same
     0.08 s on an idle machine). Large clusters then run one by one with all intra-op threads.
+    (On CUDA, :func:`semdedup_all` batches the small clusters before this is called.)
     """
     import torch
 
@@ -355,7 +457,7 @@ def semdedup_all(
     clusters: Any,
     distances: Any,
     vectors: Any,
-    tile_size: int = 2048,
+    tile_size: int = 0,
     device: str = "cpu",
     progress: Callable[[int], Any] | None = None,
 ) -> pa.Table:
@@ -365,7 +467,10 @@ def semdedup_all(
     (cluster, distance descending, id) instead of one per cluster. Documents of cluster
     :data:`~curation.schema.NOISE` (-1: left out by the clustering, e.g. HDBSCAN noise) are never
     compared: they come last, by id, with ``M = -1``, ``rank`` 0 and a null distance.
-    ``progress(n)`` is called with the documents of each finished cluster (``tqdm.update`` fits).
+    ``progress(n)`` is called with the documents of each finished cluster, or batch of clusters
+    (``tqdm.update`` fits). On CUDA the clusters of 2 to ``SMALL_CLUSTER - 1`` documents are
+    computed in batches (:func:`batch_max_similarity`), the larger ones tile by tile; M agrees
+    with the per-cluster computation to float rounding.
     """
     id_arr = _id_array(ids)
     cl = np.asarray(clusters, dtype=np.int64)
@@ -385,6 +490,7 @@ def semdedup_all(
         )  # fmt: skip
         return pa.concat_tables([clustered, _noise_rows(np.sort(id_arr[noise]))])
     device = resolve_device(device)
+    tile_size = tile_for(tile_size, device)
     order = np.lexsort((id_arr, -dist.astype(np.float64), cl))
     sorted_cl = cl[order]
     bounds = np.flatnonzero(np.diff(sorted_cl)) + 1
@@ -403,6 +509,16 @@ def semdedup_all(
         return e - s
 
     segments = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    if _batch_small_clusters(device):
+        batched = [seg for seg in segments if 1 < seg[1] - seg[0] < SMALL_CLUSTER]
+        for s, e in batched:
+            rank[s:e] = np.arange(e - s)
+            start_of[s:e] = s
+        for done in _run_batched(vectors, order, batched, device, m, arg):
+            if progress is not None:
+                progress(done)
+        in_batch = set(batched)
+        segments = [seg for seg in segments if seg not in in_batch]
     for done in _each_cluster(segments, one, device):
         if progress is not None:
             progress(done)
