@@ -7,7 +7,9 @@ and the tests call them directly.
 
 Backends, behind :func:`reduce` and :func:`cluster`:
 
-* ``cuml``: cuML's ``UMAP`` and ``HDBSCAN`` when the device is a GPU and cuML is installed;
+* ``cuml``: cuML's ``UMAP`` and ``HDBSCAN`` when the device is a GPU and cuML runs there - in its
+  own environment (``make install-cuml``) or in this one; detected once by a real import and a
+  tiny fit, see :mod:`curation.stages.cuml_env`, which logs why when it is not used;
 * ``umap-learn+hdbscan``: umap-learn and the ``hdbscan`` package on CPU (otherwise).
 
 Both get the same parameters and a fixed seed (umap-learn is then single-threaded and, with the
@@ -30,7 +32,6 @@ Noise (label -1) is never removed: those documents take no part in SemDedup and 
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import math
 import os
@@ -45,7 +46,7 @@ import numpy as np
 
 from curation import schema as S
 from curation.config import HdbscanConfig
-from curation.stages import semdedup
+from curation.stages import cuml_env, semdedup
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +108,12 @@ def numba_cache_dir() -> str:
 
 
 def backend_for(device: str) -> str:
-    """``cuml`` on a GPU device when cuML is installed, else the CPU libraries."""
-    if device.startswith("cuda"):
-        if importlib.util.find_spec("cuml") is not None:
-            return GPU_BACKEND
-        log.warning("device %s but cuML is not installed: UMAP and HDBSCAN run on CPU", device)
+    """``cuml`` on a GPU device where cuML runs (:func:`curation.stages.cuml_env.status`: a real
+    import and a tiny fit, once per process; the reason is logged when not), else the CPU
+    libraries."""
+    if device.startswith("cuda") and cuml_env.status(device).available:
+        return GPU_BACKEND
     return CPU_BACKEND
-
-
-def _to_numpy(x: Any) -> np.ndarray:
-    return np.asarray(x.get() if hasattr(x, "get") else x)
 
 
 def reduce(vectors: np.ndarray, cfg: HdbscanConfig, device: str = "cpu") -> Reduced:
@@ -141,10 +138,8 @@ def reduce(vectors: np.ndarray, cfg: HdbscanConfig, device: str = "cpu") -> Redu
     t0 = time.perf_counter()
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     if backend == GPU_BACKEND:
-        from cuml.manifold import UMAP
-
         init = "random" if cfg.umap_init == "random" else "spectral"
-        coords = _to_numpy(UMAP(**params, init=init).fit_transform(x))
+        coords = cuml_env.umap(x, {**params, "init": init}, device)
     else:
         numba_cache_dir()
         import umap
@@ -160,9 +155,14 @@ def reduce(vectors: np.ndarray, cfg: HdbscanConfig, device: str = "cpu") -> Redu
 
 
 def hdbscan_labels(
-    coords: np.ndarray, cfg: HdbscanConfig, min_cluster_size: int, backend: str
+    coords: np.ndarray,
+    cfg: HdbscanConfig,
+    min_cluster_size: int,
+    backend: str,
+    device: str = "cuda",
 ) -> np.ndarray:
-    """HDBSCAN labels (-1 = noise) of the reduced points for one ``min_cluster_size``."""
+    """HDBSCAN labels (-1 = noise) of the reduced points for one ``min_cluster_size``
+    (``device``: the GPU the ``cuml`` backend runs on)."""
     n = len(coords)
     if n < max(2, min_cluster_size) or not np.isfinite(coords).all() or not coords.any():
         return np.full(n, NOISE, np.int64)
@@ -172,9 +172,7 @@ def hdbscan_labels(
         "cluster_selection_method": cfg.cluster_selection_method,
     }
     if backend == GPU_BACKEND:
-        from cuml.cluster import HDBSCAN
-
-        labels = _to_numpy(HDBSCAN(**params).fit_predict(coords))
+        labels = cuml_env.hdbscan(np.ascontiguousarray(coords, np.float32), params, device)
     else:
         import hdbscan
 
@@ -196,7 +194,7 @@ def _canonical(labels: np.ndarray) -> np.ndarray:
 
 
 def search_min_cluster_size(
-    coords: np.ndarray, cfg: HdbscanConfig, backend: str
+    coords: np.ndarray, cfg: HdbscanConfig, backend: str, device: str = "cuda"
 ) -> tuple[int, np.ndarray, list[dict]]:
     """The bisection described in the module docstring: (min_cluster_size, labels, trace)."""
     n = len(coords)
@@ -208,7 +206,7 @@ def search_min_cluster_size(
     def fit(m: int) -> int:
         if m not in tried:
             t0 = time.perf_counter()
-            tried[m] = hdbscan_labels(coords, cfg, m, backend)
+            tried[m] = hdbscan_labels(coords, cfg, m, backend, device)
             noise = float((tried[m] < 0).mean()) if n else 0.0
             trace.append({"min_cluster_size": m, "clusters": n_clusters(tried[m]),
                           "noise": round(noise, 4),
@@ -231,10 +229,10 @@ def cluster(vectors: np.ndarray, cfg: HdbscanConfig, device: str = "cpu") -> Clu
     reduced = reduce(vectors, cfg, device)
     t0 = time.perf_counter()
     if cfg.target_clusters > 0:
-        mcs, labels, trace = search_min_cluster_size(reduced.coords, cfg, reduced.backend)
+        mcs, labels, trace = search_min_cluster_size(reduced.coords, cfg, reduced.backend, device)
     else:
         mcs, trace = cfg.min_cluster_size, []
-        labels = hdbscan_labels(reduced.coords, cfg, mcs, reduced.backend)
+        labels = hdbscan_labels(reduced.coords, cfg, mcs, reduced.backend, device)
     timings = {"umap_s": round(reduced.seconds, 3), "hdbscan_s": round(time.perf_counter() - t0, 3)}
     log.info(
         "UMAP + HDBSCAN (%s): %d documents -> %d clusters, %.1f%% noise (min_cluster_size %d; "
