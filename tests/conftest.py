@@ -31,11 +31,36 @@ def shared_data() -> Path:
     return path
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+REQUIRE_GPU = "CURATION_REQUIRE_GPU"
+"""Set to 1 (``make gpu-check`` does) to make tests marked ``gpu`` fail instead of skipping
+when torch sees no CUDA device."""
+
+
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001 - pytest's hook signature
-    """Mark every test that needs the demo run (directly or through a fixture) as slow."""
+    """Mark every test that needs the demo run (directly or through a fixture) as slow. Tests
+    marked ``gpu`` skip on a machine where torch sees no CUDA device (with the reason); under
+    ``CURATION_REQUIRE_GPU=1`` they run, and fail there, instead."""
     for item in items:
         if "demo_run" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_items or os.environ.get(REQUIRE_GPU) == "1" or _cuda_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device (torch sees none)")
+    for item in gpu_items:
+        item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _gpu_required(request) -> None:  # noqa: ANN001
+    if request.node.get_closest_marker("gpu") and not _cuda_available():
+        pytest.fail(f"{REQUIRE_GPU}=1 but torch sees no CUDA device")
 
 
 _real_connect = socket.socket.connect

@@ -16,9 +16,7 @@ import torch
 from curation.stages import semdedup as sd
 
 REPO = Path(__file__).resolve().parents[1]
-HAS_CUDA = torch.cuda.is_available()
-needs_cuda = pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA device")
-DEVICES = ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, needs_cuda])]
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]  # gpu: skipped without CUDA
 
 
 def unit_gaussian(n: int, d: int, seed: int) -> np.ndarray:
@@ -155,7 +153,6 @@ def test_float16_input_and_torch_input(device: str) -> None:
     assert_same(sd.max_similarity(torch.from_numpy(x16.astype(np.float32)), 64, device), expect)
 
 
-@needs_cuda
 @pytest.mark.gpu
 def test_cuda_equals_cpu() -> None:
     x = unit_gaussian(3000, 384, seed=5)
@@ -245,7 +242,6 @@ def test_workspace_does_not_grow_with_the_cluster() -> None:
     assert naive_big > big * big * 4 * 0.9
 
 
-@needs_cuda
 @pytest.mark.gpu
 def test_workspace_on_cuda() -> None:
     tile, d = 2048, 384
