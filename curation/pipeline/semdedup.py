@@ -218,7 +218,7 @@ def build_similarity(ctx: Build, method: Method) -> dict:
         "stage": ctx.stage.name,
         "documents": documents,
         "engine": "spark" if on_spark else "local",
-        "tile_size": cfg.semdedup.tile_size,
+        "tile_size": semdedup.tile_for(cfg.semdedup.tile_size, device),
         "device": device,
         "elapsed_s": round(time.time() - t0, 2),
     }
