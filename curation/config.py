@@ -85,14 +85,18 @@ class IngestConfig:
     max_invalid_chars: int = 2000
     """How much of an invalid row's raw input is kept in the ledger's ``text``."""
     batch_rows: int = tuning(4096)
-    """Rows per Arrow batch handed back from a file reader."""
+    """Rows per Arrow batch handed back from a file reader (and per row group of
+    ``_work/annotated``)."""
+    batch_chars: int = tuning(16_000_000)
+    """Characters of text per Arrow batch, at most (a longer document is a batch of its own):
+    with ``batch_rows``, what bounds a Python worker's memory (see README, "Memory")."""
 
     def __post_init__(self) -> None:
         if self.domain is not None:
             validate_domain_name(self.domain, what="ingest.domain")
         for folder, name in self.domain_map.items():
             validate_domain_name(name, what=f"ingest.domain_map[{folder!r}]")
-        _positive(self, "max_invalid_chars", "batch_rows")
+        _positive(self, "max_invalid_chars", "batch_rows", "batch_chars")
 
 
 @dataclass(frozen=True)
@@ -356,6 +360,9 @@ class SparkConfig:
     """Partitions of every shuffle, and so the Parquet files written per domain of a dataset."""
     ingest_partition_bytes: int = tuning(16 * 1024 * 1024)
     """Compressed input bytes per ingest task (smaller = more, better balanced tasks)."""
+    chunk_chars: int = tuning(32_000_000)
+    """Characters of text per chunk of ``_work/annotated`` (Dataset-1): the unit of work that
+    step 2's writer tasks share out (smaller: better balanced tasks, more files)."""
     arrow_batch_rows: int = tuning(2048)
     driver_memory: str = tuning("4g")
     quick_jit: bool = tuning(True)
@@ -367,7 +374,7 @@ class SparkConfig:
 
     def __post_init__(self) -> None:
         _positive(self, "shuffle_partitions", "ingest_partition_bytes")
-        _positive(self, "arrow_batch_rows")
+        _positive(self, "arrow_batch_rows", "chunk_chars")
 
 
 @dataclass(frozen=True)

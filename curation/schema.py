@@ -128,7 +128,6 @@ VERDICT_SCHEMA = pa.schema(list(SIMILARITY_SCHEMA) + [pa.field(REMOVED, pa.bool_
 
 # --- the row that leaves ingest: a record or an invalid row ----------------------------------------
 INVALID_REASON = "invalid_reason"  # null for a good record
-TOO_SHORT = "too_short"  # set by the length rule; applied after exact dedup
 
 INGEST_SCHEMA = pa.schema(
     [
@@ -152,16 +151,25 @@ ANNOTATED_SCHEMA = pa.schema(
 )
 """Every ingested row with the annotations the Dataset-1 decisions read (``_work/annotated``)."""
 
-DECIDED_SCHEMA = pa.schema(
-    list(ANNOTATED_SCHEMA)
-    + [
+# --- Dataset-1's group facts: what deciding a row needs to know about other rows --------------------
+FIRST_AT = "first_at"  # "file:line" of the first valid row with this row's id, when not this row
+SURVIVOR = "survivor"  # smallest id of the rows of this row's exact-dedup group that reach dedup
+REACHES_DEDUP = "reaches_dedup"  # the row passed the rules before exact dedup and takes part in it
+
+DECISION_SCHEMA = pa.schema(
+    [
+        pa.field(DOMAIN, pa.string(), nullable=False),
         pa.field(STAGE, pa.string()),
         pa.field(REASON, pa.string()),
         pa.field(SCORE, pa.float64()),
-        pa.field(TOO_SHORT, pa.bool_()),
+        pa.field(DETAIL, pa.string()),
+        pa.field(DUPLICATE_OF, pa.string()),
+        pa.field(REACHES_DEDUP, pa.bool_(), nullable=False),
     ]
 )
-"""Annotated rows after the per-row decisions (invalid, language, length); exact dedup follows."""
+"""What Dataset-1 decides for each row (:func:`curation.stages.dataset1.decide`): its output
+domain and, for a removed row, the ledger's ``stage``/``reason``/``score``/``detail``/
+``duplicate_of`` (``stage`` null = kept)."""
 
 
 def empty_table(schema: pa.Schema) -> pa.Table:

@@ -1,5 +1,5 @@
 """Dataset-1 on Spark with malformed input, duplicate ids, unreadable files, reruns and config
-changes; the Spark exact-dedup reduce against the pure one."""
+changes; Spark's group facts against the in-memory ones."""
 
 from __future__ import annotations
 
@@ -137,42 +137,90 @@ def test_rerun_skips_and_a_changed_config_needs_force(spark, tmp_path):
         )
 
 
-def test_spark_exact_dedup_equals_the_pure_rule(spark):
-    from pyspark.sql import functions as F
+def _random_annotated(rng: random.Random, n: int) -> pa.Table:
+    """Annotated-like rows: ids reused now and then, invalid rows, three languages, two domains
+    (one language-filtered), texts drawn from a small pool (so groups of exact duplicates)."""
+    cols: dict[str, list] = {c: [] for c in S.ANNOTATED_SCHEMA.names}
+    for i in range(n):
+        src = rng.choice(["cc", "wiki"])
+        invalid = rng.random() < 0.05
+        text = None if invalid else f"text {rng.randrange(300)}" + "x" * rng.randrange(0, 200)
+        lang = None if invalid else rng.choice(["ru", "en", "de"])
+        values = {
+            S.ID: f"{rng.randrange(n):06d}" if rng.random() < 0.9 else "same",
+            S.DOMAIN: src, S.TEXT: text, S.SRC_DOMAIN: src,
+            S.SRC_FILE: f"{src}/f{i % 7}.jsonl", S.SRC_LINE: i + 1, S.META: None,
+            S.INVALID_REASON: "bad_json" if invalid else None,
+            S.DETAIL: f"{src}/f{i % 7}.jsonl:{i + 1}: broken" if invalid else None,
+            S.LANG: lang, S.LANG_SCORE: None if invalid else rng.choice([0.3, 0.9]),
+            S.LANG_RELIABLE: None if invalid else True,
+            S.N_CHARS: None if invalid else len(text),
+            S.MD5: None if invalid else exact_dedup.md5_hex(text),
+            S.DEDUP_KEY: None if invalid else exact_dedup.md5_hex(text.rstrip("x")),
+        }  # fmt: skip
+        for c, v in values.items():
+            cols[c].append(v)
+    return pa.Table.from_pydict(cols, schema=S.ANNOTATED_SCHEMA)
 
-    rng = random.Random(7)
-    n = 3000
-    texts = [f"text {rng.randrange(400)}" for _ in range(n)]
-    table = pa.table(
-        {
-            S.ID: [f"{rng.getrandbits(40):010x}" for _ in range(n)],
-            S.DOMAIN: [rng.choice(["a", "b"]) for _ in range(n)],
-            S.TEXT: texts,
-        }
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["ingest.on_duplicate_id=quarantine"],
+        ["ingest.on_duplicate_id=quarantine", "exact_dedup.scope=global", "langid.domains=['*']"],
+        ["exact_dedup.scope=domain", "length.min_chars=100"],
+    ],
+)
+def test_spark_group_facts_equal_the_in_memory_ones(spark, tmp_path, overrides):
+    """Spark's shuffles of key columns give every row the same first_at and survivor as
+    :func:`curation.stages.dataset1.group_facts`, whatever the chunking and partitioning; and
+    the verdicts :func:`decide` makes of them use every rule of the precedence table."""
+    import pyarrow.parquet as pq
+
+    from curation.pipeline import dataset1_tasks as tasks
+    from curation.stages import dataset1 as decisions
+
+    cfg = _cfg(*overrides)
+    rows = _random_annotated(random.Random(len(overrides)), 3000)
+    names = []
+    for k, start in enumerate(range(0, rows.num_rows, 700)):  # chunks of 700 rows
+        names.append(f"part-{k:05d}-0000.parquet")
+        pq.write_table(rows.slice(start, 700), tmp_path / names[-1], row_group_size=256)
+    expected = decisions.group_facts(rows, cfg)
+    keyed = adapters.keys(spark, str(tmp_path), names, [k % 3 for k in range(len(names))], cfg)
+    facts = adapters.group_facts(keyed.repartition(5), cfg).select(
+        tasks.CHUNK, S.SRC_LINE, S.FIRST_AT, S.SURVIVOR
     )
-    for scope in ("domain", "global"):
-        cfg = ExactDedupConfig(scope=scope, normalize="none")
-        keyed = exact_dedup.add_keys(table, cfg)
-        expected = dict(
-            zip(
-                keyed[S.ID].to_pylist(),
-                exact_dedup.mark_duplicates(keyed, cfg).to_pylist(),
-                strict=True,
-            )
-        )
-        df = spark.createDataFrame(keyed.to_pandas()).repartition(7)
-        df = (
-            df.withColumn(S.STAGE, F.lit(None).cast("string"))
-            .withColumn(S.REASON, F.lit(None).cast("string"))
-            .withColumn(S.SCORE, F.lit(None).cast("double"))
-            .withColumn(S.DETAIL, F.lit(None).cast("string"))
-            .withColumn(S.N_CHARS, F.length(S.TEXT))
-            .withColumn(S.TOO_SHORT, F.lit(False))
-        )
-        full = load_config("reference", [f"exact_dedup.scope={scope}"])
-        got = {r[S.ID]: r[S.DUPLICATE_OF] for r in adapters.with_exact_dedup(df, full).collect()}
-        assert got == expected
-        assert sum(v is not None for v in got.values()) > n // 2
+    got = {r[S.SRC_LINE]: (r[S.FIRST_AT], r[S.SURVIVOR]) for r in facts.collect()}
+    lines = rows.column(S.SRC_LINE).to_pylist()
+    assert [got[line] for line in lines] == list(
+        zip(expected[S.FIRST_AT].to_pylist(), expected[S.SURVIVOR].to_pylist(), strict=True)
+    )
+    verdict = decisions.decide(
+        rows.append_column(S.FIRST_AT, expected[S.FIRST_AT]).append_column(
+            S.SURVIVOR, expected[S.SURVIVOR]
+        ),
+        cfg,
+    )
+    stages = set(verdict.column(S.STAGE).to_pylist())
+    quarantine = cfg.ingest.on_duplicate_id == "quarantine"
+    assert (S.STAGE_EXACT_DEDUP in stages) and (S.STAGE_INVALID in stages)
+    assert (S.STAGE_LANGID in stages) == ("cc" in cfg.langid.domains or "*" in cfg.langid.domains)
+    assert (verdict.column(S.REASON).to_pylist().count("duplicate_id") > 0) == quarantine
+
+
+def test_duplicate_ids_agree_with_the_in_memory_check(spark, tmp_path):
+    import pyarrow.parquet as pq
+
+    from curation.stages import dataset1 as decisions
+
+    rows = _random_annotated(random.Random(3), 500)
+    pq.write_table(rows, tmp_path / "part-00000-0000.parquet")
+    keyed = adapters.keys(spark, str(tmp_path), ["part-00000-0000.parquet"], [0], _cfg())
+    assert adapters.duplicate_ids(keyed) == decisions.duplicate_ids(rows)
+    examples = decisions.duplicate_ids(rows).examples
+    assert len(examples) == 10 and all(len(at) >= 2 for _, at in examples)
+    assert [i for i, _ in examples] == sorted(i for i, _ in examples)
 
 
 @pytest.mark.parametrize(
@@ -185,6 +233,6 @@ def test_spark_exact_dedup_equals_the_pure_rule(spark):
     ],
 )
 def test_normalised_dedup_keys(mode, a, b, same):
-    table = pa.table({S.TEXT: [a, b]})
-    keys = exact_dedup.add_keys(table, ExactDedupConfig(normalize=mode)).column(S.DEDUP_KEY)
+    md5s, keys = exact_dedup.keys_for([a, b], ExactDedupConfig(normalize=mode))
     assert (keys[0].as_py() == keys[1].as_py()) is same
+    assert md5s[0].as_py() == exact_dedup.md5_hex(a)

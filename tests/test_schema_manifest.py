@@ -23,7 +23,7 @@ def test_spark_schemas_are_derived_from_arrow():
 
 
 def test_every_schema_extends_the_record_columns_consistently():
-    for schema in (S.INGEST_SCHEMA, S.ANNOTATED_SCHEMA, S.DECIDED_SCHEMA, S.LEDGER_SCHEMA):
+    for schema in (S.INGEST_SCHEMA, S.ANNOTATED_SCHEMA, S.DECISION_SCHEMA, S.LEDGER_SCHEMA):
         for field in schema:
             if field.name in S.RECORD_SCHEMA.names:
                 assert field.type == S.RECORD_SCHEMA.field(field.name).type, field.name

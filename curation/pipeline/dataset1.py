@@ -4,33 +4,41 @@ Two declared stages, run by :mod:`curation.runner`:
 
 1. ``_work/annotated`` (a cache): every input row (documents and invalid rows) with language, md5
    and length - the expensive Python pass, done once per input and annotation config (the input
-   files' paths and sizes are part of its fingerprint);
-2. ``dataset-1``: the decisions of the current thresholds over the annotated rows, exact dedup as
-   a shuffle, then the kept documents, the removal ledger and the manifest.
+   files' paths and sizes are part of its fingerprint). Python tasks read the input files and
+   write it as Parquet *chunks* (:func:`curation.pipeline.dataset1_tasks.ingest_files`); its
+   manifest lists them.
+2. ``dataset-1``: Spark computes the group facts over the key columns only (first row of every
+   id, survivor of every exact-dedup group: :mod:`curation.spark.adapters`); writer tasks merge
+   them with the chunks, apply :func:`curation.stages.dataset1.decide` - the whole keep/remove
+   table - and write the kept documents and the removal ledger; their counts are the manifest.
+
+Texts never travel through the JVM or a shuffle, and no step holds a whole file or partition, so
+memory per task is a function of the configuration (README, "Memory"), not of the input.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from dataclasses import asdict
 
 from curation import runner
 from curation import schema as S
-from curation.config import PipelineConfig, config_hash
+from curation.config import PipelineConfig
 from curation.errors import CurationError
 from curation.manifest import Count, build_manifest, by_output_domain
+from curation.pipeline import dataset1_tasks as tasks
 from curation.run_layout import ANNOTATED, DATA, DATASET_1, REMOVED
 from curation.run_lock import RunLock
 from curation.runner import Build, Reads, Stage
 from curation.spark import adapters
 from curation.spark.session import apply_runtime_settings
 from curation.stages import ingest
-from curation.storage import HadoopStorage, join, normalize_uri
+from curation.storage import join, normalize_uri, storage_for
 
 log = logging.getLogger(__name__)
 
-ANNOTATION_VERSION = 1  # bump when annotate_batch changes what it computes
+ANNOTATION_VERSION = 2  # bump when annotate_batch or the chunk layout of _work/annotated changes
 DATASET1_SECTIONS = ("ingest", "langid", "exact_dedup", "length")
 
 
@@ -39,145 +47,106 @@ class DuplicateIdError(CurationError, ValueError):
 
 
 def plan(spark, input_path: str, cfg: PipelineConfig) -> ingest.InputPlan:
-    storage = HadoopStorage(spark)
     root = normalize_uri(input_path)
+    storage = storage_for(root, spark)
     if not storage.is_dir(root):
         raise ingest.InputLayoutError(f"input folder {input_path} does not exist")
     return ingest.plan_inputs(storage.list_files(root), root, cfg.ingest)
 
 
-def decisions_fingerprint(cfg: PipelineConfig) -> str:
-    """What :func:`curation.stages.dataset1.decide_batch` depends on."""
-    return config_hash({"langid": asdict(cfg.langid), "length": asdict(cfg.length)})
+def ingest_work(p: ingest.InputPlan, cfg: PipelineConfig, parallelism: int) -> list[list]:
+    """The input files of every step-1 task: about ``spark.ingest_partition_bytes`` each (at
+    least two tasks per core while there are files to share out; a bigger file is a task of its
+    own), the largest files placed first on the least loaded task; each task's files in path
+    order (so its chunks hold rows in the order Spark sorts file names)."""
+    total = p.total_bytes
+    n = max(math.ceil(total / cfg.spark.ingest_partition_bytes), min(len(p.files), 2 * parallelism))
+    n = max(1, min(n, len(p.files)))
+    loads = [0] * n
+    work: list[list] = [[] for _ in range(n)]
+    for f in sorted(p.files, key=lambda f: (-f.size, f.rel_path)):
+        t = min(range(n), key=lambda i: (loads[i], i))
+        work[t].append(f)
+        loads[t] += max(f.size, 1)
+    return [sorted(w, key=lambda f: f.rel_path) for w in work if w]
 
 
 def build_annotated(ctx: Build) -> dict:
-    """Step 1: parse, annotate and decide every input file into ``_work/annotated``."""
-    from pyspark.sql import functions as F
-
+    """Step 1: ingest and annotate every input file into chunks of ``_work/annotated/data``."""
     t0 = time.time()
-    spark, cfg, p, staging = ctx.spark, ctx.cfg, ctx.extra["plan"], ctx.out
-    sc = spark.sparkContext
-    sc.setJobDescription(f"dataset-1 [1/2]: ingest + language ID + md5 of {len(p.files)} files")
-    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "8")  # whole files per batch
-    try:
-        adapters.ingest_annotated(spark, p, cfg).write.parquet(join(staging, DATA))
-    finally:
-        spark.conf.set(
-            "spark.sql.execution.arrow.maxRecordsPerBatch", str(cfg.spark.arrow_batch_rows)
-        )
-    sc.setJobDescription("dataset-1 [1/2]: count rows per file")
-    rows = (
-        spark.read.parquet(join(staging, DATA))
-        .groupBy(S.SRC_FILE)
-        .agg(F.count("*").alias("rows"), F.count(S.INVALID_REASON).alias("invalid"))
-        .collect()
+    spark, cfg, p = ctx.spark, ctx.cfg, ctx.extra["plan"]
+    work = ingest_work(p, cfg, spark.sparkContext.defaultParallelism)
+    spark.sparkContext.setJobDescription(
+        f"dataset-1 [1/2]: ingest + language ID + md5 of {len(p.files)} files ({len(work)} tasks)"
     )
-    per_file = {r[S.SRC_FILE]: {"rows": r["rows"], "invalid": r["invalid"]} for r in rows}
+    data = ctx.path(DATA)
+    reported = adapters.run_ingest(spark, work, data, cfg)
+    tasks.cleanup_temporary(data)
+    chunks: dict[str, dict] = {}
+    files: dict[str, dict] = {}
+    for r in reported:
+        c = chunks.setdefault(r["name"], {"name": r["name"], S.SRC_DOMAIN: r[S.SRC_DOMAIN],
+                                          "rows": 0, "chars": 0})  # fmt: skip
+        c["rows"] += r["rows"]
+        c["chars"] += r["chars"]
+        f = files.setdefault(r[S.SRC_FILE], {"rows": 0, "invalid": 0})
+        f["rows"] += r["rows"]
+        f["invalid"] += r["invalid"]
     return {
         "stage": ANNOTATED,
-        "rows": sum(v["rows"] for v in per_file.values()),
-        "decisions": decisions_fingerprint(cfg),
-        "files": dict(sorted(per_file.items())),
+        "rows": sum(f["rows"] for f in files.values()),
+        "files": dict(sorted(files.items())),
+        "chunks": [chunks[k] for k in sorted(chunks)],
         "elapsed_s": round(time.time() - t0, 2),
     }
 
 
-def _check_duplicate_ids(df, cfg: PipelineConfig):
-    """Fail on, or quarantine, input rows that share an id (invalid rows never count)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
+def place_chunks(chunks: list[dict], n: int) -> list[int]:
+    """The writer task (< ``n``) of every chunk: each source domain's chunks, largest first, on
+    the least loaded task, so that every task holds a share of every large domain (and writes
+    one part file of it)."""
+    loads = [0] * n
+    placement = [0] * len(chunks)
+    by_domain: dict[str, list[int]] = {}
+    for i, c in enumerate(chunks):
+        by_domain.setdefault(c[S.SRC_DOMAIN], []).append(i)
+    for domain in sorted(by_domain):
+        used: set[int] = set()
+        for i in sorted(by_domain[domain], key=lambda i: (-chunks[i]["chars"], i)):
+            free = [t for t in range(n) if t not in used] or list(range(n))
+            t = min(free, key=lambda t: (loads[t], t))
+            placement[i] = t
+            used.add(t)
+            loads[t] += max(chunks[i]["chars"], 1)
+    return placement
 
-    valid = F.col(S.INVALID_REASON).isNull()
-    where = F.concat_ws(":", F.col(S.SRC_FILE), F.col(S.SRC_LINE).cast("string"))
+
+def build_dataset1(ctx: Build) -> dict:
+    """Step 2: group facts over key columns, then the writers: kept documents, ledger, counts."""
+    t0 = time.time()
+    spark, cfg, p, staging = ctx.spark, ctx.cfg, ctx.extra["plan"], ctx.out
+    ann = ctx.parent(ANNOTATED)
+    chunks = ann.manifest().get("chunks", [])
+    names = [c["name"] for c in chunks]
+    placement = place_chunks(chunks, cfg.spark.shuffle_partitions)
+    sc = spark.sparkContext
+    sc.setJobDescription("dataset-1 [2/2]: check input ids")
+    keys = adapters.keys(spark, ann.path(DATA), names, placement, cfg)
     if cfg.ingest.on_duplicate_id == "error":
-        dups = (
-            df.filter(valid)
-            .groupBy(S.ID)
-            .agg(F.count("*").alias("n"), F.sort_array(F.collect_list(where)).alias("at"))
-            .filter(F.col("n") > 1)
-            .orderBy(S.ID)
-            .limit(10)
-            .collect()
-        )
-        if dups:
-            examples = "; ".join(f"{r[S.ID]!r} at {', '.join(r['at'][:3])}" for r in dups)
+        dups = adapters.duplicate_ids(keys)
+        if dups.examples:
+            examples = "; ".join(f"{i!r} at {', '.join(at)}" for i, at in dups.examples)
             raise DuplicateIdError(
                 f"input ids are not unique, e.g. {examples}. Fix the input, or set "
                 "ingest.on_duplicate_id=quarantine to keep the first row of each id (by file, line) "
                 "and send the others to the ledger"
             )
-        return df
-    first = Window.partitionBy(S.ID, valid).orderBy(S.SRC_FILE, S.SRC_LINE)
-    df = df.withColumn("_first", F.first(where).over(first)).withColumn(
-        "_again", valid & (F.row_number().over(first) > 1)
-    )
-    again = F.col("_again")
-    note = F.concat(where, F.lit(": id "), F.col(S.ID), F.lit(" already used at "), F.col("_first"))
-    replaced = {
-        S.INVALID_REASON: F.lit(ingest.DUPLICATE_ID),
-        S.STAGE: F.lit(S.STAGE_INVALID),
-        S.REASON: F.lit(ingest.DUPLICATE_ID),
-        S.SCORE: F.lit(None).cast("double"),
-        S.DETAIL: note,
-        S.TOO_SHORT: F.lit(False),
-    }
-    return df.select(
-        *[
-            F.when(again, replaced[c]).otherwise(F.col(c)).alias(c) if c in replaced else F.col(c)
-            for c in df.columns
-            if c not in ("_first", "_again")
-        ]
-    )
-
-
-def _write_by_domain(df, uri: str, storage) -> None:
-    """Kept documents -> ``<uri>/domain=<name>/part-*.parquet`` (``domain`` also in the files).
-
-    Written straight from the exact-dedup shuffle: each of its partitions writes one file per
-    domain it holds, so the number of writers follows ``spark.shuffle_partitions``.
-    """
-    from pyspark.sql import functions as F
-
-    tmp = join(uri, "_by_domain")
-    df.withColumn("_domain", F.col(S.DOMAIN)).write.partitionBy("_domain").parquet(tmp)
-    for folder, is_dir in storage.list_dir(tmp):
-        name = folder.rsplit("/", 1)[-1]
-        if is_dir and name.startswith("_domain="):
-            storage.rename(folder, join(uri, "domain=" + name[len("_domain=") :]))
-    storage.delete(tmp)
-
-
-def build_dataset1(ctx: Build) -> dict:
-    """Step 2: exact dedup (one shuffle), then kept documents, ledger and manifest."""
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
-    t0 = time.time()
-    spark, cfg, p, storage, staging = ctx.spark, ctx.cfg, ctx.extra["plan"], ctx.storage, ctx.out
-    ann = ctx.parent(ANNOTATED)
-    sc = spark.sparkContext
-    sc.setJobDescription("dataset-1 [2/2]: check input ids")
-    rows = spark.read.parquet(ann.path(DATA))
-    if ann.manifest().get("decisions") != decisions_fingerprint(cfg):
-        log.info("thresholds changed since %s was written: deciding again", ann.final)
-        rows = adapters.redecided(rows, cfg)
-    rows = _check_duplicate_ids(rows, cfg)
-    decided = adapters.with_exact_dedup(rows, cfg).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        sc.setJobDescription("dataset-1 [2/2]: exact dedup, write kept documents")
-        kept = adapters.select_schema(decided.filter(F.col(S.STAGE).isNull()), S.RECORD_SCHEMA)
-        _write_by_domain(kept, join(staging, DATA), storage)
-        sc.setJobDescription("dataset-1 [2/2]: write the removal ledger")
-        ledger = adapters.select_schema(decided.filter(F.col(S.STAGE).isNotNull()), S.LEDGER_SCHEMA)
-        ledger.write.parquet(join(staging, REMOVED))
-        sc.setJobDescription("dataset-1 [2/2]: count")
-        counted = decided.groupBy(S.SRC_DOMAIN, S.DOMAIN, S.STAGE, S.REASON).count().collect()
-    finally:
-        decided.unpersist()
-    counts = [
-        Count(r[S.SRC_DOMAIN], r[S.DOMAIN], r[S.STAGE], r[S.REASON], r["count"]) for r in counted
-    ]
+    sc.setJobDescription("dataset-1 [2/2]: exact dedup, write kept documents and the ledger")
+    facts = adapters.group_facts(keys, cfg)
+    counted = adapters.run_writers(facts, names, ann.path(DATA), staging, cfg)
+    for folder in (join(staging, DATA), join(staging, REMOVED)):
+        tasks.cleanup_temporary(folder)
+    counts = [Count(r[S.SRC_DOMAIN], r[S.DOMAIN], r[S.STAGE], r[S.REASON], r["n"]) for r in counted]
     return build_manifest(
         counts,
         stage=DATASET_1,
@@ -225,7 +194,7 @@ DATASET1_STAGE = Stage(
 
 def run(spark, input_path: str, run_path: str, cfg: PipelineConfig) -> dict:
     """Build ``<run>/dataset-1`` from ``input_path`` (skipped when already finished)."""
-    storage = HadoopStorage(spark)
+    storage = storage_for(normalize_uri(run_path), spark)
     run_uri = normalize_uri(run_path)
     apply_runtime_settings(spark, cfg.spark)
     p = plan(spark, input_path, cfg)

@@ -1,111 +1,182 @@
-"""Thin adapters: Spark calls the pure batch functions of :mod:`curation.stages` through these.
+"""Thin adapters: Spark schedules the Python work of Dataset-1 and computes its group facts.
 
-Nothing here decides anything about documents; it only moves Arrow batches between the JVM and
-the stage functions (``mapInArrow``), and expresses the one shuffle of Dataset-1 (exact dedup's
-reduce: the smallest id per key) in Spark SQL.
+Nothing here decides anything about a document: every keep/remove rule is
+:func:`curation.stages.dataset1.decide`, which Spark applies through ``mapInArrow`` - once over
+the key columns (to learn each row's output domain and whether it reaches exact dedup) and once in
+the writer tasks (the final verdicts). What Spark computes is only what a row cannot know alone -
+the *group facts* - as shuffles of key columns (ids, keys, file and line; never texts):
+
+* ``first_at``: the first valid row (by file, line) of every id (``on_duplicate_id=quarantine``);
+* ``survivor``: the smallest id of every exact-dedup group among the rows that reach it.
+
+Texts never pass through the JVM: the Python tasks of :mod:`curation.pipeline.dataset1_tasks`
+read the input files and write ``_work/annotated`` (step 1), and read it back to write the
+outputs (step 2).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlparse
 
 import pyarrow as pa
 
 from curation import schema as S
 from curation.config import PipelineConfig
+from curation.pipeline import dataset1_tasks as tasks
 from curation.schema import to_spark_schema
-from curation.stages import exact_dedup, ingest, length_filter
-from curation.stages.dataset1 import annotate_batch, decide_batch
+from curation.stages import dataset1 as decisions
+from curation.stages import exact_dedup, ingest
+
+KEY_COLUMNS = decisions.DECISION_COLUMNS
+"""The annotated columns step 2 reads and shuffles: what :func:`~curation.stages.dataset1.decide`
+reads (no text; ``detail`` is set on invalid rows only)."""
 
 
-def _key(uri: str) -> str:
-    """Compare file URIs by path: Hadoop writes ``file:/x`` where we write ``file:///x``."""
-    p = urlparse(uri)
-    return f"{p.scheme or 'file'}://{p.netloc}{p.path}"
+def _partition_id() -> int:
+    from pyspark import TaskContext
+
+    return TaskContext.get().partitionId()
 
 
-def ingest_annotated(spark, plan: ingest.InputPlan, cfg: PipelineConfig):
-    """DataFrame of :data:`~curation.schema.DECIDED_SCHEMA`: every row of every planned file,
-    annotated, with the per-row decisions of ``cfg``.
-
-    Each input file is one row of Spark's ``binaryFile`` source (so any Hadoop file system works);
-    the Python worker parses it with :func:`curation.stages.ingest.read_file`, annotates and
-    decides each batch: one trip through Python for all per-row work.
-    """
-    files = {_key(f.uri): f for f in plan.files}
-
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            paths = batch.column("path").to_pylist()
-            contents = batch.column("content")
-            for i, path in enumerate(paths):
-                f = files[_key(path)]
-                data = contents[i].as_py()
-                for table in ingest.read_file(data, f, cfg.ingest):
-                    yield from decide_batch(annotate_batch(table, cfg), cfg).to_batches()
-
-    raw = spark.read.format("binaryFile").load([f.uri for f in plan.files])
-    return raw.select("path", "content").mapInArrow(run, to_spark_schema(S.DECIDED_SCHEMA))
-
-
-def redecided(df, cfg: PipelineConfig):
-    """Rows of stored annotations with the decisions of ``cfg`` made afresh (thresholds changed)."""
+def run_ingest(spark, work: list[list[ingest.InputFile]], out: str, cfg: PipelineConfig) -> list:
+    """Step 1: one Spark task per entry of ``work`` (a list of input files) runs
+    :func:`~curation.pipeline.dataset1_tasks.ingest_files` into ``out``; returns the collected
+    :data:`~curation.pipeline.dataset1_tasks.CHUNK_SCHEMA` rows."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            table = S.conform(pa.Table.from_batches([batch]), S.ANNOTATED_SCHEMA)
-            yield from decide_batch(table, cfg).to_batches()
+            for task in batch.column(0).to_pylist():
+                yield from tasks.ingest_files(task, work[task], out, cfg)
 
-    return df.select(*S.ANNOTATED_SCHEMA.names).mapInArrow(run, to_spark_schema(S.DECIDED_SCHEMA))
+    frame = spark.range(len(work), numPartitions=max(1, len(work)))
+    return frame.mapInArrow(run, to_spark_schema(tasks.CHUNK_SCHEMA)).collect()
 
 
-def with_exact_dedup(df, cfg: PipelineConfig):
-    """Mark exact duplicates among rows not yet removed; then apply the length rule.
+def keys(spark, annotated: str, chunks: list[str], placement: list[int], cfg: PipelineConfig):
+    """The key columns of every annotated row, with its chunk index and the partitioning key of
+    the writer task its chunk belongs to (``placement[chunk]``, see :func:`task_keys`)."""
+    from pyspark.sql import functions as F
 
-    The survivor of each group of :func:`curation.stages.exact_dedup.group_columns` is its
-    smallest id still in play: the same on every run, partitioning and cluster size. One shuffle,
-    by the group columns; adds ``duplicate_of``.
-    """
+    writer_keys = task_keys(spark, cfg.spark.shuffle_partitions)
+    chunk_frame = spark.createDataFrame(
+        [(name, i, writer_keys[placement[i]]) for i, name in enumerate(chunks)],
+        f"_file string, {tasks.CHUNK} int, {tasks.TASK_KEY} long",
+    )
+    rows = spark.read.parquet(annotated).select(
+        *KEY_COLUMNS, F.col("_metadata.file_name").alias("_file")
+    )
+    return rows.join(F.broadcast(chunk_frame), "_file").drop("_file")
+
+
+def task_keys(spark, n: int) -> list[int]:
+    """For each writer task ``t`` < ``n``, a number that Spark's hash partitioning into ``n``
+    partitions (``pmod(murmur3(key), n)``, as ``repartition(n, col)`` places rows) sends to
+    partition ``t`` - asked from Spark itself, so a chunk lands exactly on the task it was given."""
+    from pyspark.sql import functions as F
+
+    found: dict[int, int] = {}
+    span = 64 * n
+    start = 0
+    while len(found) < n:
+        rows = (
+            spark.range(start, start + span)
+            .select(F.col("id"), F.expr(f"pmod(hash(id), {n})").alias("p"))
+            .groupBy("p")
+            .agg(F.min("id").alias("id"))
+            .collect()
+        )
+        for r in rows:
+            found.setdefault(r["p"], r["id"])
+        start += span
+    return [found[t] for t in range(n)]
+
+
+def duplicate_ids(rows, limit: int = 10) -> decisions.DuplicateIds:
+    """The first ``limit`` ids used by more than one valid row, with up to three places each
+    (the Spark side of :func:`curation.stages.dataset1.duplicate_ids`)."""
+    from pyspark.sql import functions as F
+
+    valid = rows.filter(F.col(S.INVALID_REASON).isNull())
+    dup = valid.groupBy(S.ID).count().filter(F.col("count") > 1).orderBy(S.ID).limit(limit)
+    ids = [r[S.ID] for r in dup.collect()]
+    if not ids:
+        return decisions.DuplicateIds([])
+    place = F.concat_ws(":", F.col(S.SRC_FILE), F.col(S.SRC_LINE).cast("string"))
+    found = (
+        valid.filter(F.col(S.ID).isin(ids))
+        .groupBy(S.ID)
+        .agg(F.sort_array(F.collect_list(place)).alias("at"))
+        .collect()
+    )
+    at = {r[S.ID]: list(r["at"])[:3] for r in found}
+    return decisions.DuplicateIds([(i, at[i]) for i in ids])
+
+
+def group_facts(rows, cfg: PipelineConfig):
+    """``rows`` (:func:`keys`) with the group facts ``first_at`` and ``survivor``: two window
+    shuffles over key columns and one pass of :func:`~curation.stages.dataset1.decide` between
+    them (a row's dedup group is in its routed domain, and only rows that reach dedup compete)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    in_play = F.col(S.STAGE).isNull()
-    keys = exact_dedup.group_columns(cfg.exact_dedup)
-    survivor = F.min(F.when(in_play, F.col(S.ID))).over(Window.partitionBy(*keys))
-    df = df.withColumn("_survivor", F.when(in_play, survivor))
-    df = df.withColumn("_dup", in_play & (F.col("_survivor") != F.col(S.ID)))
-    df = df.withColumn("_short", in_play & ~F.col("_dup") & F.col(S.TOO_SHORT))
-    dup, short = F.col("_dup"), F.col("_short")
-    return df.select(
-        *[c for c in df.columns if c not in _DEDUP_SET and not c.startswith("_")],
-        F.when(dup, F.lit(S.STAGE_EXACT_DEDUP))
-        .when(short, F.lit(S.STAGE_LENGTH))
-        .otherwise(F.col(S.STAGE))
-        .alias(S.STAGE),
-        F.when(dup, F.lit(exact_dedup.REASON_DUPLICATE))
-        .when(short, F.lit(length_filter.REASON_SHORT))
-        .otherwise(F.col(S.REASON))
-        .alias(S.REASON),
-        F.when(short, F.col(S.N_CHARS).cast("double")).otherwise(F.col(S.SCORE)).alias(S.SCORE),
-        F.when(dup, F.col(S.DEDUP_KEY)).otherwise(F.col(S.DETAIL)).alias(S.DETAIL),
-        F.when(dup, F.col("_survivor")).alias(S.DUPLICATE_OF),
-    )
+    valid = F.col(S.INVALID_REASON).isNull()
+    if cfg.ingest.on_duplicate_id == "quarantine":
+        place = F.concat_ws(":", F.col(S.SRC_FILE), F.col(S.SRC_LINE).cast("string"))
+        first = Window.partitionBy(S.ID, valid).orderBy(S.SRC_FILE, S.SRC_LINE)
+        again = valid & (F.row_number().over(first) > 1)
+        rows = rows.withColumn(S.FIRST_AT, F.when(again, F.first(place).over(first)))
+    else:
+        rows = rows.withColumn(S.FIRST_AT, F.lit(None).cast("string"))
+
+    rows = rows.withColumn(S.DOMAIN, F.col(S.SRC_DOMAIN))
+    routed = [*rows.columns, S.REACHES_DEDUP]
+    arrow_out = pa.schema([_field(c) for c in routed])
+
+    def route(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            verdict = decisions.decide(table, cfg)
+            table = table.set_column(
+                table.schema.get_field_index(S.DOMAIN), S.DOMAIN, verdict.column(S.DOMAIN)
+            ).append_column(S.REACHES_DEDUP, verdict.column(S.REACHES_DEDUP))
+            yield from table.select(routed).cast(arrow_out).to_batches()
+
+    rows = rows.mapInArrow(route, to_spark_schema(arrow_out))
+    # rows that do not reach dedup each form a group of their own: no skew on null keys
+    reaches = F.col(S.REACHES_DEDUP)
+    alone = F.concat_ws(":", F.lit(""), F.col(tasks.CHUNK).cast("string"), F.col(S.SRC_FILE),
+                        F.col(S.SRC_LINE).cast("string"))  # fmt: skip
+    keys = [
+        F.when(reaches, F.col(c)).otherwise(alone if c == S.DEDUP_KEY else F.lit(None))
+        for c in exact_dedup.group_columns(cfg.exact_dedup)
+    ]
+    group = Window.partitionBy(*keys)
+    return rows.withColumn(S.SURVIVOR, F.when(reaches, F.min(S.ID).over(group)))
 
 
-_DEDUP_SET = {S.STAGE, S.REASON, S.SCORE, S.DETAIL}
+def _field(name: str) -> pa.Field:
+    """The (nullable) Arrow field of a column of step 2's key rows."""
+    known = {f.name: f.type for f in S.ANNOTATED_SCHEMA}
+    known.update({S.FIRST_AT: pa.string(), S.REACHES_DEDUP: pa.bool_(),
+                  tasks.CHUNK: pa.int32(), tasks.TASK_KEY: pa.int64()})  # fmt: skip
+    return pa.field(name, known[name])
 
 
-def select_schema(df, schema: pa.Schema):
-    """``df``'s columns in the order of ``schema``; missing nullable columns become typed nulls."""
+def run_writers(facts, chunks: list[str], annotated: str, out: str, cfg: PipelineConfig) -> list:
+    """Step 2's writers: the facts go to the writer task of their chunk, sorted by chunk, file
+    and line; each task runs :func:`~curation.pipeline.dataset1_tasks.write_outputs`. Returns the
+    collected :data:`~curation.pipeline.dataset1_tasks.COUNT_SCHEMA` rows."""
     from pyspark.sql import functions as F
 
-    cols = []
-    for field in schema:
-        if field.name in df.columns:
-            cols.append(F.col(field.name))
-        elif field.nullable:
-            cols.append(F.lit(None).cast(S.to_spark_type(field.type)).alias(field.name))
-        else:
-            raise KeyError(f"column {field.name!r} is missing")
-    return df.select(*cols)
+    n = cfg.spark.shuffle_partitions
+    sorted_facts = (
+        facts.select(tasks.TASK_KEY, *tasks.FACT_COLUMNS)
+        .repartition(n, F.col(tasks.TASK_KEY))
+        .sortWithinPartitions(tasks.CHUNK, S.SRC_FILE, S.SRC_LINE)
+        .drop(tasks.TASK_KEY)
+    )
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        yield from tasks.write_outputs(_partition_id(), batches, chunks, annotated, out, cfg)
+
+    return sorted_facts.mapInArrow(run, to_spark_schema(tasks.COUNT_SCHEMA)).collect()

@@ -25,7 +25,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
+from typing import BinaryIO
 
 import orjson
 import pyarrow as pa
@@ -37,6 +37,7 @@ from curation import schema as S
 from curation.config import IngestConfig
 from curation.domains import sanitize_folder_name
 from curation.errors import CurationError
+from curation.storage import split_uri
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ _FORMATS = {
     ".txt.zst": ("txt", "zstd"),
 }
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CHUNK = 1 << 22  # compressed bytes fed to a decompressor at a time
+_CHUNK = 1 << 22  # bytes read from a file, and decompressed bytes yielded, at a time (gzip)
+_ZSTD_IN = 1 << 18  # compressed bytes fed to a zstd decompressor at a time
 
 
 class InputFileError(CurationError, RuntimeError):
@@ -119,7 +121,7 @@ class InputPlan:
 
 
 def _rel(uri: str, root: str) -> str:
-    path, base = urlparse(uri).path, urlparse(root).path.rstrip("/")
+    path, base = split_uri(uri)[2], split_uri(root)[2].rstrip("/")
     if not path.startswith(base + "/"):
         raise InputLayoutError(f"{uri} is not under the input folder {root}")
     return path[len(base) + 1 :]
@@ -179,31 +181,69 @@ def derived_id(rel_path: str, line: int) -> str:
 # --- decompression -------------------------------------------------------------------------------
 
 
-def _decompressed_chunks(data: bytes, compression: str | None, file: str) -> Iterator[bytes | None]:
-    """Yield decompressed chunks; a final ``None`` means the stream was cut off (truncated)."""
+def _source(data: bytes | BinaryIO) -> BinaryIO:
+    return io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
+
+
+def _decompressed_chunks(
+    data: bytes | BinaryIO, compression: str | None, file: str
+) -> Iterator[bytes | None]:
+    """Yield decompressed chunks of at most about :data:`_CHUNK` bytes each (gzip; a zstd
+    chunk is what :data:`_ZSTD_IN` compressed bytes give); a final ``None`` means the stream was
+    cut off (truncated). ``data`` is the file's bytes or a binary stream read piece by piece."""
+    src = _source(data)
     if compression is None:
-        yield data
+        while piece := src.read(_CHUNK):
+            yield piece
         return
-    pos = 0
+    buf = b""  # compressed bytes read but not consumed yet
     members = 0
-    while pos < len(data):
+    eof = False
+    pos = 0  # compressed bytes consumed (for messages)
+
+    def fill() -> None:
+        nonlocal buf, eof
+        if not eof and len(buf) < _CHUNK:
+            more = src.read(_CHUNK)
+            eof = not more
+            buf += more
+
+    fill()
+    while buf:
         if compression == "gzip":
-            if members and not data[pos:].strip(b"\x00"):
-                return  # zero padding after the last member
+            if members and not buf.strip(b"\x00"):
+                fill()
+                if not buf.strip(b"\x00"):
+                    return  # zero padding after the last member
+                continue
             dec = zlib.decompressobj(31)
         else:
             dec = zstandard.ZstdDecompressor().decompressobj()
         try:
-            while pos < len(data) and not dec.eof:
-                chunk = data[pos : pos + _CHUNK]
-                out = dec.decompress(chunk)
-                unused = len(dec.unused_data)
-                pos += len(chunk) - unused
+            while not dec.eof:
+                if not buf:
+                    fill()
+                if not buf:  # the input ended: what the decompressor still holds, then stop
+                    tail = dec.flush() if compression == "gzip" else b""
+                    if tail:
+                        yield tail
+                    break
+                if compression == "gzip":
+                    out = dec.decompress(buf, _CHUNK)
+                    consumed = len(buf) - len(dec.unconsumed_tail) - len(dec.unused_data)
+                    rest = dec.unconsumed_tail or dec.unused_data
+                else:
+                    piece = buf[:_ZSTD_IN]
+                    out = dec.decompress(piece)
+                    consumed = len(piece) - len(dec.unused_data)
+                    rest = buf[consumed:]
+                pos += consumed
+                buf = rest
                 if out:
                     yield out
-                if unused:
+                if dec.eof:
                     break
-            if compression == "gzip":
+            if compression == "gzip" and dec.eof:
                 tail = dec.flush()
                 if tail:
                     yield tail
@@ -218,9 +258,12 @@ def _decompressed_chunks(data: bytes, compression: str | None, file: str) -> Ite
         if not dec.eof:
             yield None  # the compressed stream ended before its end marker
             return
+        fill()
 
 
-def _lines(data: bytes, compression: str | None, file: str) -> Iterator[tuple[int, bytes, bool]]:
+def _lines(
+    data: bytes | BinaryIO, compression: str | None, file: str
+) -> Iterator[tuple[int, bytes, bool]]:
     """(line number, line bytes without EOL, truncated?) for every line, blank ones included."""
     pending = b""
     lineno = 0
@@ -232,6 +275,9 @@ def _lines(data: bytes, compression: str | None, file: str) -> Iterator[tuple[in
             return
         buf = pending + chunk if pending else chunk
         if first:
+            if len(buf) < 3 and b"\xef\xbb\xbf".startswith(buf):
+                pending = buf  # wait for the whole of a possible byte-order mark
+                continue
             first = False
             if buf.startswith(b"\xef\xbb\xbf"):
                 buf = buf[3:]
@@ -255,12 +301,18 @@ class _Batcher:
         self.f = f
         self.cfg = cfg
         self.cols: dict[str, list] = {n: [] for n in S.INGEST_SCHEMA.names}
+        self.chars = 0
 
     def __len__(self) -> int:
         return len(self.cols[S.ID])
 
+    def full(self) -> bool:
+        """The batch has reached ``batch_rows`` rows or ``batch_chars`` characters of text."""
+        return len(self) >= self.cfg.batch_rows or self.chars >= self.cfg.batch_chars
+
     def good(self, line: int, doc_id: str, text: str, meta: str | None) -> None:
         c = self.cols
+        self.chars += len(text)
         c[S.ID].append(doc_id)
         c[S.TEXT].append(text)
         c[S.SRC_LINE].append(line)
@@ -274,6 +326,7 @@ class _Batcher:
         if raw is not None:
             raw = _SURROGATE.sub("\ufffd", raw[: self.cfg.max_invalid_chars])
         c = self.cols
+        self.chars += len(raw) if raw is not None else 0
         c[S.ID].append(derived_id(self.f.rel_path, line))
         c[S.TEXT].append(raw)
         c[S.SRC_LINE].append(line)
@@ -289,6 +342,7 @@ class _Batcher:
         c[S.SRC_FILE] = [self.f.rel_path] * n
         table = pa.Table.from_pydict(c, schema=S.INGEST_SCHEMA)
         self.cols = {k: [] for k in S.INGEST_SCHEMA.names}
+        self.chars = 0
         return table
 
 
@@ -383,7 +437,9 @@ def _parse_json_line(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> N
 # --- readers per format --------------------------------------------------------------------------
 
 
-def _read_jsonl(data: bytes, f: InputFile, compression, cfg: IngestConfig) -> Iterator[pa.Table]:
+def _read_jsonl(
+    data: bytes | BinaryIO, f: InputFile, compression, cfg: IngestConfig
+) -> Iterator[pa.Table]:
     b = _Batcher(f, cfg)
     for line, raw, truncated in _lines(data, compression, f.rel_path):
         if truncated:
@@ -392,13 +448,15 @@ def _read_jsonl(data: bytes, f: InputFile, compression, cfg: IngestConfig) -> It
         if not raw.strip():
             continue
         _parse_json_line(b, line, raw, cfg)
-        if len(b) >= cfg.batch_rows:
+        if b.full():
             yield b.flush()
     if len(b):
         yield b.flush()
 
 
-def _read_txt(data: bytes, f: InputFile, compression, cfg: IngestConfig) -> Iterator[pa.Table]:
+def _read_txt(
+    data: bytes | BinaryIO, f: InputFile, compression, cfg: IngestConfig
+) -> Iterator[pa.Table]:
     b = _Batcher(f, cfg)
     if cfg.txt_unit == "line":
         for line, raw, truncated in _lines(data, compression, f.rel_path):
@@ -409,7 +467,7 @@ def _read_txt(data: bytes, f: InputFile, compression, cfg: IngestConfig) -> Iter
                 break
             if raw.strip():
                 _add_text(b, line, raw)
-            if len(b) >= cfg.batch_rows:
+            if b.full():
                 yield b.flush()
     else:
         chunks = list(_decompressed_chunks(data, compression, f.rel_path))
@@ -437,9 +495,9 @@ def _add_text(b: _Batcher, line: int, raw: bytes) -> None:
         b.good(line, derived_id(b.f.rel_path, line), text, None)
 
 
-def _read_parquet(data: bytes, f: InputFile, cfg: IngestConfig) -> Iterator[pa.Table]:
+def _read_parquet(data: bytes | BinaryIO, f: InputFile, cfg: IngestConfig) -> Iterator[pa.Table]:
     try:
-        pf = pq.ParquetFile(io.BytesIO(data))
+        pf = pq.ParquetFile(_source(data))
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
         raise InputFileError(f.rel_path, f"not a readable Parquet file ({exc})") from None
     arrow_schema = pf.schema_arrow
@@ -454,7 +512,7 @@ def _read_parquet(data: bytes, f: InputFile, cfg: IngestConfig) -> Iterator[pa.T
         detail = f"Parquet schema has {what} {cfg.text_field!r} column (need a string column)"
         for row in range(1, pf.metadata.num_rows + 1):
             b.bad(row, WRONG_SCHEMA, detail, None)
-            if len(b) >= cfg.batch_rows:
+            if b.full():
                 yield b.flush()
         if len(b):
             yield b.flush()
@@ -467,13 +525,22 @@ def _read_parquet(data: bytes, f: InputFile, cfg: IngestConfig) -> Iterator[pa.T
             for rec in records:
                 row += 1
                 _add_record(b, row, rec, None, cfg)
-            yield b.flush()
+                if b.full():
+                    yield b.flush()
+            if len(b):
+                yield b.flush()
     except (OSError, pa.ArrowException) as exc:
         raise InputFileError(f.rel_path, f"corrupt Parquet data after row {row} ({exc})") from None
 
 
-def read_file(data: bytes, f: InputFile, cfg: IngestConfig) -> Iterator[pa.Table]:
-    """All rows of one input file as :data:`curation.schema.INGEST_SCHEMA` tables."""
+def read_file(data: bytes | BinaryIO, f: InputFile, cfg: IngestConfig) -> Iterator[pa.Table]:
+    """All rows of one input file as :data:`curation.schema.INGEST_SCHEMA` tables of at most
+    ``cfg.batch_rows`` rows and about ``cfg.batch_chars`` characters of text (a longer document
+    is a batch of its own).
+
+    ``data`` is the whole file or a binary stream (:func:`open_input`): streams are read piece by
+    piece, so memory follows the batch size and the longest document, not the file size (a
+    Parquet file needs a seekable stream; a ``.txt`` file read whole is one document)."""
     fmt = file_format(f.rel_path)
     if fmt is None:
         raise InputFileError(f.rel_path, "unsupported file format")

@@ -1,0 +1,125 @@
+"""Dataset-1's keep/remove table, called directly (no Spark): every rule, the order between them,
+and the group facts computed in memory."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from curation import schema as S
+from curation.config import load_config
+from curation.stages import dataset1 as D
+from curation.stages.exact_dedup import md5_hex
+
+LONG = "x" * 200
+
+
+def _cfg(*overrides: str):
+    return load_config("reference", ["langid.engine=cld2", *overrides])
+
+
+def _rows(*rows: dict) -> pa.Table:
+    """Annotated rows from partial dicts (defaults: a valid English cc document of 200 chars)."""
+    out = []
+    for i, r in enumerate(rows, start=1):
+        text = r.get("text", LONG)
+        row = {
+            S.ID: f"id{i}", S.DOMAIN: "cc", S.TEXT: text, S.SRC_DOMAIN: "cc",
+            S.SRC_FILE: "cc/a.jsonl", S.SRC_LINE: i, S.META: None, S.INVALID_REASON: None,
+            S.DETAIL: None, S.LANG: "en", S.LANG_SCORE: 0.99, S.LANG_RELIABLE: True,
+            S.N_CHARS: None if text is None else len(text),
+            S.MD5: None if text is None else md5_hex(text),
+            S.DEDUP_KEY: None if text is None else md5_hex(text),
+        }  # fmt: skip
+        row.update({k: v for k, v in r.items() if k != "text"})
+        out.append(row)
+    return pa.Table.from_pylist(out, schema=S.ANNOTATED_SCHEMA)
+
+
+def _decide(rows: pa.Table, cfg) -> list[dict]:
+    facts = D.group_facts(rows, cfg)
+    full = rows.append_column(S.FIRST_AT, facts[S.FIRST_AT]).append_column(
+        S.SURVIVOR, facts[S.SURVIVOR]
+    )
+    return D.decide(full, cfg).to_pylist()
+
+
+def _outcome(v: dict) -> tuple:
+    return (v[S.STAGE], v[S.REASON])
+
+
+def test_each_rule_alone():
+    rows = _rows(
+        {S.INVALID_REASON: "bad_json", S.DETAIL: "cc/a.jsonl:1: not valid JSON", "text": None,
+         S.LANG: None, S.LANG_SCORE: None, S.LANG_RELIABLE: None},
+        {S.LANG: "de"},
+        {S.LANG_SCORE: 0.3},
+        {S.ID: "b", "text": LONG + "dup"},
+        {S.ID: "a", "text": LONG + "dup"},
+        {"text": "short"},
+        {},
+    )  # fmt: skip
+    got = _decide(rows, _cfg())
+    assert [_outcome(v) for v in got] == [
+        ("invalid", "bad_json"), ("langid", "lang_other"), ("langid", "lang_unreliable"),
+        ("exact_dedup", "exact_duplicate"), (None, None), ("length", "too_short"), (None, None),
+    ]  # fmt: skip
+    assert got[0][S.DETAIL] == "cc/a.jsonl:1: not valid JSON" and got[0][S.DOMAIN] == "cc"
+    assert (got[1][S.DETAIL], got[1][S.SCORE], got[1][S.DOMAIN]) == ("de", 0.99, "cc")
+    assert got[3][S.DUPLICATE_OF] == "a" and got[3][S.DETAIL] == md5_hex(LONG + "dup")
+    assert got[3][S.DOMAIN] == "en-CC" and got[3][S.SCORE] is None
+    assert (got[5][S.SCORE], got[5][S.DETAIL]) == (5.0, None)
+    assert got[6][S.DOMAIN] == "en-CC" and got[6][S.DUPLICATE_OF] is None
+    assert [v[S.REACHES_DEDUP] for v in got] == [False, False, False, True, True, True, True]
+
+
+def test_precedence_between_rules():
+    cfg = _cfg("ingest.on_duplicate_id=quarantine")
+    rows = _rows(
+        {S.ID: "same", S.LANG: "de"},  # first of its id: removed by language
+        {S.ID: "same"},  # a later row of the id: duplicate id wins over everything after it
+        {S.ID: "z", S.LANG: "de", "text": "short"},  # language before length
+        {S.ID: "m", "text": "tiny"},  # survivor of its group, but too short (the reference order)
+        {S.ID: "n", "text": "tiny"},  # duplicate of a short survivor: exact_dedup, not length
+        {S.ID: "k", "text": "tiny", S.LANG: "de"},  # never competes: no survivor "k" < "m"
+        {S.ID: "a", "text": "tiny", S.SRC_DOMAIN: "wiki", S.DOMAIN: "wiki"},  # other domain
+    )  # fmt: skip
+    got = _decide(rows, cfg)
+    assert [_outcome(v) for v in got] == [
+        ("langid", "lang_other"), ("invalid", "duplicate_id"), ("langid", "lang_other"),
+        ("length", "too_short"), ("exact_dedup", "exact_duplicate"), ("langid", "lang_other"),
+        ("length", "too_short"),
+    ]  # fmt: skip
+    assert got[1][S.DETAIL] == "cc/a.jsonl:2: id same already used at cc/a.jsonl:1"
+    assert got[1][S.SCORE] is None and got[1][S.DOMAIN] == "en-CC"  # routed: its language passed
+    assert got[4][S.DUPLICATE_OF] == "m"
+
+
+def test_global_scope_groups_across_domains_and_survivor_is_the_smallest_id():
+    rows = _rows(
+        {S.ID: "b2"}, {S.ID: "a9", S.SRC_DOMAIN: "wiki", S.DOMAIN: "wiki"}, {S.ID: "c"}
+    )  # fmt: skip
+    per_domain = [_outcome(v) for v in _decide(rows, _cfg())]
+    assert per_domain == [(None, None), (None, None), ("exact_dedup", "exact_duplicate")]
+    glob = _decide(rows, _cfg("exact_dedup.scope=global"))
+    assert [v[S.DUPLICATE_OF] for v in glob] == ["a9", None, "a9"]
+
+
+def test_duplicate_ids_error_mode_gives_no_first_at_and_lists_them():
+    rows = _rows({S.ID: "x"}, {S.ID: "x", S.SRC_FILE: "cc/b.jsonl"}, {S.ID: "y"})
+    assert D.group_facts(rows, _cfg())[S.FIRST_AT].null_count == 3
+    assert D.duplicate_ids(rows).examples == [("x", ["cc/a.jsonl:1", "cc/b.jsonl:2"])]
+
+
+def test_kept_and_ledger_rows_have_their_schemas():
+    rows = _rows({"text": "short"}, {})
+    verdict = D.decide(rows, _cfg())
+    kept, ledger = D.kept_rows(rows, verdict), D.ledger_rows(rows, verdict)
+    assert kept.schema == S.RECORD_SCHEMA and ledger.schema == S.LEDGER_SCHEMA
+    assert kept.column(S.DOMAIN).to_pylist() == ["en-CC"]
+    assert ledger.column(S.STAGE).to_pylist() == ["length"] and ledger[S.TEXT][0].as_py() == "short"
+
+
+def test_decide_needs_its_columns():
+    with pytest.raises(KeyError):
+        D.decide(_rows({}).drop_columns([S.LANG]), _cfg())
