@@ -130,7 +130,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check curation jobs tests bench tools
 
 bench-dataset1: $(STAMP)
-	$(PY) bench/bench_dataset1.py --cores $(CORES)
+	$(PY) -m bench.dataset1 --cores $(CORES)
 
 bench-hdbscan: $(STAMP)
 	$(PY) bench/bench_hdbscan.py

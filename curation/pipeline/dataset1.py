@@ -26,6 +26,7 @@ from curation import runner
 from curation import schema as S
 from curation.config import PipelineConfig
 from curation.errors import CurationError
+from curation.listing import list_input
 from curation.manifest import Count, build_manifest, by_output_domain
 from curation.pipeline import dataset1_tasks as tasks
 from curation.run_layout import ANNOTATED, DATA, DATASET_1, REMOVED
@@ -51,7 +52,10 @@ def plan(spark, input_path: str, cfg: PipelineConfig) -> ingest.InputPlan:
     storage = storage_for(root, spark)
     if not storage.is_dir(root):
         raise ingest.InputLayoutError(f"input folder {input_path} does not exist")
-    return ingest.plan_inputs(storage.list_files(root), root, cfg.ingest)
+    listing = list_input(storage, root)
+    p = ingest.plan_inputs(listing.files, root, cfg.ingest)
+    p.not_followed = listing.not_followed
+    return p
 
 
 def ingest_work(p: ingest.InputPlan, cfg: PipelineConfig, parallelism: int) -> list[list]:
@@ -158,6 +162,7 @@ def build_dataset1(ctx: Build) -> dict:
             "bytes": p.total_bytes,
             "skipped_files": p.skipped,
             "ignored": p.ignored[:100],
+            "not_followed": p.not_followed[:100],
         },
         elapsed_s=round(time.time() - t0, 2),
     )

@@ -21,6 +21,12 @@ def launched_by_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
+def utf8_locale() -> bool:
+    """Whether child processes (the JVM) would get a UTF-8 locale from the environment."""
+    value = os.environ.get("LC_ALL") or os.environ.get("LC_CTYPE") or os.environ.get("LANG", "")
+    return "utf-8" in value.lower() or "utf8" in value.lower()
+
+
 def runtime_settings(cfg: SparkConfig) -> dict[str, str]:
     """The settings of ``cfg`` that may change on a running session (applied per job)."""
     return {
@@ -46,6 +52,9 @@ def get_spark(cfg: SparkConfig):  # -> pyspark.sql.SparkSession
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    if not utf8_locale():
+        # the JVM would read file names and arguments as ASCII (see conf/spark-env.sh)
+        os.environ["LC_ALL"] = "C.UTF-8"
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("SPARK_CONF_DIR", str(CONF_DIR))  # quiet log4j settings
     builder = SparkSession.builder.appName(cfg.app_name)

@@ -110,6 +110,7 @@ class InputPlan:
     files: list[InputFile]
     skipped: list[str] = field(default_factory=list)  # not an input format, relative paths
     ignored: list[str] = field(default_factory=list)  # hidden / underscore names
+    not_followed: list[str] = field(default_factory=list)  # "<path>: why" (loops, second paths)
 
     @property
     def domains(self) -> list[str]:
@@ -118,6 +119,16 @@ class InputPlan:
     @property
     def total_bytes(self) -> int:
         return sum(f.size for f in self.files)
+
+
+def display_name(name: str) -> str:
+    """A file name as ids, ledgers and messages write it: bytes that are not UTF-8 (Python's
+    surrogate escapes of an OS name) become ``\\xNN``."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _rel(uri: str, root: str) -> str:
@@ -135,7 +146,7 @@ def plan_inputs(entries, root: str, cfg: IngestConfig) -> InputPlan:
     plan = InputPlan(root=root, files=[])
     folder_of_domain: dict[str, str] = {}
     for entry in entries:
-        rel = _rel(entry.path, root)
+        rel = display_name(_rel(entry.path, root))
         parts = rel.split("/")
         if any(p.startswith((".", "_")) for p in parts):
             plan.ignored.append(rel)
