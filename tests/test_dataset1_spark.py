@@ -209,6 +209,20 @@ def test_spark_group_facts_equal_the_in_memory_ones(spark, tmp_path, overrides):
     assert (verdict.column(S.REASON).to_pylist().count("duplicate_id") > 0) == quarantine
 
 
+def test_writer_task_keys_land_on_their_partition(spark):
+    """The Python twin of Spark's hash(bigint) places every chunk on the task it was given."""
+    from pyspark.sql import functions as F
+
+    values = [0, 1, -1, 42, 2**31, -(2**40) - 7, 2**63 - 1, -(2**63)]
+    got = spark.createDataFrame([(v,) for v in values], "v long").select(F.hash("v")).collect()
+    assert [r[0] for r in got] == [adapters.spark_hash_long(v) for v in values]
+    for n in (1, 3, 8):
+        keys = adapters.task_keys(n)
+        frame = spark.createDataFrame([(t, k) for t, k in enumerate(keys)], "t int, k long")
+        placed = frame.repartition(n, "k").select("t", F.spark_partition_id().alias("p"))
+        assert sorted((r.t, r.p) for r in placed.collect()) == [(t, t) for t in range(n)]
+
+
 def test_duplicate_ids_agree_with_the_in_memory_check(spark, tmp_path):
     import pyarrow.parquet as pq
 

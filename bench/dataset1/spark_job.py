@@ -158,7 +158,8 @@ def run(folder: Path, work: Path, label: str, args: Any) -> dict[str, Any]:
     if args.driver_memory:
         cmd += ["--driver-memory", args.driver_memory]
     for conf in ("spark.eventLog.enabled=true", f"spark.eventLog.dir={events.as_uri()}",
-                 "spark.eventLog.compress=false", "spark.ui.showConsoleProgress=false",
+                 "spark.eventLog.compress=false", "spark.eventLog.rolling.enabled=false",
+                 "spark.ui.showConsoleProgress=false",
                  *args.conf):  # fmt: skip
         cmd += ["--conf", conf]
     cmd += [str(repo / "jobs" / "dedup.py"), "--input", str(folder), "--output", str(run_dir),

@@ -47,7 +47,7 @@ TEMPORARY = "_temporary"
 CHUNK = "_chunk"  # the chunk a row lies in (index into the chunk list)
 TASK_KEY = "_task_key"  # a value Spark's hash partitioning sends to the chunk's writer task
 ANNOTATED_COMPRESSION = ("zstd", 1)  # _work/annotated: fast to write, read back once
-OUTPUT_COMPRESSION = ("zstd", 3)  # the datasets (as Spark writes them)
+OUTPUT_COMPRESSION = ("zstd", 1)  # the datasets: 2.7x faster to write than level 3, 15% larger
 
 CHUNK_SCHEMA = pa.schema(
     [

@@ -57,7 +57,7 @@ def keys(spark, annotated: str, chunks: list[str], placement: list[int], cfg: Pi
     the writer task its chunk belongs to (``placement[chunk]``, see :func:`task_keys`)."""
     from pyspark.sql import functions as F
 
-    writer_keys = task_keys(spark, cfg.spark.shuffle_partitions)
+    writer_keys = task_keys(cfg.spark.shuffle_partitions)
     chunk_frame = spark.createDataFrame(
         [(name, i, writer_keys[placement[i]]) for i, name in enumerate(chunks)],
         f"_file string, {tasks.CHUNK} int, {tasks.TASK_KEY} long",
@@ -68,26 +68,34 @@ def keys(spark, annotated: str, chunks: list[str], placement: list[int], cfg: Pi
     return rows.join(F.broadcast(chunk_frame), "_file").drop("_file")
 
 
-def task_keys(spark, n: int) -> list[int]:
-    """For each writer task ``t`` < ``n``, a number that Spark's hash partitioning into ``n``
-    partitions (``pmod(murmur3(key), n)``, as ``repartition(n, col)`` places rows) sends to
-    partition ``t`` - asked from Spark itself, so a chunk lands exactly on the task it was given."""
-    from pyspark.sql import functions as F
+def spark_hash_long(value: int, seed: int = 42) -> int:
+    """Spark's ``hash(<bigint>)``: Murmur3 x86 32-bit of a long (``Murmur3_x86_32.hashLong``),
+    as a signed 32-bit int - what ``repartition(n, col)`` places a row by."""
+    m = 0xFFFFFFFF
 
+    def rotl(x: int, r: int) -> int:
+        return ((x << r) | (x >> (32 - r))) & m
+
+    def mix(h1: int, k1: int) -> int:
+        k1 = rotl((k1 * 0xCC9E2D51) & m, 15) * 0x1B873593 & m
+        return (rotl(h1 ^ k1, 13) * 5 + 0xE6546B64) & m
+
+    h = mix(mix(seed & m, value & m), (value >> 32) & m) ^ 8
+    h = ((h ^ (h >> 16)) * 0x85EBCA6B) & m
+    h = ((h ^ (h >> 13)) * 0xC2B2AE35) & m
+    h ^= h >> 16
+    return h - (1 << 32) if h >= 1 << 31 else h
+
+
+def task_keys(n: int) -> list[int]:
+    """For each writer task ``t`` < ``n``, the smallest number that Spark's hash partitioning
+    into ``n`` partitions (``pmod(hash(key), n)``, as ``repartition(n, col)`` places rows) sends
+    to partition ``t``: so a chunk lands exactly on the task it was given."""
     found: dict[int, int] = {}
-    span = 64 * n
-    start = 0
+    key = 0
     while len(found) < n:
-        rows = (
-            spark.range(start, start + span)
-            .select(F.col("id"), F.expr(f"pmod(hash(id), {n})").alias("p"))
-            .groupBy("p")
-            .agg(F.min("id").alias("id"))
-            .collect()
-        )
-        for r in rows:
-            found.setdefault(r["p"], r["id"])
-        start += span
+        found.setdefault(spark_hash_long(key) % n, key)
+        key += 1
     return [found[t] for t in range(n)]
 
 
