@@ -1,4 +1,5 @@
-"""Stage 0: input files become documents (pure functions; Spark only hands over file bytes).
+"""Stage 0: input files become documents (pure functions over a file's bytes or binary stream;
+the Python task that calls them opens the file itself, :mod:`curation.pipeline.dataset1_tasks`).
 
 Input layout: ``<input>/<domain>/**/*.{jsonl,jsonl.gz,jsonl.zst,parquet,txt,txt.gz,txt.zst}``.
 The domain is the folder name (sanitised, see :mod:`curation.domains`) or ``ingest.domain_map``;
