@@ -237,6 +237,26 @@ def test_non_finite_vectors_are_never_written(tmp_path):
 
 # --- one huge document ----------------------------------------------------------------------------
 
+
+def test_one_process_with_two_token_limits_gets_two_models():
+    """A model loaded with one max_seq_length is not reused for another limit (the cache once
+    handed the first limit to every later embedder of the same model: a long text was embedded
+    from 64 tokens where 256 were configured)."""
+    text = " ".join(f"word{i} topic{i % 7}" for i in range(400))
+
+    def make(n: int):
+        return get_embedder(
+            load_config("demo", [*MINILM, f"embed.max_seq_length={n}"]).embed, "cpu"
+        )
+
+    short, long_ = make(64), make(256)
+    a, b = short.encode([text]), long_.encode([text])
+    assert (short.model.max_seq_length, long_.model.max_seq_length) == (64, 256)
+    assert float(a[0] @ b[0]) < 0.9999  # 256 tokens see more of the text than 64
+    T.clear_models()
+    assert float(make(256).encode([text])[0] @ b[0]) > 0.9999  # the same as a fresh load
+
+
 _HUGE_DOC = r"""
 import resource, sys
 import pyarrow as pa, pyarrow.parquet as pq

