@@ -16,7 +16,8 @@ edit, so a forgotten field cannot reuse a stale result.
 
 For each stage of a job, :func:`run` (in order):
 
-1. checks the parents are finished;
+1. checks the parents are finished, and that a parent outside the job is not stale itself (a
+   stage it derives from, directly or further up, rebuilt after it: refused, naming both);
 2. derives the fingerprint (the whole job's chain first, before anything is built);
 3. *skips* a stage finished with the same fingerprint from the same parent builds, *refuses*
    (:class:`~curation.run_layout.StageConflictError`) one finished with another fingerprint unless
@@ -27,7 +28,7 @@ For each stage of a job, :func:`run` (in order):
    where its per-shard outputs survive a killed job), checks conservation when the stage is a
    dataset, and commits: manifest, rename, ``_SUCCESS`` last (:class:`~curation.run_layout.StageDir`).
 
-``_SUCCESS`` records the fingerprint, a *build* stamp (a digest of the files the build left) and the
+``_SUCCESS`` records the fingerprint, a *build* stamp (unique per build) and the
 parents' build stamps. A stage whose parents were rebuilt since (same fingerprint, other files: a
 forced rebuild) is stale and is rebuilt without ``--force``.
 
@@ -183,6 +184,24 @@ def _success(storage: Storage, run: str, name: str) -> dict:
     return StageDir(storage, run, name).success()
 
 
+def _stale_source(
+    storage: Storage, run: str, name: str, seen: set[str] | None = None
+) -> str | None:
+    """The first stage that ``name`` (finished, not in this job) derives from and that was rebuilt
+    after ``name`` was built - directly or further up - or None when ``name`` is current."""
+    seen = set() if seen is None else seen
+    if name in seen:
+        return None
+    seen.add(name)
+    for anchor, build in (_success(storage, run, name).get("parents") or {}).items():
+        if _success(storage, run, anchor).get("build", "") != build:
+            return anchor
+        upstream = _stale_source(storage, run, anchor, seen)
+        if upstream is not None:
+            return upstream
+    return None
+
+
 def plan(
     stages: Sequence[Stage],
     run: str,
@@ -217,6 +236,12 @@ def plan(
                 raise MissingStageError(
                     f"{join(run, p)} is not finished (no {SUCCESS}): {stage.name} needs it; "
                     "run its job first"
+                )
+            rebuilt = _stale_source(storage, run, p)
+            if rebuilt is not None:
+                raise StageConflictError(
+                    f"{join(run, p)} is stale: {rebuilt} was rebuilt after it; rerun the job of "
+                    f"{p} first (it asks for --force), or use a new run folder"
                 )
             parent_fps[p] = done.get("fingerprint", "")
             anchors[p] = done.get("build", "")

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,8 @@ def test_item3_stages_after_a_rebuilt_dataset1_are_refused_not_skipped(spark, de
         embeddings.run(str(run), _cfg("length.min_chars=400"))
     with pytest.raises(StageConflictError, match=r"dataset-2 was finished from a different"):
         semdedup.run(str(run), _cfg("length.min_chars=400"), "kmeans")
-    with pytest.raises(StageConflictError, match=r"dataset-3 was finished from a different"):
+    # Dataset-3's own parent (Dataset-2) is unchanged, but it derives from the rebuilt Dataset-1
+    with pytest.raises(StageConflictError, match=r"dataset-2 is stale: dataset-1 was rebuilt"):
         semdedup.run(str(run), _cfg("length.min_chars=400"), "hdbscan")
 
 
@@ -112,6 +114,8 @@ def test_item16_fingerprints_do_not_depend_on_part_file_names(spark, demo_run, t
     fingerprint, and so do the stages planned on it."""
     run = tmp_path / "fresh"
     dataset1.run(spark, str(demo_run.parent / "input"), str(run), _cfg())
+    for k, part in enumerate(sorted((run / "dataset-1" / "data").rglob("*.parquet"))):
+        part.rename(part.with_name(f"part-{k:05d}-{uuid.uuid4()}.c000.zstd.parquet"))  # Spark-like
     names = {p.name for p in (run / "dataset-1" / "data").rglob("*.parquet")}
     assert names.isdisjoint({p.name for p in (demo_run / "dataset-1" / "data").rglob("*.parquet")})
     assert _fingerprint(run, "dataset-1") == _fingerprint(demo_run, "dataset-1")

@@ -241,3 +241,22 @@ def test_stage_runs_under_the_lock(tmp_path):
     with RunLock(LocalStorage(), str(tmp_path / "r"), "outer"):  # a job running stages itself
         _run(tmp_path / "r", [Stage("z", check)])
     assert seen[-1] == "outer" and not (tmp_path / "r" / LOCK).exists()
+
+
+E = Stage("e", _write, kind="dataset", parents=("d",), reads=())
+"""A stage whose only parent (d) derives from a: a stage two steps below a."""
+
+
+def test_a_parent_outside_the_job_derived_from_a_rebuilt_stage_is_refused(run):
+    """Issue 16 item 3, all the way down: e's own parent d is unchanged, but d was built from
+    an a that has been rebuilt since; e is refused naming both, not skipped, until d is rebuilt."""
+    _run(run, [E])
+    _run(run, [A], "run.force=true")  # the same fingerprint, a new build of a
+    assert CALLS == ["a"]
+    with pytest.raises(StageConflictError, match=r"/d is stale: a was rebuilt after it"):
+        _run(run, [E])
+    assert CALLS == []
+    _run(run, [C, D])  # d (stale) is rebuilt without --force, then e follows
+    assert CALLS == ["c", "d"]
+    _run(run, [E])
+    assert CALLS == ["e"]
