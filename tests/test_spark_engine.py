@@ -3,7 +3,8 @@
 Dataset-2 and Dataset-3 built with ``spark=`` (k-means sample, training and assignment, the
 per-cluster similarity, a distributed eps calibration, the dataset written by the executors) from
 a copy of the shared demo run's Dataset-1 and embeddings: the same centroids, the same similarity
-table, the same eps, kept ids, ledgers and manifest counts as the demo run built in-process.
+table, the same eps (calibrated to a target removal), kept ids, ledgers and manifest counts as the
+in-process engine (the demo run's clusters, with its datasets rebuilt to the same targets).
 """
 
 from __future__ import annotations
@@ -25,14 +26,28 @@ from tests.conftest import DEMO_RUN_SETTINGS
 COUNTS = ("rows_in", "rows_out", "removed", "removed_by_stage")
 
 
+TARGETS = ["semdedup.target_removal=0.3", "hdbscan.target_removal=0.074"]
+
+
 @pytest.fixture(scope="module")
 def spark_run(spark, demo_run, tmp_path_factory) -> Path:
     run = tmp_path_factory.mktemp("spark-engine") / "run"
     for part in ("dataset-1", "embeddings"):
         shutil.copytree(demo_run / part, run / part)
-    cfg = load_config("demo", DEMO_RUN_SETTINGS)
+    cfg = load_config("demo", [*DEMO_RUN_SETTINGS, *TARGETS])
     semdedup.run(str(run), cfg, "kmeans", spark)
     semdedup.run(str(run), cfg, "hdbscan", spark)
+    return run
+
+
+@pytest.fixture(scope="module")
+def local_run(demo_run, tmp_path_factory) -> Path:
+    """The demo run (built in-process) with its datasets rebuilt to the same targets."""
+    run = tmp_path_factory.mktemp("local-engine") / "run"
+    shutil.copytree(demo_run, run, ignore=shutil.ignore_patterns("tokens", "_lock"))
+    cfg = load_config("demo", [*DEMO_RUN_SETTINGS, *TARGETS, "run.force=true"])
+    semdedup.run(str(run), cfg, "kmeans")
+    semdedup.run(str(run), cfg, "hdbscan")
     return run
 
 
@@ -41,30 +56,30 @@ def _table(path: Path):
 
 
 @pytest.mark.parametrize("dataset", ["dataset-2", "dataset-3"])
-def test_same_kept_ids_ledger_and_counts(spark_run, demo_run, dataset):
-    for run in (spark_run, demo_run):
+def test_same_kept_ids_ledger_and_counts(spark_run, local_run, dataset):
+    for run in (spark_run, local_run):
         assert (run / dataset / "_SUCCESS").is_file()
-    a, b = read_manifest(str(spark_run), dataset), read_manifest(str(demo_run), dataset)
+    a, b = read_manifest(str(spark_run), dataset), read_manifest(str(local_run), dataset)
     assert a["engine"] == "spark" and "engine" not in b
     assert {k: a[k] for k in COUNTS} == {k: b[k] for k in COUNTS}
     assert a["semdedup"] == b["semdedup"]  # the same eps, calibrated on the executors
     assert (
         read_kept(str(spark_run), dataset, ["id"]).column("id").sort()
-        == read_kept(str(demo_run), dataset, ["id"]).column("id").sort()
+        == read_kept(str(local_run), dataset, ["id"]).column("id").sort()
     )
     columns = ["id", "domain", "stage", "reason", "score", "duplicate_of", "cluster", "detail",
                "src_file", "src_line", "text"]  # fmt: skip
     la = read_ledger(str(spark_run), dataset, columns).sort_by("id")
-    lb = read_ledger(str(demo_run), dataset, columns).sort_by("id")
+    lb = read_ledger(str(local_run), dataset, columns).sort_by("id")
     assert la.to_pylist() == lb.to_pylist()
 
 
-def test_same_centroids_assignments_and_similarities(spark_run, demo_run):
+def test_same_centroids_assignments_and_similarities(spark_run, local_run):
     a = np.load(spark_run / "clusters/kmeans/centroids.npy")
-    assert np.array_equal(a, np.load(demo_run / "clusters/kmeans/centroids.npy"))
+    assert np.array_equal(a, np.load(local_run / "clusters/kmeans/centroids.npy"))
     for name in ("clusters/kmeans/assignments", "clusters/kmeans/similarity/data",
                  "clusters/hdbscan/points.parquet", "clusters/hdbscan/similarity/data"):  # fmt: skip
-        x, y = _table(spark_run / name).sort_by("id"), _table(demo_run / name).sort_by("id")
+        x, y = _table(spark_run / name).sort_by("id"), _table(local_run / name).sort_by("id")
         assert x.select(y.column_names).to_pylist() == y.to_pylist(), name
 
 
