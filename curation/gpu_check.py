@@ -298,6 +298,7 @@ def similarity(device: str, sizes: Sizes, report: Report) -> dict:
 def semdedup_clusters(device: str, sizes: Sizes, report: Report) -> dict:
     import pyarrow as pa
 
+    from curation import schema as S
     from curation.stages import semdedup as sd
 
     rng = np.random.default_rng(2)
@@ -326,14 +327,14 @@ def semdedup_clusters(device: str, sizes: Sizes, report: Report) -> dict:
         _, unbatched_s = timed(device)
     finally:
         sd._batch_small_clusters = batching
-    same_order = got.column("id").equals(ref.column("id"))
-    dm = float(np.abs(got.column("M").to_numpy() - ref.column("M").to_numpy()).max())
+    same_order = got.column(S.ID).equals(ref.column(S.ID))
+    dm = float(np.abs(got.column(S.M).to_numpy() - ref.column(S.M).to_numpy()).max())
     index_of = {i: k for k, i in enumerate(ids)}
-    row_of = np.asarray([index_of[i] for i in got.column("id").to_pylist()])  # result -> x row
+    row_of = np.asarray([index_of[i] for i in got.column(S.ID).to_pylist()])  # result -> x row
 
     def args(table: pa.Table) -> np.ndarray:
         return np.asarray([index_of[i] if i is not None else -1
-                           for i in table.column("max_id").to_pylist()])  # fmt: skip
+                           for i in table.column(S.MAX_ID).to_pylist()])  # fmt: skip
 
     ties = explain_argmax(x, args(got), args(ref), M_TOLERANCE, rows=row_of)
     checks = {"same_rows_and_order": same_order, "max_abs_dM_below_2e-5": dm < M_TOLERANCE,

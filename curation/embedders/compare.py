@@ -142,7 +142,7 @@ def sample_report(
     table = semdedup.semdedup_all(ids, cluster, distance, vectors, cfg.semdedup.tile_size, "cpu")
     position = {i: n for n, i in enumerate(ids)}
     m = np.empty(len(ids), np.float64)
-    m[[position[i] for i in table.column(S.ID).to_pylist()]] = np.asarray(table.column("M"))
+    m[[position[i] for i in table.column(S.ID).to_pylist()]] = np.asarray(table.column(S.M))
     target = cfg.semdedup.target_removal
     at_target = cfg.semdedup.eps if target is None else semdedup.calibrate_eps(m, target)
     dom = np.asarray(domains, dtype=str)

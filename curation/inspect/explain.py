@@ -91,7 +91,7 @@ def _similarity_facts(
         lookup.find_rows(
             R.part(run, f"{clustering}/similarity/data"),
             [doc_id],
-            [S.ID, S.CLUSTER, "M", "max_id", "rank"],
+            [S.ID, S.CLUSTER, S.M, S.MAX_ID, S.RANK],
         )
     )
     name = "k-means" if clustering == R.KMEANS else "HDBSCAN"
@@ -100,12 +100,12 @@ def _similarity_facts(
     facts = []
     if row[S.CLUSTER] is not None and row[S.CLUSTER] < 0:
         facts.append("HDBSCAN noise: never removed")
-    elif row["M"] is None or row["M"] <= -1:
+    elif row[S.M] is None or row[S.M] <= -1:
         facts.append(f"farthest from its {name} centroid: no farther document to duplicate")
     else:
         threshold = _thresholds(run, dataset, domain)
         cut = f" (removed above {threshold:.4f})" if threshold is not None else ""
-        facts.append(f"most similar farther document {row['max_id']}: {row['M']:.4f}{cut}")
+        facts.append(f"most similar farther document {row[S.MAX_ID]}: {row[S.M]:.4f}{cut}")
     return row[S.CLUSTER], facts
 
 

@@ -93,8 +93,8 @@ def _with_texts(run: str, chosen: pd.DataFrame, dataset: str) -> pd.DataFrame:
 def similarity_values(run: str, clustering: str, sample_size: int = 200_000) -> np.ndarray:
     """A sample of M (each document's largest similarity to a farther one; -1: none)."""
     similarity = R.part(run, f"{clustering}/similarity/data")
-    table = R.sample(similarity, ["M"], sample_size, filter=pc.field("M") > -1)
-    return np.asarray(table.column("M").to_numpy(zero_copy_only=False), dtype=np.float64)
+    table = R.sample(similarity, [S.M], sample_size, filter=pc.field(S.M) > -1)
+    return np.asarray(table.column(S.M).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def band_pairs(
@@ -111,13 +111,13 @@ def band_pairs(
     band ``[a, b)`` shows what an eps of ``1 - a`` would remove that ``1 - b`` would keep. Columns:
     band, id, domain, cluster, M, max_id, text, twin_text."""
     similarity = R.part(run, f"{clustering}/similarity/data")
-    columns = R.columns_of(similarity, [S.ID, S.DOMAIN, S.CLUSTER, "M", "max_id"])
+    columns = R.columns_of(similarity, [S.ID, S.DOMAIN, S.CLUSTER, S.M, S.MAX_ID])
     rng = np.random.default_rng(seed)
     picked = []
     for low, high in zip(edges[:-1], edges[1:], strict=True):
-        expr = (pc.field("M") >= low) & (pc.field("M") < high)
+        expr = (pc.field(S.M) >= low) & (pc.field(S.M) < high)
         if high >= 1.0:
-            expr = pc.field("M") >= low
+            expr = pc.field(S.M) >= low
         rows = R.read_columns(similarity, columns, expr).to_pandas()
         if rows.empty:
             continue
@@ -127,9 +127,9 @@ def band_pairs(
     if not picked:
         return pd.DataFrame(columns=["band", *columns, "text", "twin_text"])
     frame = pd.concat(picked, ignore_index=True)
-    text = lookup.texts(run, set(frame[S.ID]) | set(frame["max_id"]))
+    text = lookup.texts(run, set(frame[S.ID]) | set(frame[S.MAX_ID]))
     return frame.assign(
-        text=[text.get(i) for i in frame[S.ID]], twin_text=[text.get(t) for t in frame["max_id"]]
+        text=[text.get(i) for i in frame[S.ID]], twin_text=[text.get(t) for t in frame[S.MAX_ID]]
     )[["band", *columns, "text", "twin_text"]]
 
 
@@ -168,10 +168,10 @@ def representatives(run: str, clustering: str, cluster: int, k: int = 3) -> pd.D
     else:
         table = R.read_columns(
             R.part(run, f"{R.KMEANS}/assignments"),
-            [S.ID, "distance"],
+            [S.ID, S.DISTANCE],
             pc.field(S.CLUSTER) == cluster,
         ).to_pandas()
-        ids = table.sort_values(["distance", S.ID]).head(k)[S.ID].tolist()
+        ids = table.sort_values([S.DISTANCE, S.ID]).head(k)[S.ID].tolist()
     text = lookup.texts(run, ids)
     return pd.DataFrame({S.ID: ids, "text": [text.get(i) for i in ids]})
 
