@@ -105,7 +105,7 @@ def files_of(run: Path) -> list[Path]:
 def train_tokenizer(run: Path, path: Path, vocab: int, train_mb: float) -> None:
     if path.is_file() and T.vocab_size(T.load_tokenizer(str(path))) >= min(vocab, 1000):
         return
-    texts, n = tokens._training_texts([str(f) for f in files_of(run)], int(train_mb * 1e6))
+    texts, n, _ = tokens._training_texts([str(f) for f in files_of(run)], int(train_mb * 1e6))
     tok = T.train_bpe(texts, vocab, length=n)
     T.with_specials(tok)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -317,8 +317,8 @@ class HdbscanConfig:
 class TokensConfig:
     """Token-ready output (stage 7)."""
 
-    dataset: str = "dataset-3"
-    """The dataset folder tokenized (dataset-1, dataset-2 or dataset-3)."""
+    dataset: Literal["dataset-1", "dataset-2", "dataset-3"] = "dataset-3"
+    """The run's dataset that is tokenized; nothing outside the run folder can be named."""
     tokenizer: str = "train"
     """``train`` (byte-level BPE trained on a sample of the dataset), a local tokenizer folder or
     tokenizer.json, or a Hugging Face name available offline."""
@@ -341,6 +341,11 @@ class TokensConfig:
 
     def __post_init__(self) -> None:
         _positive(self, "vocab_size", "train_sample_bytes", "context_length", "shard_sequences")
+        datasets = typing.get_args(typing.get_type_hints(TokensConfig)["dataset"])
+        if self.dataset not in datasets:
+            raise ConfigError(
+                f"tokens.dataset must be one of {list(datasets)}, got {self.dataset!r}"
+            )
         if self.workers < 0:
             raise ConfigError(f"tokens.workers must be >= 0, got {self.workers}")
         for domain, weight in self.mixture.items():

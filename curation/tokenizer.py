@@ -1,5 +1,7 @@
 """The tokenizer of the token-ready output (stage 7): train one, or load an existing one offline.
 
+* :func:`training_sample` - which documents a trained tokenizer learns from: a keyed hash sample
+  up to a byte budget, no document giving more than 1/:data:`SAMPLE_MIN_DOCUMENTS` of it;
 * :func:`train_bpe` - byte-level BPE trained with Hugging Face ``tokenizers`` on an iterator of
   texts: vocabulary size from config, every digit its own pre-token (so no vocabulary token ever
   holds two digits: whole-number tokens starve arithmetic of statistics), the special tokens of
@@ -61,6 +63,46 @@ class SpecialIds:
 
 
 # --- training ------------------------------------------------------------------------------------
+
+SAMPLE_MIN_DOCUMENTS = 100
+"""A trained tokenizer's sample gives no document more than 1/100 of its bytes (longer texts are
+cut), so that one huge document can never become most of the training text."""
+
+
+def sample_hashes(ids: Iterable[str], seed: int) -> np.ndarray:
+    """``xxh64(id, seed)`` of every id, as uint64: the order documents enter the sample in."""
+    from xxhash import xxh64_intdigest
+
+    ids = list(ids)
+    return np.fromiter(
+        (xxh64_intdigest(i.encode("utf-8"), seed) for i in ids), dtype=np.uint64, count=len(ids)
+    )
+
+
+def training_sample(hashes: np.ndarray, sizes: np.ndarray, budget: int) -> tuple[int, int]:
+    """(cut, cap): train on the documents whose hash is ``<= cut``, each cut to its first ``cap``
+    UTF-8 bytes (``cap = budget / SAMPLE_MIN_DOCUMENTS``).
+
+    Documents are taken by increasing hash while their capped sizes fit in ``budget`` bytes (at
+    least one). The hash is keyed by ``tokens.seed`` (:func:`sample_hashes`), so the sample does
+    not depend on file order or partitioning, and the cap bounds what any one document - whatever
+    its id - contributes.
+    """
+    if len(hashes) == 0:
+        raise ValueError("no documents to sample")
+    cap = max(1, budget // SAMPLE_MIN_DOCUMENTS)
+    order = np.argsort(hashes, kind="stable")
+    total = np.cumsum(np.minimum(sizes[order], cap))
+    take = max(1, int(np.searchsorted(total, budget, side="right")))
+    return int(hashes[order[min(take, len(order)) - 1]]), cap
+
+
+def cap_text(text: str, cap: int) -> str:
+    """``text`` cut to at most ``cap`` UTF-8 bytes (at a character boundary)."""
+    if len(text) * 4 <= cap:
+        return text
+    data = text.encode("utf-8")
+    return text if len(data) <= cap else data[:cap].decode("utf-8", errors="ignore")
 
 
 def new_bpe() -> Tokenizer:

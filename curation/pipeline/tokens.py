@@ -49,7 +49,6 @@ from curation.run_layout import DATA, DATASET_1, DATASET_2, DATASET_3, TOKENS
 from curation.runner import Build, Stage
 from curation.stages import tokenize_pack as P
 from curation.stages import tokenizer_efficiency as E
-from curation.stages.cluster_kmeans import id_hashes
 from curation.storage import LocalStorage, join, local_path, normalize_uri, require_local_run
 
 log = logging.getLogger(__name__)
@@ -145,35 +144,65 @@ def _check_source(tc: TokensConfig) -> str | None:
 # --- the tokenizer ---------------------------------------------------------------------------------
 
 
-def _training_texts(files: list[str], budget: int) -> tuple[Iterator[str], int]:
-    """Texts of the documents with the smallest ``xxh64(id)`` up to ``budget`` UTF-8 bytes."""
+def _training_texts(
+    files: list[str], budget: int, seed: int = 0
+) -> tuple[Iterator[str], int, dict]:
+    """Texts of the tokenizer's training sample (:func:`curation.tokenizer.training_sample`):
+    the documents with the smallest ``xxh64(id, seed)`` up to ``budget`` UTF-8 bytes, each cut
+    to the sample's per-document cap; with the sample's documents, bytes and cap."""
     hashes, sizes = [], []
     for path in files:
         t = pq.read_table(path, columns=[S.ID, S.TEXT])
-        hashes.append(id_hashes(t.column(S.ID)))
+        hashes.append(T.sample_hashes(t.column(S.ID).to_pylist(), seed))
         sizes.append(np.asarray(pc.binary_length(t.column(S.TEXT)), dtype=np.int64))
     h, size = np.concatenate(hashes), np.concatenate(sizes)
-    order = np.argsort(h, kind="stable")
-    take = max(1, int(np.searchsorted(np.cumsum(size[order]), budget, side="right")))
-    cut = h[order[min(take, len(h)) - 1]]
+    cut, cap = T.training_sample(h, size, budget)
+    chosen = h <= cut
+    info = {
+        "documents": int(chosen.sum()),
+        "bytes": int(np.minimum(size[chosen], cap).sum()),
+        "cut_documents": int((size[chosen] > cap).sum()),
+        "cap_bytes": cap,
+    }
 
     def texts() -> Iterator[str]:
         for path, hs in zip(files, hashes, strict=True):
             keep = np.flatnonzero(hs <= cut)
             if len(keep):
                 col = pq.read_table(path, columns=[S.TEXT]).column(S.TEXT)
-                yield from col.take(pa.array(keep)).to_pylist()
+                for text in col.take(pa.array(keep)).to_pylist():
+                    yield T.cap_text(text, cap)
 
-    return texts(), int((h <= cut).sum())
+    return texts(), info["documents"], info
 
 
 def build_tokenizer(tc: TokensConfig, files: list[str]):  # -> tokenizers.Tokenizer
-    """Train on the hash sample (``tokens.tokenizer: train``) or load ``tokens.tokenizer``."""
+    """Train on the hash sample (``tokens.tokenizer: train``) or load ``tokens.tokenizer``.
+
+    A trained vocabulary smaller than ``tokens.vocab_size`` (too little distinct text in the
+    sample) is logged as a warning that says what to change."""
     if tc.tokenizer != T.TRAIN:
         return T.load_tokenizer(tc.tokenizer)
-    texts, n = _training_texts(files, tc.train_sample_bytes)
-    log.info("training a %d-token byte-level BPE on %d documents", tc.vocab_size, n)
-    return T.train_bpe(texts, tc.vocab_size, length=n)
+    texts, n, info = _training_texts(files, tc.train_sample_bytes, tc.seed)
+    log.info(
+        "training a %d-token byte-level BPE on %d documents (%d bytes; %d cut to %d bytes)",
+        tc.vocab_size, n, info["bytes"], info["cut_documents"], info["cap_bytes"],
+    )  # fmt: skip
+    tok = T.train_bpe(texts, tc.vocab_size, length=n)
+    got = T.vocab_size(tok)
+    if got < tc.vocab_size:
+        log.warning("%s", short_vocabulary_message(got, tc.vocab_size, info))
+    return tok
+
+
+def short_vocabulary_message(got: int, asked: int, sample: dict) -> str:
+    """One line: the trained vocabulary is smaller than asked, why, and what to change."""
+    return (
+        f"the trained tokenizer has only {got:,} tokens (tokens.vocab_size asks for {asked:,}): "
+        f"its training sample ({sample['documents']:,} documents, {sample['bytes']:,} bytes) "
+        "holds too little distinct text; raise tokens.train_sample_bytes, add documents, or "
+        "lower tokens.vocab_size"
+    )
 
 
 # --- the pool --------------------------------------------------------------------------------------
@@ -404,6 +433,7 @@ def stage(cfg: PipelineConfig) -> Stage:
         kind="output",
         parents=(cfg.tokens.dataset,),
         reads=("tokens",),
+        version=2,  # 2: the tokenizer's training sample keyed by tokens.seed, capped per document
         inputs=_inputs,
         check=_check,
         description="token-ready output",
@@ -442,6 +472,7 @@ def _manifest(tc, per_domain, mixture, efficiency, vocab, dtype, special, source
             "source": tc.tokenizer,
             "file": f"{F.TOKENIZER_DIR}/{T.TOKENIZER_FILE}",
             "vocab_size": vocab,
+            "vocab_requested": tc.vocab_size if tc.tokenizer == T.TRAIN else None,
             "pad_id": special.pad,
             "eos_id": special.eos,
         },
@@ -465,6 +496,14 @@ def summary_table(manifest: dict) -> str:
         head,
         "-" * len(head),
     ]
+    asked = manifest["tokenizer"].get("vocab_requested")
+    if asked and manifest["tokenizer"]["vocab_size"] < asked:
+        lines.insert(
+            1,
+            f"WARNING: the trained vocabulary has {manifest['tokenizer']['vocab_size']:,} tokens, "
+            f"tokens.vocab_size asks for {asked:,}: raise tokens.train_sample_bytes or lower "
+            "tokens.vocab_size",
+        )
     for d, m in manifest["per_domain"].items():
         lines.append(
             f"{d:<18}{m['documents']:>9,}{m['tokens']:>14,}{m['sequences']:>11,}"
