@@ -337,7 +337,10 @@ class TokensConfig:
     compare: tuple[str, ...] = ()
     """Other tokenizers (paths/names) reported next to the chosen one in the efficiency table."""
     workers: int = tuning(0)
-    """Processes tokenizing in parallel; 0 = one per core."""
+    """Processes tokenizing in parallel (local engine); 0 = one per core."""
+    order_buckets: int = tuning(1024)
+    """Spark engine: runs the shuffle order is cut into to place documents (a power of two). The
+    driver holds one row per domain and bucket; the output never depends on it."""
 
     def __post_init__(self) -> None:
         _positive(self, "vocab_size", "train_sample_bytes", "context_length", "shard_sequences")
@@ -348,6 +351,9 @@ class TokensConfig:
             )
         if self.workers < 0:
             raise ConfigError(f"tokens.workers must be >= 0, got {self.workers}")
+        b = self.order_buckets
+        if b < 1 or b > 1 << 20 or b & (b - 1):
+            raise ConfigError(f"tokens.order_buckets must be a power of two up to 2**20, got {b}")
         for domain, weight in self.mixture.items():
             validate_domain_name(domain, what="tokens.mixture")
             if weight < 0:

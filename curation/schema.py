@@ -126,6 +126,39 @@ with each document's domain."""
 VERDICT_SCHEMA = pa.schema(list(SIMILARITY_SCHEMA) + [pa.field(REMOVED, pa.bool_())])
 """Similarity rows with the threshold's verdict: what a SemDedup dataset is written from."""
 
+# --- token output (intermediate tables of the token stage) ---------------------------------------
+ORDER_KEY = "order_key"  # xxh3_64(id, tokens.seed), sign bit flipped: the per-domain shuffle order
+N_TOKENS = "n_tokens"  # the tokenizer's output length (no <eos>)
+TOKEN_IDS = "token_ids"  # the ids' little-endian bytes in the shard dtype
+BUCKET = "bucket"  # the top bits of the unsigned shuffle key: a contiguous run of the order
+START = "start"  # global token position of the document's first token in its domain's stream
+POSITION = "position"  # the document's rank in its domain's shuffled order
+SHARD = "shard"  # index of a shard file within its domain
+
+ENCODED_SCHEMA = pa.schema(
+    [
+        pa.field(ID, pa.string(), nullable=False),
+        pa.field(DOMAIN, pa.string(), nullable=False),
+        pa.field(ORDER_KEY, pa.int64(), nullable=False),
+        pa.field(N_TOKENS, pa.int64(), nullable=False),
+        pa.field(TOKEN_IDS, pa.binary()),
+    ]
+)
+"""One tokenized document (the token stage's work files); ``token_ids`` inline or elsewhere."""
+
+PLACED_SCHEMA = pa.schema(
+    [
+        pa.field(DOMAIN, pa.string(), nullable=False),
+        pa.field(SHARD, pa.int64(), nullable=False),
+        pa.field(START, pa.int64(), nullable=False),
+        pa.field(POSITION, pa.int64(), nullable=False),
+        pa.field(ID, pa.string(), nullable=False),
+        pa.field(N_TOKENS, pa.int64(), nullable=False),
+        pa.field(TOKEN_IDS, pa.binary()),
+    ]
+)
+"""A tokenized document placed in its domain's stream, once per shard it overlaps."""
+
 # --- the row that leaves ingest: a record or an invalid row ----------------------------------------
 INVALID_REASON = "invalid_reason"  # null for a good record
 

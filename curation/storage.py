@@ -102,6 +102,15 @@ def arrow_filesystem(uri: str):  # -> tuple[pyarrow.fs.FileSystem, str]
     return fs, path
 
 
+def temporary_name(path: str) -> str:
+    """A hidden, unique name beside ``path`` to write to before moving it into place (readers
+    such as Spark skip names starting with ``.``; concurrent attempts do not collide)."""
+    folder, _, name = path.rpartition("/")
+    return (
+        f"{folder}/.{name}.{uuid.uuid4().hex}.tmp" if folder else f".{name}.{uuid.uuid4().hex}.tmp"
+    )
+
+
 def storage_for(uri: str, spark=None) -> Storage:  # noqa: ANN001
     """The driver's :class:`Storage` for a run URI: local paths locally, remote ones through
     Spark's Hadoop file system when a session is given, else through pyarrow."""

@@ -79,6 +79,11 @@ def sample_hashes(ids: Iterable[str], seed: int) -> np.ndarray:
     )
 
 
+def sample_cap(budget: int) -> int:
+    """The most UTF-8 bytes one document gives a training sample of ``budget`` bytes."""
+    return max(1, budget // SAMPLE_MIN_DOCUMENTS)
+
+
 def training_sample(hashes: np.ndarray, sizes: np.ndarray, budget: int) -> tuple[int, int]:
     """(cut, cap): train on the documents whose hash is ``<= cut``, each cut to its first ``cap``
     UTF-8 bytes (``cap = budget / SAMPLE_MIN_DOCUMENTS``).
@@ -90,11 +95,34 @@ def training_sample(hashes: np.ndarray, sizes: np.ndarray, budget: int) -> tuple
     """
     if len(hashes) == 0:
         raise ValueError("no documents to sample")
-    cap = max(1, budget // SAMPLE_MIN_DOCUMENTS)
+    cap = sample_cap(budget)
     order = np.argsort(hashes, kind="stable")
     total = np.cumsum(np.minimum(sizes[order], cap))
     take = max(1, int(np.searchsorted(total, budget, side="right")))
     return int(hashes[order[min(take, len(order)) - 1]]), cap
+
+
+def training_sample_window(
+    hashes: np.ndarray,
+    capped: np.ndarray,
+    budget: int,
+    before_documents: int,
+    before_bytes: int,
+    before_max: int | None,
+) -> int:
+    """The ``cut`` of :func:`training_sample` found from one range of hashes only (what a
+    distributed search narrows the hashes down to): ``hashes``/``capped`` (sizes already cut to
+    the cap) are every document of the range in which the budget runs out; ``before_*`` sum up the
+    documents of smaller hashes (their count, capped bytes and largest hash; None when none)."""
+    order = np.argsort(hashes, kind="stable")
+    total = before_bytes + np.cumsum(np.asarray(capped, np.int64)[order])
+    fit = int(np.searchsorted(total, budget, side="right"))
+    if fit:
+        return int(hashes[order[fit - 1]])
+    if before_documents == 0:  # not even the first document fits: it is taken alone
+        return int(hashes[order[0]])
+    assert before_max is not None
+    return int(before_max)
 
 
 def cap_text(text: str, cap: int) -> str:
@@ -197,6 +225,14 @@ def load_tokenizer(source: str) -> Tokenizer:
         tok = Tokenizer.from_file(str(path))
     except Exception as exc:  # tokenizers raises a plain Exception on a malformed file
         raise TokenizerLoadError(f"{path} is not a readable tokenizer.json: {exc}") from None
+    tok.encode_special_tokens = True
+    return tok
+
+
+def tokenizer_from_json(text: str) -> Tokenizer:
+    """A tokenizer from its ``tokenizer.json`` text (as a task receives it); special tokens in
+    text are encoded as text, as with :func:`load_tokenizer`."""
+    tok = Tokenizer.from_str(text)
     tok.encode_special_tokens = True
     return tok
 

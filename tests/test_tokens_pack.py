@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from curation.stages.tokenize_pack import NO_TOKEN, cut, fill, plan
+from curation.stages.token_output import Layout, place, shards_of
+from curation.stages.tokenize_pack import NO_TOKEN, cut, fill, plan, plan_window, spans
 
 PAD, EOS, N = 0, 1, 8
 
@@ -62,20 +63,44 @@ def test_pack_mode_has_no_padding_but_in_the_last_sequence():
 
 @pytest.mark.parametrize("mode", ["pad", "pack"])
 def test_shard_windows_write_the_same_sequences(mode):
-    docs = _docs([int(x) for x in np.random.default_rng(5).integers(0, 30, 60)], seed=2)
+    """Each shard laid out from only the documents shards_of sends it, placed in runs of any
+    size, gives the sequences of the whole stream."""
+    lengths = [int(x) for x in np.random.default_rng(5).integers(0, 30, 60)]
+    docs = _docs(lengths, seed=2)
     p, whole = cut(docs, N, mode, PAD, EOS)
+    n_tokens = np.array(lengths, np.int64)
+    positions = int(spans(n_tokens, N, mode).sum())
+    for run in (1, 7, len(docs)):  # documents placed run by run, each after the spans before it
+        start = np.concatenate(
+            [
+                place(
+                    n_tokens[a : a + run], int(spans(n_tokens[:a], N, mode).sum()), a, _L(mode, 1)
+                )[0]
+                for a in range(0, len(docs), run)
+            ]
+        )
+        assert np.array_equal(start, p.doc_start)
     for per_shard in (1, 3, 7, p.n_sequences):
+        layout = _L(mode, per_shard)
+        n_shards = -(-p.n_sequences // per_shard)
+        lo, hi = shards_of(p.doc_start, n_tokens, layout, n_shards)
         parts = []
-        for first in range(0, p.n_sequences, per_shard):
-            stop = min(first + per_shard, p.n_sequences)
-            window, d0 = p.window(first, stop)
-            part = fill(window, 0, stop - first, lambda d, d0=d0: docs[d0 + d], PAD, EOS)
+        for shard in range(n_shards):
+            first, stop = shard * per_shard, min((shard + 1) * per_shard, p.n_sequences)
+            sent = np.flatnonzero((lo <= shard) & (shard <= hi))
+            window = plan_window(n_tokens[sent], p.doc_start[sent], first, stop, N, mode, positions)
+            part = fill(window, 0, stop - first, lambda d, sent=sent: docs[sent[d]], PAD, EOS)
             direct = fill(p, first, stop, docs.__getitem__, PAD, EOS)
             assert np.array_equal(part.tokens, direct.tokens)
+            assert np.array_equal(part.next_token, direct.next_token)
             parts.append(part)
         assert np.array_equal(np.concatenate([x.tokens for x in parts]), whole.tokens)
         assert np.array_equal(np.concatenate([x.loss_mask for x in parts]), whole.loss_mask)
         assert np.array_equal(np.concatenate([x.next_token for x in parts]), whole.next_token)
+
+
+def _L(mode: str, per_shard: int) -> Layout:
+    return Layout(N, mode, per_shard, PAD, EOS, "int64")
 
 
 def test_plan_rejects_bad_arguments_and_checks_document_lengths():

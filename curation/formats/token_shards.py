@@ -50,6 +50,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation.errors import CurationError
+from curation.storage import arrow_filesystem, temporary_name
 
 MAGIC = b"MMIDIDX\x00\x00"
 VERSION = 1
@@ -117,9 +118,14 @@ def dtype_for_vocab(vocab_size: int) -> np.dtype:
     )
 
 
+def shard_name(shard: int) -> str:
+    """``shard-NNNNN``: a shard's file name without ``.bin``/``.idx``."""
+    return f"shard-{shard:05d}"
+
+
 def shard_prefix(domain_dir: str | os.PathLike[str], shard: int) -> Path:
     """``<domain_dir>/shard-NNNNN`` (the path prefix Megatron's reader takes)."""
-    return Path(domain_dir) / f"shard-{shard:05d}"
+    return Path(domain_dir) / shard_name(shard)
 
 
 def domain_dir(tokens_dir: str | os.PathLike[str], domain: str) -> Path:
@@ -132,7 +138,8 @@ def write_shard(
     document_starts: np.ndarray,
     dtype: np.dtype,
 ) -> None:
-    """Write ``sequences`` ([S, N] ids) as ``<prefix>.bin`` + ``<prefix>.idx``.
+    """Write ``sequences`` ([S, N] ids) as ``<prefix>.bin`` + ``<prefix>.idx`` (``prefix``: a
+    path or any URI :func:`curation.storage.arrow_filesystem` opens).
 
     ``document_starts``: the sequence indices where a document starts (0 included or not); the
     index stores them followed by S. Both files are written to temporary names first and
@@ -159,24 +166,20 @@ def write_shard(
     doc_index = np.concatenate([starts, [count]]).astype("<i8")
     lengths = np.full(count, n, dtype="<i4")
     pointers = (np.arange(count, dtype=np.int64) * n * dtype.itemsize).astype("<i8")
-    prefix = Path(prefix)
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    bin_path, idx_path = prefix.with_suffix(".bin"), prefix.with_suffix(".idx")
-    tmp_bin = bin_path.with_name(f".{bin_path.name}.tmp")
-    tmp_idx = idx_path.with_name(f".{idx_path.name}.tmp")
-    with open(tmp_bin, "wb") as f:
-        f.write(np.ascontiguousarray(seqs, dtype=dtype.newbyteorder("<")).tobytes())
-    with open(tmp_idx, "wb") as f:
-        f.write(MAGIC)
-        f.write(struct.pack("<Q", VERSION))
-        f.write(struct.pack("<B", DTYPE_CODES[name]))
-        f.write(struct.pack("<Q", count))
-        f.write(struct.pack("<Q", len(doc_index)))
-        f.write(lengths.tobytes())
-        f.write(pointers.tobytes())
-        f.write(doc_index.tobytes())
-    os.replace(tmp_bin, bin_path)
-    os.replace(tmp_idx, idx_path)
+    fs, path = arrow_filesystem(os.fspath(prefix))
+    fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
+    head = struct.pack("<QBQQ", VERSION, DTYPE_CODES[name], count, len(doc_index))
+    files = {
+        ".bin": [np.ascontiguousarray(seqs, dtype=dtype.newbyteorder("<")).tobytes()],
+        ".idx": [MAGIC, head, lengths.tobytes(), pointers.tobytes(), doc_index.tobytes()],
+    }
+    tmp = {suffix: temporary_name(f"{path}{suffix}") for suffix in files}
+    for suffix, chunks in files.items():
+        with fs.open_output_stream(tmp[suffix]) as f:
+            for chunk in chunks:
+                f.write(chunk)
+    for suffix in files:  # the .idx last: a shard with an index is complete
+        fs.move(tmp[suffix], f"{path}{suffix}")
 
 
 @dataclass(frozen=True)

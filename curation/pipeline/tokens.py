@@ -2,21 +2,33 @@
 
 Steps, all inside one atomic stage folder (skipped when finished with the same fingerprint):
 
-1. the tokenizer: trained (byte-level BPE, digits split) on a hash sample of the dataset's
-   documents up to ``tokens.train_sample_bytes``, or loaded from ``tokens.tokenizer``; saved as
+1. the tokenizer, on the driver: trained (byte-level BPE, digits split) on a hash sample of the
+   dataset's documents up to ``tokens.train_sample_bytes`` (each document capped, see
+   :func:`curation.tokenizer.training_sample`), or loaded from ``tokens.tokenizer``; saved as
    ``tokens/tokenizer/tokenizer.json`` with ``<pad>`` and ``<eos>``;
-2. every file of every domain tokenized by a pool of ``tokens.workers`` processes (one tokenizer
-   per worker; :mod:`curation.pipeline.tokens_tasks`), ids appended to temporary token files;
+2. every unit (Parquet row group) of the dataset tokenized by one task
+   (:func:`curation.stages.token_encode.encode_unit`);
 3. per domain, documents shuffled by ``xxh3_64(id, tokens.seed)`` (ties by id: the order depends
-   on nothing but the ids and the seed), laid out in sequences of ``tokens.context_length``
-   (``pad`` or ``pack``; :mod:`curation.stages.tokenize_pack`);
-4. shards of ``tokens.shard_sequences`` sequences written by the same pool, plus
-   ``sequences.parquet`` and ``documents.parquet`` (:mod:`curation.formats.token_shards`);
+   on nothing but the ids and the seed) and placed in the domain's stream of sequences of
+   ``tokens.context_length`` (``pad`` or ``pack``; :mod:`curation.stages.tokenize_pack`);
+4. shards of ``tokens.shard_sequences`` sequences, each written by one task with its rows of
+   ``sequences.parquet`` and ``documents.parquet`` (:mod:`curation.stages.token_output`,
+   :mod:`curation.formats.token_shards`);
 5. ``mixture.json`` (domain -> sampling weight: proportional to tokens unless ``tokens.mixture``
    sets it), ``efficiency.md``/``.json`` (:mod:`curation.stages.tokenizer_efficiency`) and
-   ``_MANIFEST.json`` (documents, tokens, sequences and padding per domain).
+   ``_MANIFEST.json`` (documents, tokens, sequences and padding per domain), from counts summed
+   by the tasks.
 
-Equal inputs, config and seed give byte-identical shards for any number of workers.
+Engines: with a SparkSession (``--engine spark``) steps 2-4 run on the executors
+(:mod:`curation.spark.tokens`) and the run folder may be on any Hadoop path; without one, on a
+pool of ``tokens.workers`` local processes (:mod:`curation.pipeline.tokens_tasks`, a local run
+folder). Both call the same functions and write byte-identical shards and indexes, for any number
+of workers, tasks or partitions.
+
+What the driver holds on Spark: the tokenizer's training texts (at most
+``tokens.train_sample_bytes``, plus one document when even the first does not fit), at most
+``EXACT`` (hash, size) pairs while the sample's cut is searched, the tokenizers, the dataset's file
+list and ``domains x tokens.order_buckets`` sums - never anything per document.
 """
 
 from __future__ import annotations
@@ -24,13 +36,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
-import os
-import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,15 +56,25 @@ from curation.formats import token_shards as F
 from curation.pipeline import tokens_tasks as W
 from curation.run_layout import DATA, DATASET_1, DATASET_2, DATASET_3, TOKENS
 from curation.runner import Build, Stage
-from curation.stages import tokenize_pack as P
+from curation.stages import token_encode as TE
+from curation.stages import token_output as O
 from curation.stages import tokenizer_efficiency as E
-from curation.storage import LocalStorage, join, local_path, normalize_uri, require_local_run
+from curation.storage import (
+    Storage,
+    arrow_filesystem,
+    join,
+    normalize_uri,
+    require_local_run,
+    storage_for,
+)
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 EFFICIENCY = "efficiency"
 _WORK = "_work"
+_ENCODED = "encoded"
+_FOOTER_THREADS = 16
 
 
 DATASETS = (DATASET_1, DATASET_2, DATASET_3)
@@ -69,24 +88,51 @@ class TokensInputError(CurationError, ValueError):
 # --- input -----------------------------------------------------------------------------------------
 
 
-def inventory(run_uri: str, dataset: str) -> dict[str, list[tuple[str, int, int]]]:
-    """domain -> its Parquet files as (path, rows, bytes), largest first; checks none is empty."""
-    root = local_path(join(run_uri, dataset, DATA))
-    if root is None:
-        raise TokensInputError(f"{run_uri}: the token stage reads local run folders only")
-    out: dict[str, list[tuple[str, int, int]]] = {}
-    if root.is_dir():
-        for folder in sorted(root.glob("domain=*")):
-            files = []
-            for f in sorted(folder.glob("*.parquet")):
-                files.append((str(f), pq.ParquetFile(f).metadata.num_rows, f.stat().st_size))
-            out[folder.name.split("=", 1)[1]] = sorted(files, key=lambda x: (-x[2], x[0]))
-    if not out or sum(rows for files in out.values() for _, rows, _ in files) == 0:
+@dataclass(frozen=True)
+class DatasetFile:
+    """One Parquet file of the dataset: its URI, rows, bytes and row groups' (rows, bytes)."""
+
+    path: str
+    rows: int
+    bytes: int
+    row_groups: tuple[tuple[int, int], ...]
+
+
+def _footer(path: str, size: int) -> DatasetFile:
+    fs, p = arrow_filesystem(path)
+    with fs.open_input_file(p) as f:
+        meta = pq.ParquetFile(f).metadata
+    groups = tuple(
+        (meta.row_group(g).num_rows, meta.row_group(g).total_byte_size)
+        for g in range(meta.num_row_groups)
+    )
+    return DatasetFile(path, meta.num_rows, size, groups)
+
+
+def inventory(storage: Storage, run_uri: str, dataset: str) -> dict[str, list[DatasetFile]]:
+    """domain -> its Parquet files (largest first); checks that none is empty.
+
+    Listed through ``storage`` (any run folder), footers read through pyarrow in a few threads:
+    what the driver holds is the file list."""
+    root = join(run_uri, dataset, DATA)
+    entries = []
+    if storage.exists(root):
+        for e in storage.list_files(root):
+            folder, name = e.path.rsplit("/", 2)[-2:]
+            if folder.startswith("domain=") and name.endswith(".parquet") and name[0] not in "._":
+                entries.append((folder.split("=", 1)[1], e))
+    with ThreadPoolExecutor(_FOOTER_THREADS) as pool:
+        footers = list(pool.map(lambda de: _footer(de[1].path, de[1].size), entries))
+    out: dict[str, list[DatasetFile]] = {}
+    for (domain, _), f in zip(entries, footers, strict=True):
+        out.setdefault(domain, []).append(f)
+    out = {d: sorted(fs, key=lambda f: (-f.bytes, f.path)) for d, fs in sorted(out.items())}
+    if not out or sum(f.rows for fs in out.values() for f in fs) == 0:
         raise TokensInputError(
             f"{join(run_uri, dataset)} holds no documents: nothing to tokenize (check that the "
             "earlier stages kept any, or point tokens.dataset at another dataset)"
         )
-    empty = [d for d, files in out.items() if sum(rows for _, rows, _ in files) == 0]
+    empty = [d for d, fs in out.items() if sum(f.rows for f in fs) == 0]
     if empty:
         raise TokensInputError(
             f"domain(s) {', '.join(empty)} of {join(run_uri, dataset)} have zero documents: a "
@@ -94,6 +140,21 @@ def inventory(run_uri: str, dataset: str) -> dict[str, list[tuple[str, int, int]
             "or rebuild the dataset"
         )
     return out
+
+
+def units(files: dict[str, list[DatasetFile]]) -> list[TE.Unit]:
+    """Every non-empty row group as a unit of work, largest first (so that the tasks finish
+    together: a small one is what is left for the last)."""
+    found = []
+    for domain, fs in files.items():
+        for f in fs:
+            for g, (rows, size) in enumerate(f.row_groups):
+                if rows:
+                    found.append((-size, f.path, g, domain, rows))
+    return [
+        TE.Unit(i, domain, path, g, rows)
+        for i, (_, path, g, domain, rows) in enumerate(sorted(found))
+    ]
 
 
 def mixture_weights(tokens: dict[str, int], configured: dict[str, float]) -> dict[str, float]:
@@ -149,10 +210,17 @@ def _training_texts(
 ) -> tuple[Iterator[str], int, dict]:
     """Texts of the tokenizer's training sample (:func:`curation.tokenizer.training_sample`):
     the documents with the smallest ``xxh64(id, seed)`` up to ``budget`` UTF-8 bytes, each cut
-    to the sample's per-document cap; with the sample's documents, bytes and cap."""
+    to the sample's per-document cap, in (hash, id) order (as the Spark engine streams them);
+    with the sample's documents, bytes and cap. ``files``: paths or URIs."""
+
+    def read(path: str, columns: list[str]) -> pa.Table:
+        fs, p = arrow_filesystem(path)
+        with fs.open_input_file(p) as f:
+            return pq.read_table(f, columns=columns)
+
     hashes, sizes = [], []
     for path in files:
-        t = pq.read_table(path, columns=[S.ID, S.TEXT])
+        t = read(path, [S.ID, S.TEXT])
         hashes.append(T.sample_hashes(t.column(S.ID).to_pylist(), seed))
         sizes.append(np.asarray(pc.binary_length(t.column(S.TEXT)), dtype=np.int64))
     h, size = np.concatenate(hashes), np.concatenate(sizes)
@@ -164,30 +232,46 @@ def _training_texts(
         "cut_documents": int((size[chosen] > cap).sum()),
         "cap_bytes": cap,
     }
+    sample: list[tuple[int, str, str]] = []
+    for path, hs in zip(files, hashes, strict=True):
+        keep = np.flatnonzero(hs <= cut)
+        if len(keep):
+            t = read(path, [S.ID, S.TEXT]).take(pa.array(keep))
+            sample += [
+                (int(x), i, T.cap_text(text, cap))
+                for x, i, text in zip(
+                    hs[keep], t.column(S.ID).to_pylist(), t.column(S.TEXT).to_pylist(), strict=True
+                )
+            ]
+    sample.sort(key=lambda r: (r[0], r[1].encode("utf-8")))
+    return (text for _, _, text in sample), info["documents"], info
 
-    def texts() -> Iterator[str]:
-        for path, hs in zip(files, hashes, strict=True):
-            keep = np.flatnonzero(hs <= cut)
-            if len(keep):
-                col = pq.read_table(path, columns=[S.TEXT]).column(S.TEXT)
-                for text in col.take(pa.array(keep)).to_pylist():
-                    yield T.cap_text(text, cap)
 
-    return texts(), info["documents"], info
-
-
-def build_tokenizer(tc: TokensConfig, files: list[str]):  # -> tokenizers.Tokenizer
-    """Train on the hash sample (``tokens.tokenizer: train``) or load ``tokens.tokenizer``.
+def build_tokenizer(tc: TokensConfig, files: list[str], spark=None, run_uri: str = ""):  # noqa: ANN001, ANN201
+    """Train on the hash sample (``tokens.tokenizer: train``) or load ``tokens.tokenizer``; the
+    sample is gathered on the executors when ``spark`` is given (only its texts reach here).
 
     A trained vocabulary smaller than ``tokens.vocab_size`` (too little distinct text in the
     sample) is logged as a warning that says what to change."""
     if tc.tokenizer != T.TRAIN:
         return T.load_tokenizer(tc.tokenizer)
-    texts, n, info = _training_texts(files, tc.train_sample_bytes, tc.seed)
+    if spark is not None:
+        from curation.spark import tokens as spark_tokens
+        from curation.spark.writers import read_dataset
+
+        docs = read_dataset(spark, run_uri, tc.dataset)
+        texts, info = spark_tokens.training_texts(spark, docs, tc.train_sample_bytes, tc.seed)
+        n = info["documents"]
+    else:
+        texts, n, info = _training_texts(files, tc.train_sample_bytes, tc.seed)
     log.info(
         "training a %d-token byte-level BPE on %d documents (%d bytes; %d cut to %d bytes)",
-        tc.vocab_size, n, info["bytes"], info["cut_documents"], info["cap_bytes"],
-    )  # fmt: skip
+        tc.vocab_size,
+        n,
+        info["bytes"],
+        info["cut_documents"],
+        info["cap_bytes"],
+    )
     tok = T.train_bpe(texts, tc.vocab_size, length=n)
     got = T.vocab_size(tok)
     if got < tc.vocab_size:
@@ -205,169 +289,40 @@ def short_vocabulary_message(got: int, asked: int, sample: dict) -> str:
     )
 
 
-# --- the pool --------------------------------------------------------------------------------------
-
-
-def n_workers(tc: TokensConfig) -> int:
-    return tc.workers or len(os.sched_getaffinity(0))
-
-
-@contextmanager
-def _pool(workers: int, setup: W.WorkerSetup) -> Iterator[Callable[[Callable, Iterable], Iterator]]:
-    """An unordered map over ``workers`` spawned processes, or this process when 1."""
-    if workers <= 1:
-        W.init_worker(setup, single_threaded=False)
-        try:
-            yield lambda fn, items: map(fn, items)
-        finally:
-            W.release_mmaps()
-        return
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers, initializer=W.init_worker, initargs=(setup,)) as pool:
-        yield lambda fn, items: pool.imap_unordered(fn, items, chunksize=1)
-
-
 # --- the stage -------------------------------------------------------------------------------------
 
 
-def _shuffle(results: list[W.EncodeResult]) -> tuple[np.ndarray, ...]:
-    """One domain's documents in shuffled order: ids, tokens, token file, offset there."""
-    ids = np.array([i for r in results for i in r.ids], dtype=object)
-    n_tokens = np.concatenate([r.n_tokens for r in results])
-    keys = np.concatenate([r.keys for r in results])
-    unit = np.concatenate([np.full(len(r.ids), r.unit, np.int64) for r in results])
-    offset = np.concatenate([np.cumsum(r.n_tokens) - r.n_tokens for r in results])
-    order = np.lexsort((ids.astype(str), keys))
-    return ids[order], n_tokens[order], unit[order], offset[order]
+def n_workers(tc: TokensConfig) -> int:
+    """Processes of the local engine: ``tokens.workers``, or one per core."""
+    return tc.workers or W.default_workers()
 
 
-def _shard_tasks(
-    domain_dir: Path, p: P.Plan, unit: np.ndarray, offset: np.ndarray, per_shard: int, ids
-) -> list[W.ShardTask]:
-    tasks = []
-    for shard, first in enumerate(range(0, p.n_sequences, per_shard)):
-        stop = min(first + per_shard, p.n_sequences)
-        window, d0 = p.window(first, stop)
-        d1 = d0 + len(window.doc_tokens)
-        tasks.append(
-            W.ShardTask(
-                str(F.shard_prefix(domain_dir, shard)),
-                window,
-                unit[d0:d1],
-                offset[d0:d1],
-                ids.pad,
-                ids.eos,
-            )
-        )
-    return tasks
-
-
-def _write_indexes(
-    domain_dir: Path, p: P.Plan, doc_ids: np.ndarray, next_token: np.ndarray, per_shard: int
-) -> None:
-    seq = np.arange(p.n_sequences, dtype=np.int64)
-    sequences = pa.table(
-        {
-            "sequence": seq,
-            "shard": (seq // per_shard).astype(np.int32),
-            "row": seq % per_shard,
-            "id": pa.array(doc_ids[p.seq_doc].tolist(), pa.string()),
-            "piece": p.seq_piece,
-            "tokens": p.seq_real.astype(np.int32),
-            "next_token": next_token,
-        },
-        schema=F.SEQUENCES_SCHEMA,
-    )
-    documents = pa.table(
-        {
-            "id": pa.array(doc_ids.tolist(), pa.string()),
-            "position": np.arange(len(doc_ids), dtype=np.int64),
-            "sequence": p.doc_first_seq,
-            "offset": (p.doc_start % p.context_length).astype(np.int32),
-            "tokens": p.doc_tokens,
-            "pieces": p.doc_pieces,
-        },
-        schema=F.DOCUMENTS_SCHEMA,
-    )
-    pq.write_table(sequences, domain_dir / F.SEQUENCES)
-    pq.write_table(documents, domain_dir / F.DOCUMENTS)
-
-
-def _domain_manifest(p: P.Plan, shards: int) -> dict:
-    positions = p.n_sequences * p.context_length
-    tokens = int(p.doc_tokens.sum())
-    docs = len(p.doc_tokens)
-    padding = positions - tokens - docs
+def _domain_manifest(t: O.DomainTotals, layout: O.Layout) -> dict:
+    sequences = t.sequences(layout)
+    positions = sequences * layout.context_length
+    padding = positions - t.tokens - t.documents
     return {
-        "documents": docs,
-        "tokens": tokens,
-        "eos": docs,
-        "sequences": p.n_sequences,
-        "shards": shards,
+        "documents": t.documents,
+        "tokens": t.tokens,
+        "eos": t.documents,
+        "sequences": sequences,
+        "shards": t.shards(layout),
         "positions": positions,
         "padding": padding,
         "padding_fraction": padding / positions if positions else 0.0,
     }
 
 
-def tokenize_and_write(
-    files: dict[str, list[tuple[str, int, int]]],
-    out: Path,
-    tc: TokensConfig,
-    setup: W.WorkerSetup,
-    special: T.SpecialIds,
-) -> tuple[dict[str, dict], list[dict[str, E.Counts]]]:
-    """Steps 2-4 into ``out``: per-domain manifest entries and efficiency counts per tokenizer."""
-    tasks = [W.EncodeTask(i, *u) for i, u in enumerate(_units(files))]
-    Path(setup.units_dir).mkdir(parents=True, exist_ok=True)
-    workers = min(n_workers(tc), len(tasks))
-    per_domain: dict[str, dict] = {}
-    counts: list[dict[str, E.Counts]] = [{} for _ in range(1 + len(setup.compare))]
-    with _pool(workers, setup) as pmap:
-        t0 = time.time()
-        results: dict[str, list[W.EncodeResult]] = {d: [] for d in files}
-        for r in pmap(W.encode_unit, tasks):
-            results[r.domain].append(r)
-            for k, c in enumerate(r.counts):
-                counts[k].setdefault(r.domain, E.Counts()).add(c)
-        log.info(
-            "tokenized %d row groups on %d workers in %.1fs", len(tasks), workers, time.time() - t0
-        )
-        plans, shard_tasks = {}, []
-        for domain, rs in results.items():
-            rs.sort(key=lambda r: r.unit)
-            ids, n_tokens, unit, offset = _shuffle(rs)
-            p = P.plan(n_tokens, tc.context_length, tc.mode)
-            ddir = F.domain_dir(out, domain)
-            ddir.mkdir(parents=True, exist_ok=True)
-            plans[domain] = (p, ids, ddir)
-            shard_tasks += _shard_tasks(ddir, p, unit, offset, tc.shard_sequences, special)
-        next_tokens: dict[str, np.ndarray] = dict(pmap(W.write_shard, shard_tasks))
-    for domain, (p, ids, ddir) in plans.items():
-        prefixes = [str(F.shard_prefix(ddir, s)) for s in range(_n_shards(p, tc))]
-        nxt = np.concatenate([next_tokens[x] for x in prefixes]) if prefixes else np.zeros(0)
-        _write_indexes(ddir, p, ids, nxt.astype(np.int64), tc.shard_sequences)
-        per_domain[domain] = _domain_manifest(p, len(prefixes))
-    shutil.rmtree(setup.units_dir, ignore_errors=True)
-    return per_domain, counts
-
-
-def _units(files: dict[str, list[tuple[str, int, int]]]) -> list[tuple[str, str, int]]:
-    """(domain, file, row group) of every non-empty row group, largest first (so that the
-    workers finish together: a small one is what is left for the last)."""
-    units = []
+def _conserved(files: dict[str, list[DatasetFile]], totals: dict[str, O.DomainTotals]) -> None:
+    """Every document of the dataset is in the output, once."""
     for domain, fs in files.items():
-        for path, _, _ in fs:
-            meta = pq.ParquetFile(path).metadata
-            for g in range(meta.num_row_groups):
-                rg = meta.row_group(g)
-                if rg.num_rows:
-                    units.append((-rg.total_byte_size, path, g, domain))
-    return [(domain, path, g) for _, path, g, domain in sorted(units)]
-
-
-def _n_shards(p: P.Plan, tc: TokensConfig) -> int:
-    return (p.n_sequences + tc.shard_sequences - 1) // tc.shard_sequences
+        rows = sum(f.rows for f in fs)
+        got = totals[domain].documents if domain in totals else 0
+        if got != rows:
+            raise RuntimeError(f"domain {domain}: {rows} documents in the dataset, {got} placed")
+    extra = sorted(set(totals) - set(files))
+    if extra:
+        raise RuntimeError(f"documents of domain(s) {extra} that the dataset does not list")
 
 
 def _tokenizer_meta(source: str, tok, chosen: bool) -> dict:
@@ -381,7 +336,7 @@ def _check(ctx: Build) -> None:
     empty dataset or domain, or a mixture that does not fit the dataset's domains."""
     tc = ctx.cfg.tokens
     _check_source(tc)
-    files = inventory(ctx.run, tc.dataset)
+    files = inventory(ctx.storage, ctx.run, tc.dataset)
     if tc.mixture:
         mixture_weights({d: 1 for d in files}, tc.mixture)
 
@@ -396,26 +351,44 @@ def build(ctx: Build) -> dict:
     t0 = time.time()
     tc = ctx.cfg.tokens
     source = ctx.parent(tc.dataset)
-    files = inventory(ctx.run, tc.dataset)
-    out = local_path(ctx.out)
-    all_files = [path for fs in files.values() for path, _, _ in sorted(fs)]
-    tok = build_tokenizer(tc, all_files)
+    files = inventory(ctx.storage, ctx.run, tc.dataset)
+    all_files = [f.path for fs in files.values() for f in sorted(fs, key=lambda f: f.path)]
+    tok = build_tokenizer(tc, all_files, ctx.spark, ctx.run)
     special = T.with_specials(tok)
     vocab = T.vocab_size(tok)
     dtype = F.dtype_for_vocab(vocab)
-    tok_file = out / F.TOKENIZER_DIR / T.TOKENIZER_FILE
-    tok_file.parent.mkdir(parents=True)
-    tok.save(str(tok_file))
-    setup = W.WorkerSetup(str(tok_file), tc.compare, dtype.name, tc.seed, str(out / _WORK))
-    per_domain, counts = tokenize_and_write(files, out, tc, setup, special)
+    tok_json = tok.to_str(pretty=True)
+    ctx.storage.write_text(ctx.path(F.TOKENIZER_DIR, T.TOKENIZER_FILE), tok_json)
+    compare = tuple(T.tokenizer_file(c).read_text(encoding="utf-8") for c in tc.compare)
+    tokenizers = TE.TokenizerSet(tok_json, compare, dtype.name, tc.seed)
+    layout = O.Layout(
+        tc.context_length, tc.mode, tc.shard_sequences, special.pad, special.eos, dtype.name
+    )
+    work = ctx.path(_WORK)
+    encoded, parts = join(work, _ENCODED), join(work, O.PARTS)
+    todo = units(files)
+    if ctx.spark is not None:
+        from curation.spark import tokens as spark_tokens
+
+        totals, counts = spark_tokens.tokenize_and_write(
+            ctx.spark, todo, tokenizers, layout, encoded, ctx.out, parts, tc.order_buckets
+        )
+    else:
+        setup = W.WorkerSetup(tokenizers, layout, encoded, ctx.out, parts)
+        totals, counts = W.tokenize_and_write(todo, setup, n_workers(tc))
+    ctx.storage.delete(work)
+    _conserved(files, totals)
+    per_domain = {d: _domain_manifest(totals[d], layout) for d in sorted(totals)}
     mixture = mixture_weights({d: m["tokens"] for d, m in per_domain.items()}, tc.mixture)
-    (out / F.MIXTURE).write_text(json.dumps(mixture, indent=2) + "\n")
+    ctx.storage.write_text(ctx.path(F.MIXTURE), json.dumps(mixture, indent=2) + "\n")
     metas = [_tokenizer_meta(tc.tokenizer, tok, True)]
     metas += [_tokenizer_meta(c, T.load_tokenizer(c), False) for c in tc.compare]
-    efficiency = E.report(metas, counts)
-    (out / f"{EFFICIENCY}.json").write_text(json.dumps(efficiency, indent=1) + "\n")
-    (out / f"{EFFICIENCY}.md").write_text(E.markdown(efficiency))
+    by_tokenizer = [{d: cs[k] for d, cs in counts.counts.items()} for k in range(len(metas))]
+    efficiency = E.report(metas, by_tokenizer)
+    ctx.storage.write_text(ctx.path(f"{EFFICIENCY}.json"), json.dumps(efficiency, indent=1) + "\n")
+    ctx.storage.write_text(ctx.path(f"{EFFICIENCY}.md"), E.markdown(efficiency))
     manifest = _manifest(tc, per_domain, mixture, efficiency, vocab, dtype, special, source)
+    manifest["engine"] = "spark" if ctx.spark is not None else "local"
     manifest["elapsed_s"] = round(time.time() - t0, 2)
     return manifest
 
@@ -440,11 +413,13 @@ def stage(cfg: PipelineConfig) -> Stage:
     )
 
 
-def run(run_path: str, cfg: PipelineConfig) -> dict:
-    """Build ``<run>/tokens`` from ``<run>/<tokens.dataset>`` (skipped when finished)."""
+def run(run_path: str, cfg: PipelineConfig, spark=None) -> dict:  # noqa: ANN001
+    """Build ``<run>/tokens`` from ``<run>/<tokens.dataset>`` (skipped when finished): on Spark
+    when ``spark`` is given (any Hadoop path), else on a local process pool (a local run)."""
     run_uri = normalize_uri(run_path)
-    require_local_run(run_uri, "the token stage")
-    return runner.run([stage(cfg)], run_uri, cfg, LocalStorage())[TOKENS]
+    if spark is None:
+        require_local_run(run_uri, "the token stage without Spark (--engine spark takes any path)")
+    return runner.run([stage(cfg)], run_uri, cfg, storage_for(run_uri, spark), spark=spark)[TOKENS]
 
 
 def _manifest(tc, per_domain, mixture, efficiency, vocab, dtype, special, source) -> dict:

@@ -1,188 +1,129 @@
-"""The two tasks of the token stage that worker processes run, and the per-worker state.
+"""The token stage's local engine: the tasks of :mod:`curation.stages.token_encode` and
+:mod:`curation.stages.token_output` on a pool of ``tokens.workers`` processes on one machine.
 
-Each worker loads the tokenizers once (:func:`init_worker`, the pool initializer) and keeps
-them; nothing heavy travels with a task. The tasks:
+1. every unit (row group) tokenized by :func:`~curation.stages.token_encode.encode_unit`, its ids
+   appended to a ``.tok`` file beside the unit's work file;
+2. in this process, per domain: the documents' keys, ids and token counts read back, sorted by
+   (key, id) and placed in one run (:func:`~curation.stages.token_output.place`);
+3. every shard written by :func:`~curation.stages.token_output.write_shard` in a worker, its
+   documents' ids read from the memory-mapped ``.tok`` files;
+4. each domain's index parts joined (:func:`~curation.stages.token_output.concat_indexes`).
 
-* :func:`encode_unit` - one Parquet file of the dataset: tokenize every document (the chosen
-  tokenizer, and any comparison tokenizers for counting only), append the ids to a temporary
-  token file, return per document its id, token count and shuffle key, and the counts of the
-  efficiency report;
-* :func:`write_shard` - one shard of one domain: the documents it overlaps are read back from the
-  token files (memory-mapped), cut into sequences (:mod:`curation.stages.tokenize_pack`) and
-  written as a Megatron ``.bin``/``.idx`` pair (:mod:`curation.formats.token_shards`).
+The Spark engine (:mod:`curation.spark.tokens`) calls the same functions; both write the same
+bytes. This engine holds every document's key and token count of the dataset in memory (one
+machine: fine for millions of documents; use Spark beyond).
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain
-from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from xxhash import xxh3_64_intdigest
+from tqdm.auto import tqdm
 
 from curation import schema as S
-from curation import tokenizer as T
-from curation.formats import token_shards as F
-from curation.stages import tokenize_pack as P
-from curation.stages.tokenizer_efficiency import Counts, text_counts, token_counts
+from curation.stages import token_encode as E
+from curation.stages import token_output as O
+from curation.storage import local_path
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 256
-"""Documents per ``encode_batch`` call."""
+_STATE: dict[str, object] = {}
 
 
 @dataclass(frozen=True)
 class WorkerSetup:
     """What every worker needs, sent once to the pool initializer."""
 
-    tokenizer_file: str
-    compare: tuple[str, ...]
-    dtype: str
-    seed: int
-    units_dir: str
-
-
-@dataclass
-class _Tokenizer:
-    tok: object  # tokenizers.Tokenizer
-    unknown: np.ndarray
-    fallback: np.ndarray
-
-
-_STATE: dict[str, object] = {}
+    tokenizers: E.TokenizerSet
+    layout: O.Layout
+    work: str  # the work folder's URI (unit files)
+    tokens: str  # the output folder's URI
+    parts: str  # the index parts' URI
 
 
 def init_worker(setup: WorkerSetup, single_threaded: bool = True) -> None:
     """Load the tokenizers of ``setup`` into this process (once per worker).
 
     A failure is kept and raised by the first task: a pool whose initializer raises would start
-    replacement workers forever instead of failing.
-    """
+    replacement workers forever instead of failing."""
     if single_threaded:  # the pool is the parallelism: no Rust threads competing with it
-        os.environ["TOKENIZERS_PARALLELISM"] = "false"
+        E.single_threaded()
     _STATE.clear()
     try:
-        toks = []
-        for source in (setup.tokenizer_file, *setup.compare):
-            tok = T.load_tokenizer(source)
-            unknown, fallback = T.token_classes(tok)
-            toks.append(_Tokenizer(tok, unknown, fallback))
-    except Exception as exc:  # raised again by the first task, in the driver
+        E.loaded(setup.tokenizers)
+    except Exception as exc:  # raised again by the first task, in the parent
         _STATE["error"] = exc
         return
-    _STATE.update(setup=setup, tokenizers=toks, mmaps={})
+    _STATE.update(setup=setup, mmaps={})
 
 
-def _state() -> tuple[WorkerSetup, list[_Tokenizer]]:
+def _setup() -> WorkerSetup:
     if "error" in _STATE:
         raise _STATE["error"]  # type: ignore[misc]
-    return _STATE["setup"], _STATE["tokenizers"]  # type: ignore[return-value]
+    return _STATE["setup"]  # type: ignore[return-value]
 
 
-def unit_path(units_dir: str | Path, unit: int) -> Path:
-    return Path(units_dir) / f"unit-{unit:06d}.tok"
-
-
-@dataclass(frozen=True)
-class EncodeTask:
-    unit: int
-    domain: str
-    path: str  # a Parquet file of the dataset ...
-    row_group: int  # ... and one of its row groups
-
-
-@dataclass(frozen=True)
-class EncodeResult:
-    unit: int
-    domain: str
-    ids: list[str]
-    n_tokens: np.ndarray  # int64, tokens of each document (no <eos>)
-    keys: np.ndarray  # uint64 shuffle keys: xxh3_64(id, seed)
-    counts: list[Counts]  # one per tokenizer: chosen first, then tokens.compare
-
-
-def _ids_of(tok: object, texts: list[str]) -> list[list[int]]:
-    return [e.ids for e in tok.encode_batch(texts, add_special_tokens=False)]  # type: ignore[attr-defined]
-
-
-def encode_unit(task: EncodeTask) -> EncodeResult:
-    """Tokenize one row group of a dataset file; the chosen tokenizer's ids go to
-    ``unit-NNNNNN.tok``."""
-    setup, toks = _state()
-    dtype = np.dtype(setup.dtype).newbyteorder("<")
-    ids: list[str] = []
-    lengths: list[np.ndarray] = []
-    counts = [Counts() for _ in toks]
-    out = unit_path(setup.units_dir, task.unit)
-    with open(out, "wb") as f:
-        pf = pq.ParquetFile(task.path)
-        batches = pf.iter_batches(BATCH_ROWS, row_groups=[task.row_group], columns=[S.ID, S.TEXT])
-        for batch in batches:
-            texts = batch.column(S.TEXT)
-            plain = texts.to_pylist()
-            ids.extend(batch.column(S.ID).to_pylist())
-            base = text_counts(texts)
-            for k, t in enumerate(toks):
-                encoded = _ids_of(t.tok, plain)
-                n = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-                flat = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(n.sum()))
-                c = token_counts(flat, t.unknown, t.fallback)
-                c.add(base)
-                counts[k].add(c)
-                if k == 0:
-                    f.write(flat.astype(dtype).tobytes())
-                    lengths.append(n)
-    keys = np.fromiter(
-        (xxh3_64_intdigest(i.encode("utf-8"), setup.seed) for i in ids),
-        dtype=np.uint64,
-        count=len(ids),
-    )
-    n_tokens = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
-    return EncodeResult(task.unit, task.domain, ids, n_tokens, keys, counts)
+def encode(unit: E.Unit) -> E.UnitResult:
+    setup = _setup()
+    return E.encode_unit(unit, setup.tokenizers, setup.work, inline=False)
 
 
 @dataclass(frozen=True)
 class ShardTask:
-    """One shard: the window of the domain's plan it covers, and where its documents' ids lie."""
+    """One shard: the documents sent to it and where their ids lie."""
 
-    prefix: str
-    plan: P.Plan  # the window (positions relative to the shard's first sequence)
-    doc_unit: np.ndarray  # int64, per document of the window: its token file ...
-    doc_offset: np.ndarray  # ... and the position of its first id there
-    pad: int
-    eos: int
+    domain: str
+    shard: int
+    totals: O.DomainTotals
+    ids: list[str]
+    position: np.ndarray
+    start: np.ndarray
+    n_tokens: np.ndarray
+    unit: np.ndarray  # the unit whose .tok file holds the document's ids ...
+    offset: np.ndarray  # ... and where they start there (in ids)
 
 
 def _unit_tokens(unit: int) -> np.ndarray:
-    setup: WorkerSetup = _STATE["setup"]  # type: ignore[assignment]
+    setup = _setup()
     mmaps: dict[int, np.ndarray] = _STATE["mmaps"]  # type: ignore[assignment]
     if unit not in mmaps:
-        path = unit_path(setup.units_dir, unit)
-        dtype = np.dtype(setup.dtype).newbyteorder("<")
-        mmaps[unit] = (
-            np.memmap(path, dtype=dtype, mode="r") if path.stat().st_size else np.zeros(0, dtype)
-        )
+        path = local_path(E.tokens_file(setup.work, unit))
+        dtype = np.dtype(setup.layout.dtype).newbyteorder("<")
+        size = path.stat().st_size  # type: ignore[union-attr]
+        mmaps[unit] = np.memmap(path, dtype=dtype, mode="r") if size else np.zeros(0, dtype)
     return mmaps[unit]
 
 
-def write_shard(task: ShardTask) -> tuple[str, np.ndarray]:
-    """Write one shard; return its prefix and each sequence's ``next_token``."""
-    setup, _ = _state()
-    p = task.plan
+def write(task: ShardTask) -> O.Written:
+    setup = _setup()
 
-    def doc_ids(d: int) -> np.ndarray:
-        start = int(task.doc_offset[d])
-        return _unit_tokens(int(task.doc_unit[d]))[start : start + int(p.doc_tokens[d])]
+    def fetch(i: int) -> np.ndarray:
+        a = int(task.offset[i])
+        return _unit_tokens(int(task.unit[i]))[a : a + int(task.n_tokens[i])]
 
-    filled = P.fill(p, 0, p.n_sequences, doc_ids, task.pad, task.eos, np.dtype(setup.dtype))
-    starts = np.flatnonzero(p.seq_piece == 0) if p.mode == "pad" else np.arange(p.n_sequences)
-    F.write_shard(task.prefix, filled.tokens, starts, np.dtype(setup.dtype))
-    return task.prefix, filled.next_token
+    return O.write_shard(
+        setup.layout,
+        task.totals,
+        task.domain,
+        task.shard,
+        task.ids,
+        task.position,
+        task.start,
+        task.n_tokens,
+        fetch,
+        setup.tokens,
+        setup.parts,
+    )
 
 
 def release_mmaps() -> None:
@@ -190,3 +131,104 @@ def release_mmaps() -> None:
     mmaps = _STATE.get("mmaps")
     if isinstance(mmaps, dict):
         mmaps.clear()
+
+
+@contextmanager
+def _pool(workers: int, setup: WorkerSetup) -> Iterator[Callable[[Callable, Iterable], Iterator]]:
+    """An unordered map over ``workers`` spawned processes, or this process when 1."""
+    if workers <= 1:
+        init_worker(setup, single_threaded=False)
+        try:
+            yield lambda fn, items: map(fn, items)
+        finally:
+            release_mmaps()
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers, initializer=init_worker, initargs=(setup,)) as pool:
+        yield lambda fn, items: pool.imap_unordered(fn, items, chunksize=1)
+
+
+def _ordered(units: list[E.Unit], work: str) -> dict[str, pa.Table]:
+    """Per domain, every document's id, key, token count and token file location, sorted by
+    (key, id)."""
+    tables = []
+    for u in units:
+        t = pq.read_table(
+            local_path(E.unit_file(work, u.index)),
+            columns=[S.ID, S.DOMAIN, S.ORDER_KEY, S.N_TOKENS],
+        )
+        n = np.asarray(t.column(S.N_TOKENS), np.int64)
+        t = t.append_column("unit", pa.array(np.full(len(n), u.index, np.int64)))
+        tables.append(t.append_column("offset", pa.array(np.cumsum(n) - n, pa.int64())))
+    every = pa.concat_tables(tables)
+    out = {}
+    for domain in sorted(set(every.column(S.DOMAIN).to_pylist())):
+        t = every.filter(pc.equal(every.column(S.DOMAIN), domain))
+        out[domain] = t.take(pc.sort_indices(t, [(S.ORDER_KEY, "ascending"), (S.ID, "ascending")]))
+    return out
+
+
+def _shard_tasks(domain: str, t: pa.Table, layout: O.Layout) -> tuple[O.DomainTotals, list]:
+    n_tokens = np.asarray(t.column(S.N_TOKENS), np.int64)
+    start, position = O.place(n_tokens, 0, 0, layout)
+    stream = int(O.P.spans(n_tokens, layout.context_length, layout.mode).sum())
+    totals = O.DomainTotals(len(n_tokens), int(n_tokens.sum()), stream)
+    n_shards = totals.shards(layout)
+    lo, hi = O.shards_of(start, n_tokens, layout, n_shards)
+    ids = t.column(S.ID).to_pylist()
+    unit, offset = np.asarray(t.column("unit")), np.asarray(t.column("offset"))
+    tasks = []
+    for shard in range(n_shards):  # lo and hi grow with the order: one slice per shard
+        a = int(np.searchsorted(hi, shard, side="left"))
+        b = int(np.searchsorted(lo, shard, side="right"))
+        tasks.append(
+            ShardTask(
+                domain,
+                shard,
+                totals,
+                ids[a:b],
+                position[a:b],
+                start[a:b],
+                n_tokens[a:b],
+                unit[a:b],
+                offset[a:b],
+            )
+        )
+    return totals, tasks
+
+
+def tokenize_and_write(
+    units: list[E.Unit], setup: WorkerSetup, workers: int
+) -> tuple[dict[str, O.DomainTotals], E.UnitResult]:
+    """Every step on the pool; per-domain totals and the efficiency counts."""
+    counts = E.UnitResult()
+    workers = max(1, min(workers, len(units)))
+    with _pool(workers, setup) as pmap:
+        t0 = time.time()
+        rows = sum(u.rows for u in units)
+        with tqdm(total=rows, unit="docs", desc="tokenize", disable=None) as bar:
+            for r in pmap(encode, units):
+                counts.merge(r)
+                bar.update(sum(c[0].documents for c in r.counts.values()))
+        log.info(
+            "tokenized %d row groups on %d workers in %.1fs", len(units), workers, time.time() - t0
+        )
+        totals, tasks = {}, []
+        for domain, t in _ordered(units, setup.work).items():
+            totals[domain], more = _shard_tasks(domain, t, setup.layout)
+            tasks += more
+        got: dict[str, tuple[int, int, int]] = {}
+        for w in tqdm(
+            pmap(write, tasks), total=len(tasks), unit="shards", desc="shards", disable=None
+        ):
+            g = got.get(w.domain, (0, 0, 0))
+            got[w.domain] = (g[0] + 1, g[1] + w.sequences, g[2] + w.documents)
+    O.check_written(totals, got, setup.layout)
+    for domain, tot in totals.items():
+        O.concat_indexes(setup.layout, tot, domain, setup.tokens, setup.parts)
+    return totals, counts
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    return len(os.sched_getaffinity(0))

@@ -12,9 +12,12 @@ Every document's tokens are followed by ``<eos>``. Two modes (``tokens.mode``):
 
 In both modes a document occupies one contiguous run of the stream of sequences, from global
 token position ``start`` (sequence ``start // N``, offset ``start % N``; in pad mode the offset is
-always 0) for ``n + 1`` tokens. :func:`plan` computes these positions from the token counts alone;
-:func:`fill` writes any range of sequences given a way to fetch a document's tokens, so different
-processes can write different shards of one domain; :func:`cut` does everything in memory.
+always 0) for ``n + 1`` tokens. :func:`starts` computes these positions from the token counts alone
+(also for a run of documents that follows ``base`` positions, so that separately placed runs give
+one placement); :func:`plan_window` lays out any range of sequences from the documents overlapping
+it, and :func:`fill` writes it given a way to fetch a document's tokens, so different processes
+(or Spark tasks) write different shards of one domain; :func:`plan` and :func:`cut` do a whole
+stream in memory.
 """
 
 from __future__ import annotations
@@ -66,50 +69,87 @@ class Plan:
         d1 = int(np.searchsorted(self.doc_start, stop * n + 1, side="left"))
         return d0, max(d0, d1)
 
-    def window(self, first: int, stop: int) -> tuple[Plan, int]:
-        """The plan of sequences ``first .. stop - 1`` alone (positions shifted to start at 0),
-        holding only the documents it needs, and the index of its first document here."""
-        d0, d1 = self.documents_in(first, stop)
-        sub = Plan(
-            self.context_length,
-            self.mode,
-            self.doc_tokens[d0:d1],
-            self.doc_start[d0:d1] - first * self.context_length,
-            self.seq_doc[first:stop] - d0,
-            self.seq_piece[first:stop],
-            self.seq_real[first:stop],
-            self.seq_continues[first:stop],
-        )
-        return sub, d0
 
-
-def plan(doc_tokens: np.ndarray | Sequence[int], context_length: int, mode: Mode) -> Plan:
-    """The layout of documents of ``doc_tokens`` tokens each (in this order) in sequences."""
+def _check(context_length: int, mode: str) -> int:
     n = int(context_length)
     if n < 2:
         raise ValueError(f"context length must be >= 2, got {n}")
     if mode not in ("pad", "pack"):
         raise ValueError(f"mode must be 'pad' or 'pack', got {mode!r}")
+    return n
+
+
+def spans(doc_tokens: np.ndarray | Sequence[int], context_length: int, mode: Mode) -> np.ndarray:
+    """Positions of the stream each document occupies: ``n + 1`` (with its ``<eos>``) in pack
+    mode, its pieces times N in pad mode (padding included)."""
+    n = _check(context_length, mode)
+    length = np.asarray(doc_tokens, dtype=np.int64) + 1
+    return length if mode == "pack" else (length + n - 1) // n * n
+
+
+def starts(
+    doc_tokens: np.ndarray | Sequence[int], context_length: int, mode: Mode, base: int = 0
+) -> np.ndarray:
+    """Global start position of each document (in this order), the first at ``base``: a run of
+    documents placed after ``base`` positions of the stream, so that runs placed separately
+    (each with the sum of the spans before it) give the positions of one placement."""
+    s = spans(doc_tokens, context_length, mode)
+    return np.cumsum(s) - s + np.int64(base)
+
+
+def n_sequences(positions: int, context_length: int) -> int:
+    """Sequences of a stream of ``positions`` positions (the sum of the documents' spans)."""
+    return -(-int(positions) // int(context_length))
+
+
+def plan(doc_tokens: np.ndarray | Sequence[int], context_length: int, mode: Mode) -> Plan:
+    """The layout of documents of ``doc_tokens`` tokens each (in this order) in sequences."""
     tokens = np.asarray(doc_tokens, dtype=np.int64)
-    length = tokens + 1  # with <eos>
+    start = starts(tokens, context_length, mode)
+    positions = int(spans(tokens, context_length, mode).sum())
+    count = n_sequences(positions, context_length)
+    return plan_window(tokens, start, 0, count, context_length, mode, positions)
+
+
+def plan_window(
+    doc_tokens: np.ndarray,
+    doc_start: np.ndarray,
+    first: int,
+    stop: int,
+    context_length: int,
+    mode: Mode,
+    positions: int,
+) -> Plan:
+    """The plan of sequences ``first .. stop - 1`` of a stream alone, positions shifted to start
+    at 0 (what one shard is).
+
+    ``doc_tokens``/``doc_start``: the documents that overlap those sequences, in order, with
+    their global start positions (:func:`starts`); ``positions``: the whole stream's length (the
+    sum of every document's span), which says where the last sequence's real tokens end. The
+    result depends only on these, not on how the stream was computed or split.
+    """
+    n = _check(context_length, mode)
+    tokens = np.asarray(doc_tokens, dtype=np.int64)
+    start = np.asarray(doc_start, dtype=np.int64)
+    total = n_sequences(positions, n)
+    if not 0 <= first <= stop <= total:
+        raise ValueError(f"sequence range [{first}, {stop}) outside [0, {total})")
+    seq = np.arange(first, stop, dtype=np.int64)
+    seq_pos = seq * n
+    seq_doc = np.searchsorted(start, seq_pos, side="right") - 1
+    if len(seq) and (seq_doc < 0).any():
+        raise ValueError(f"no document covers the start of sequence {first}")
+    seq_piece = seq - start[seq_doc] // n
     if mode == "pad":
+        length = tokens + 1
         pieces = (length + n - 1) // n
-        first = np.cumsum(pieces) - pieces
-        start = first * n
-        seq_doc = np.repeat(np.arange(len(tokens)), pieces)
-        seq_piece = np.arange(len(seq_doc)) - first[seq_doc]
         seq_real = np.minimum(n, length[seq_doc] - seq_piece * n)
         seq_continues = seq_piece < pieces[seq_doc] - 1
     else:
-        start = np.cumsum(length) - length
-        total = int(length.sum())
-        n_seq = (total + n - 1) // n
-        seq_pos = np.arange(n_seq, dtype=np.int64) * n
-        seq_doc = np.searchsorted(start, seq_pos, side="right") - 1
-        seq_piece = np.arange(n_seq) - start[seq_doc] // n
-        seq_real = np.minimum(n, total - seq_pos)
-        seq_continues = np.arange(n_seq) < n_seq - 1
-    return Plan(n, mode, tokens, start, seq_doc, seq_piece, seq_real, seq_continues)
+        seq_real = np.minimum(n, int(positions) - seq_pos)
+        seq_continues = seq < total - 1
+    shift = np.int64(first) * n
+    return Plan(n, mode, tokens, start - shift, seq_doc, seq_piece, seq_real, seq_continues)
 
 
 @dataclass(frozen=True)
