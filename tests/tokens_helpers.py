@@ -12,9 +12,14 @@ from curation.storage import LocalStorage, local_path, normalize_uri
 
 
 def write_dataset(
-    run: Path, docs: dict[str, list[str]], name: str = "dataset-1", files_per_domain: int = 2
+    run: Path,
+    docs: dict[str, list[str]],
+    name: str = "dataset-1",
+    files_per_domain: int = 2,
+    row_group_rows: int | None = None,
 ) -> None:
-    """``<run>/<name>`` as a finished dataset: ``docs`` = domain -> texts (ids ``<domain>-<i>``).
+    """``<run>/<name>`` as a finished dataset: ``docs`` = domain -> texts (ids ``<domain>-<i>``),
+    each file in row groups of ``row_group_rows`` (one row group when None).
 
     An empty list still writes the domain's folder (with an empty Parquet file)."""
     stage = StageDir(LocalStorage(), normalize_uri(run), name)
@@ -31,6 +36,6 @@ def write_dataset(
                     [("id", pa.string()), ("domain", pa.string()), ("text", pa.string())]
                 ),
             )
-            pq.write_table(table, folder / f"part-{k:05d}.parquet")
+            pq.write_table(table, folder / f"part-{k:05d}.parquet", row_group_size=row_group_rows)
     n = sum(len(t) for t in docs.values())
     stage.commit({"stage": name, "rows_in": n, "rows_out": n, "removed": {}}, f"fp-{name}-{n}")
