@@ -19,7 +19,10 @@ Per repeat, in turn, on the same files:
 * **ours**: ``curation.pipeline.tokens.run`` with ``tokens.workers`` processes (default 2): the
   whole stage - tokenizer loaded per worker, every file tokenized, documents shuffled, sequences
   of ``--context-length`` cut and written as shards with their indexes, efficiency report,
-  mixture, manifest. It does everything the plain loop does and more.
+  mixture, manifest. It does everything the plain loop does and more;
+* **ours on Spark** (``--spark``): the same stage on the Spark engine, ``local[--workers]`` (the
+  session started once before the repeats, not timed; the JVM's CPU is not in "own cores"). The
+  benchmark fails unless every run of ours wrote the same shard bytes.
 
 Tokens/s = the tokenizer's output tokens (``<eos>`` and padding not counted) / wall seconds. The
 table gives medians (min-max) over repeats and the ratio of medians. The load other processes
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import platform
@@ -157,7 +161,8 @@ def plain_loop(files: list[Path], tok_path: Path, threads: bool) -> int:
     return n
 
 
-def ours(run: Path, tok_path: Path, workers: int, context_length: int) -> int:
+def ours(run: Path, tok_path: Path, workers: int, context_length: int, spark=None) -> int:  # noqa: ANN001
+    """The whole stage (local engine, or the Spark engine when ``spark`` is given)."""
     cfg = load_config(
         "reference",
         [
@@ -168,7 +173,16 @@ def ours(run: Path, tok_path: Path, workers: int, context_length: int) -> int:
             "run.force=true",
         ],
     )
-    return tokens.run(str(run), cfg)["tokens"]
+    return tokens.run(str(run), cfg, spark)["tokens"]
+
+
+def shard_digest(run: Path) -> str:
+    """One hash of every shard and index file of ``<run>/tokens`` (names and bytes)."""
+    h = hashlib.sha256()
+    for f in sorted((run / "tokens").rglob("domain=*/*")):
+        h.update(str(f.relative_to(run)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
 
 
 # --- report ------------------------------------------------------------------------------------------
@@ -216,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-threaded", action="store_true", help="skip the Rust-threaded loop")
+    ap.add_argument(
+        "--spark", action="store_true", help="also the Spark engine on local[--workers]"
+    )
     args = ap.parse_args(argv)
 
     shared = shared_dir(args.shared)
@@ -235,16 +252,38 @@ def main(argv: list[str] | None = None) -> int:
     sides[f"ours, {args.workers} workers (tokenize + shuffle + write)"] = lambda: ours(
         run, tok_path, args.workers, args.context_length
     )
+    session = None
+    if args.spark:
+        from curation.config import SparkConfig
+        from curation.spark.session import get_spark
+
+        session = get_spark(
+            SparkConfig(
+                master=f"local[{args.workers}]",
+                shuffle_partitions=2 * args.workers,
+                app_name="bench-tokens",
+            )
+        )
+        sides[f"ours, Spark local[{args.workers}] (session started before)"] = lambda: ours(
+            run, tok_path, args.workers, args.context_length, session
+        )
     runs: dict[str, list[dict]] = {name: [] for name in sides}
+    digests = set()
     for r in range(args.repeats):
         for name, fn in sides.items():
             runs[name].append(measured(fn))
+            if name.startswith("ours"):
+                digests.add(shard_digest(run))
             print(
                 f"repeat {r + 1}: {name}: {runs[name][-1]['tokens_per_s']:,.0f} tok/s", flush=True
             )
+    if session is not None:
+        session.stop()
     counts = {r["tokens"] for rs in runs.values() for r in rs}
     if len(counts) != 1:
         raise SystemExit(f"the sides counted different tokens: {sorted(counts)}")
+    if len(digests) != 1:
+        raise SystemExit("the engines (or repeats) wrote different shards")
     manifest = json.loads((run / "tokens" / "_MANIFEST.json").read_text())
     result = {
         "documents": manifest["documents"],

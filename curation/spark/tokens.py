@@ -28,6 +28,7 @@ counts, so any number of tasks, partitions or buckets writes the same bytes as t
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -201,8 +202,10 @@ def tokenize_and_write(
             E.single_threaded()
         return E.encode_unit(unit, shared.value, work, inline=True)
 
+    t0 = time.time()
     sc.setJobDescription(f"tokens: tokenize {len(units)} row groups")
     counts = sc.parallelize(units, len(units)).map(encode).treeReduce(E.UnitResult.merge)
+    log.info("tokenized %d row groups in %.1fs", len(units), time.time() - t0)
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
     encoded = spark.read.parquet(work)
     bits = buckets.bit_length() - 1
@@ -221,6 +224,11 @@ def tokenize_and_write(
         .collect()
     )
     offsets, totals = _offsets(rows)
+    log.info(
+        "%d documents placed by %d (domain, bucket) sums",
+        sum(t.documents for t in totals.values()),
+        len(rows),
+    )
     shards = {d: t.shards(layout) for d, t in totals.items()}
     placed = (
         encoded.repartition(partitions, S.DOMAIN, S.BUCKET)
@@ -246,6 +254,7 @@ def tokenize_and_write(
         .collect()
     }
     O.check_written(totals, got, layout)
+    log.info("wrote %d shards in %.1fs", sum(shards.values()), time.time() - t0)
     sc.setJobDescription("tokens: sequences.parquet and documents.parquet per domain")
     domains = sorted(totals)
     sc.parallelize(domains, len(domains)).foreach(
