@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -53,6 +54,10 @@ def test_malformed_rows_land_in_the_ledger(malformed_run):
     # nothing vanished: every row is kept or in the ledger, and the manifest says so
     kept = read_kept(str(run), "dataset-1").to_pandas()
     assert manifest["rows_in"] == exp.rows == len(kept) + len(ledger)
+    per_file = pd.concat([kept.src_file, ledger.src_file]).value_counts().to_dict()
+    assert per_file == exp.rows_per_file()  # and per input file
+    given = {(r.src_file, r.src_line): r.id for r in invalid.itertuples()}
+    assert {k: given[k] for k in exp.invalid_ids} == exp.invalid_ids  # their own ids kept
     assert exp.good_ids - {"good-1"} <= set(kept.id) | set(ledger[ledger.stage != "invalid"].id)
     assert manifest["removed_by_stage"]["invalid"] == len(exp.invalid)
     assert manifest["inputs"]["skipped_files"] == ["web/README.md"]

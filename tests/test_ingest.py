@@ -42,15 +42,20 @@ def test_every_bad_row_is_an_invalid_row_with_file_and_line(tmp_path):
     assert set(expected.values()) == {
         "bad_json", "not_an_object", "invalid_utf8", "missing_text", "null_text",
         "non_string_text", "nul_bytes", "lone_surrogate", "bad_id", "truncated_file",
-        "wrong_schema",
+        "wrong_schema", "duplicate_key", "too_deep",
     }  # fmt: skip
     for r in bad.itertuples():
         assert r.detail.startswith(f"{r.src_file}:{r.src_line}: ")
-        assert r.id == ingest.derived_id(r.src_file, r.src_line)
+        # the row's own id when it had a valid one, else the id derived from file and line
+        given = exp.invalid_ids.get((r.src_file, r.src_line))
+        assert r.id == (given or ingest.derived_id(r.src_file, r.src_line))
     good = df[df.invalid_reason.isna()]
     assert exp.good_ids <= set(good.id)
     assert len(good) == len(exp.good_ids) + exp.good_rows + 1  # + the duplicate id, still good here
     assert len(df) == exp.rows
+    # conservation per file: every input row of every file is a document or an invalid row
+    per_file = df.groupby("src_file").size().to_dict()
+    assert per_file == exp.rows_per_file()
 
 
 def test_invalid_rows_keep_their_raw_input(tmp_path):
@@ -223,3 +228,245 @@ def test_batches_are_bounded_by_characters(tmp_path):
     data = Path(plan.files[0].uri.removeprefix("file://")).read_bytes()
     tables = list(ingest.read_file(data, plan.files[0], IngestConfig(batch_chars=1000)))
     assert [t.num_rows for t in tables] == [10] * 5
+
+
+# --- hostile JSON: duplicate keys, ids of invalid rows, surrogates, depth, big integers (#16) ----
+
+
+def _rows(lines: list[bytes], cfg: IngestConfig | None = None) -> list[dict]:
+    data = b"\n".join(lines) + b"\n"
+    f = ingest.InputFile("file:///x/d/h.jsonl", "d/h.jsonl", "d", len(data))
+    rows = pa.concat_tables(ingest.read_file(data, f, cfg or IngestConfig())).to_pylist()
+    assert len(rows) == len(lines)  # conservation: one row per input line
+    return rows
+
+
+def _one(line: bytes) -> dict:
+    return _rows([line])[0]
+
+
+@pytest.mark.parametrize(
+    ("line", "detail"),
+    [
+        (
+            b'{"id": "a", "text": "first", "text": "second"}',
+            "key 'text' appears more than once in one object (a JSON parser keeps only the last "
+            "value): write each key once",
+        ),
+        (
+            b'{"id": "a", "text": "t", "m": {"k": 1, "k": 2}, "id": "b"}',
+            "key 'k', 'id' appears more than once in one object (a JSON parser keeps only the last "
+            "value): write each key once",
+        ),
+    ],
+)
+def test_duplicate_keys_are_quarantined_not_overwritten(line, detail):
+    row = _one(line)
+    assert row[S.INVALID_REASON] == "duplicate_key"
+    assert row[S.DETAIL] == f"d/h.jsonl:1: {detail}"
+    assert row[S.TEXT] == line.decode()  # both values are in the ledger, as written
+
+
+@pytest.mark.parametrize("escaped_colons", [False, True])
+def test_duplicate_key_detection_is_exact(escaped_colons):
+    """The fast path's count (':' outside strings == keys parsed) against the stdlib's pairs."""
+    import json
+    import random
+
+    rnd = random.Random(7)
+    pieces = ["a", "b", ":", "x:y", "\\\\", '\\"', "п", " ", "\\u0444"]
+    if escaped_colons:
+        pieces += ["\\u003a", "\\u003A"]
+
+    def word() -> str:
+        return "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 4)))
+
+    def obj(depth: int) -> str:
+        keys = [word() for _ in range(rnd.randint(0, 4))]
+        if keys and rnd.random() < 0.3:
+            keys.append(rnd.choice(keys))  # a duplicate
+        values = []
+        for _ in keys:
+            r = rnd.random()
+            values.append(obj(depth + 1) if r < 0.2 and depth < 3 else
+                          f'"{word()}"' if r < 0.8 else str(rnd.randint(-5, 5)))  # fmt: skip
+        return "{" + ", ".join(f'"{k}" {":"} {v}' for k, v in zip(keys, values, strict=True)) + "}"
+
+    def has_duplicates(text: str) -> bool:
+        found = []
+
+        def pairs(items):
+            found.append(len(dict(items)) != len(items))
+            return dict(items)
+
+        json.loads(text, object_pairs_hook=pairs)
+        return any(found)
+
+    lines = [f'{{"text": "t{i}", "m": {obj(0)}}}'.encode() for i in range(400)]
+    rows = _rows(lines)
+    truth = [has_duplicates(line.decode()) for line in lines]
+    assert 40 < sum(truth) < 360  # both kinds are well represented
+    got = [r[S.INVALID_REASON] == "duplicate_key" for r in rows]
+    assert got == truth
+    assert all(r[S.INVALID_REASON] is None for r, dup in zip(rows, truth, strict=True) if not dup)
+
+
+def test_invalid_rows_keep_a_valid_id_of_their_own():
+    rows = _rows(
+        [
+            b'{"id": "nul-1", "text": "a\\u0000b"}',
+            b'{"id": "sur-1", "text": "a \\ud800 b"}',
+            b'{"id": 77, "text": null}',
+            b'{"id": ["no"], "text": "a\\u0000b"}',  # the id itself is not valid: derived
+            b'{"text": "a\\u0000b"}',  # no id: derived
+        ]
+    )
+    assert [r[S.INVALID_REASON] for r in rows] == [
+        "nul_bytes", "lone_surrogate", "null_text", "nul_bytes", "nul_bytes",
+    ]  # fmt: skip
+    assert [r[S.ID] for r in rows] == [
+        "nul-1", "sur-1", "77", ingest.derived_id("d/h.jsonl", 4), ingest.derived_id("d/h.jsonl", 5),
+    ]  # fmt: skip
+    assert rows[0][S.DETAIL] == "d/h.jsonl:1: text contains a NUL character at position 1"
+    assert rows[1][S.DETAIL] == (
+        "d/h.jsonl:2: field 'text' contains a lone UTF-16 surrogate (not valid Unicode)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "reason", "detail"),
+    [
+        (
+            b'{"id": "s", "text": "ok", "title": "x \\udc00"}',
+            "lone_surrogate",
+            "field 'title' contains a lone UTF-16 surrogate (not valid Unicode)",
+        ),
+        (
+            b'{"id": "s", "text": "ok", "m": [{"\\ud800k": 1}]}',
+            "lone_surrogate",
+            "a key inside field 'm' contains a lone UTF-16 surrogate (not valid Unicode)",
+        ),
+        (
+            b'{"id": "s", "text": "ok", "\\ud83d": 1}',
+            "lone_surrogate",
+            "key '\\ud83d' contains a lone UTF-16 surrogate (not valid Unicode)",
+        ),
+        (
+            b'{"id": "s", "text": "ok", "m": ' + b"[" * 1000 + b"]" * 1000 + b"}",
+            "too_deep",
+            "field 'm' is nested more than 128 levels deep",
+        ),
+        (
+            b'{"id": "s", "text": "ok", "m": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            "too_deep",
+            "nested more than 128 levels deep",
+        ),
+        (
+            b'{"id": "s", "text": "ok", "m": {"a": 1, "b": NaN}}',
+            "bad_json",
+            "not valid JSON: NaN is not a JSON value",
+        ),
+    ],
+)
+def test_hostile_fields_are_invalid_rows_not_crashes(line, reason, detail):
+    rows = _rows([b'{"id": "before", "text": "fine"}', line, b'{"id": "after", "text": "fine"}'])
+    assert [r[S.INVALID_REASON] for r in rows] == [None, reason, None]
+    assert rows[1][S.DETAIL] == f"d/h.jsonl:2: {detail}"
+    assert rows[1][S.TEXT] == line.decode("utf-8")[:2000].replace("\ud800", "\ufffd")
+
+
+def test_depth_limit_is_exactly_max_depth():
+    def nested(levels: int) -> bytes:  # the record is level 1, "m" adds levels - 1
+        return b'{"text": "t", "m": ' + b"[" * (levels - 1) + b"]" * (levels - 1) + b"}"
+
+    ok, deep = _rows([nested(ingest.MAX_DEPTH), nested(ingest.MAX_DEPTH + 1)])
+    assert ok[S.INVALID_REASON] is None
+    assert ok[S.META] == '{"m":' + "[" * (ingest.MAX_DEPTH - 1) + "]" * (ingest.MAX_DEPTH - 1) + "}"
+    assert deep[S.INVALID_REASON] == "too_deep"
+
+
+def test_integers_beyond_64_bits_are_kept_exactly():
+    big = 123456789012345678901234567890
+    rows = _rows(
+        [
+            b'{"id": %d, "text": "big id"}' % big,
+            b'{"id": 18446744073709551616, "text": "just above u64"}',
+            b'{"id": 18446744073709551615, "text": "u64 max"}',
+            b'{"id": "m", "text": "t", "n": %d, "f": 1.25, "neg": -%d}' % (big, big),
+            b'{"id": 1.5, "text": "a float is not an id"}',
+        ]
+    )
+    assert [r[S.ID] for r in rows[:4]] == [
+        str(big), "18446744073709551616", "18446744073709551615", "m",
+    ]  # fmt: skip
+    assert rows[3][S.META] == f'{{"f":1.25,"n":{big},"neg":-{big}}}'
+    assert rows[4][S.INVALID_REASON] == "bad_id"
+    assert rows[4][S.DETAIL] == "d/h.jsonl:5: 'id' is 1.5, not a string or integer"
+
+
+def test_fixture_rows_that_take_the_exact_path_keep_their_values(tmp_path):
+    write_tree(tmp_path)
+    _, rows = _read_tree(tmp_path)
+    df = rows.to_pandas().set_index(S.ID)
+    c1 = df.loc["c1"]
+    assert c1.invalid_reason is None
+    assert c1.text == "at 12:30 : http://x.y/?a=b:c " + LONG  # the escaped colon decoded
+    assert c1.meta == '{"a:b":"x:y"}'
+    assert df.loc["b1"].meta == '{"f":0.5,"n":123456789012345678901234567890}'
+
+
+# --- Parquet text columns in other encodings (#16) -----------------------------------------------
+
+
+def _parquet_rows(table: pa.Table) -> list[dict]:
+    import io
+
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    data = buf.getvalue()
+    f = ingest.InputFile("file:///x/d/p.parquet", "d/p.parquet", "d", len(data))
+    rows = pa.concat_tables(ingest.read_file(data, f, IngestConfig())).to_pylist()
+    assert len(rows) == table.num_rows  # conservation
+    return rows
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pa.array(["one", "two", "one"]).dictionary_encode(),
+        pa.array(["one", "two", "one"], pa.large_string()).dictionary_encode(),
+        pa.array(["one", "two", "one"], pa.string_view()),
+        pa.array(["one", "two", "one"], pa.large_string()),
+        pa.array([b"one", b"two", b"one"], pa.binary()),
+    ],
+    ids=["dictionary", "large-dictionary", "string_view", "large_string", "binary"],
+)
+def test_parquet_text_in_any_string_encoding_is_read(column):
+    rows = _parquet_rows(pa.table({"id": ["a", "b", "c"], "text": column}))
+    assert [(r[S.ID], r[S.TEXT], r[S.INVALID_REASON]) for r in rows] == [
+        ("a", "one", None), ("b", "two", None), ("c", "one", None),
+    ]  # fmt: skip
+
+
+def test_parquet_strings_that_are_not_utf8_are_invalid_rows():
+    text = pa.array([b"fine", b"caf\xe9", b"also fine"], pa.binary()).view(pa.string())
+    rows = _parquet_rows(pa.table({"id": ["a", "b", "c"], "text": text}))
+    assert [r[S.INVALID_REASON] for r in rows] == [None, "invalid_utf8", None]
+    assert rows[1][S.ID] == "b"
+    assert rows[1][S.DETAIL] == "d/p.parquet:2: column 'text': invalid UTF-8 at byte 3"
+
+
+def test_parquet_column_written_twice_is_quarantined():
+    rows = _parquet_rows(
+        pa.table(
+            [pa.array(["a", "b"]), pa.array(["x", "y"]), pa.array(["z", "w"])],
+            names=["id", "text", "text"],
+        )  # fmt: skip
+    )
+    assert [r[S.INVALID_REASON] for r in rows] == ["duplicate_key", "duplicate_key"]
+    assert rows[0][S.DETAIL] == (
+        "d/p.parquet:1: Parquet schema has column(s) 'text' more than once (a reader keeps only "
+        "one of them): write each column once"
+    )

@@ -39,7 +39,7 @@ from curation.storage import join, normalize_uri, storage_for
 
 log = logging.getLogger(__name__)
 
-ANNOTATION_VERSION = 2  # bump when annotate_batch or the chunk layout of _work/annotated changes
+ANNOTATION_VERSION = 3  # bump when ingest, annotate_batch or _work/annotated's chunk layout change
 DATASET1_SECTIONS = ("ingest", "langid", "exact_dedup", "length")
 
 

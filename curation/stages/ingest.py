@@ -13,8 +13,15 @@ row with a machine-readable reason and its file and line - never dropped. A file
 read at all (not gzip/zstd/Parquet despite its name, corrupt compressed data) raises
 :class:`InputFileError` naming it. Blank lines of a JSONL/TXT file are not rows.
 
-Ids: the record's ``id`` field (a non-empty string, or an integer, as text) if present, else the
-hex xxh3-128 of ``"<file relative to input>:<line>"``. Invalid rows always get the derived id.
+Ids: the record's ``id`` field (a non-empty string, or an integer of any size, as text) if
+present, else the hex xxh3-128 of ``"<file relative to input>:<line>"``. An invalid row keeps its
+own id when that id is valid, else it gets the derived one.
+
+JSON is read exactly: a key written twice in one object (``duplicate_key``), a lone surrogate in
+any key or string, nesting deeper than :data:`MAX_DEPTH` (``too_deep``) and ``NaN``/``Infinity``
+make the row invalid; integers beyond 64 bits stay integers. orjson reads every line; the few it
+cannot read exactly (see :func:`_parse_json_line`) are read again by the standard library.
+Parquet ``text`` may be any string encoding (string, large, view, dictionary) or UTF-8 bytes.
 """
 
 from __future__ import annotations
@@ -55,6 +62,13 @@ BAD_ID = "bad_id"
 TRUNCATED_FILE = "truncated_file"
 WRONG_SCHEMA = "wrong_schema"
 DUPLICATE_ID = "duplicate_id"
+DUPLICATE_KEY = "duplicate_key"
+TOO_DEEP = "too_deep"
+
+MAX_DEPTH = 128
+"""Deepest nesting of objects and arrays a record may have (the record itself is level 1); a
+deeper one is an invalid row (``too_deep``), so that every stored ``meta`` can be read back by
+any JSON parser."""
 
 _FORMATS = {
     ".jsonl": ("jsonl", None),
@@ -68,6 +82,8 @@ _FORMATS = {
     ".txt.zst": ("txt", "zstd"),
 }
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_LONG_DIGITS = re.compile(rb"\d{19}")  # an integer this long may not fit in 64 bits
+_DETAIL_CHARS = 200
 _CHUNK = 1 << 22  # bytes read from a file, and decompressed bytes yielded, at a time (gzip)
 _ZSTD_IN = 1 << 18  # compressed bytes fed to a zstd decompressor at a time
 
@@ -332,14 +348,22 @@ class _Batcher:
         c[S.INVALID_REASON].append(None)
         c[S.DETAIL].append(None)
 
-    def bad(self, line: int, reason: str, detail: str, raw: bytes | str | None) -> None:
+    def bad(
+        self,
+        line: int,
+        reason: str,
+        detail: str,
+        raw: bytes | str | None,
+        doc_id: str | None = None,
+    ) -> None:
+        """An invalid row: ``raw`` (cut) as its text, ``doc_id`` or the derived id as its id."""
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8", errors="replace")
         if raw is not None:
             raw = _SURROGATE.sub("\ufffd", raw[: self.cfg.max_invalid_chars])
         c = self.cols
         self.chars += len(raw) if raw is not None else 0
-        c[S.ID].append(derived_id(self.f.rel_path, line))
+        c[S.ID].append(doc_id or derived_id(self.f.rel_path, line))
         c[S.TEXT].append(raw)
         c[S.SRC_LINE].append(line)
         c[S.META].append(None)
@@ -358,19 +382,15 @@ class _Batcher:
         return table
 
 
-def _check_text(text, may_have_surrogates: bool = True) -> tuple[str, str] | None:
-    """(reason, detail) if ``text`` cannot be a document, else None.
-
-    ``may_have_surrogates=False`` skips that scan for text orjson parsed (it rejects them).
-    """
+def _check_text(text) -> tuple[str, str] | None:
+    """(reason, detail) if ``text`` cannot be a document, else None (lone surrogates are found by
+    :func:`_walk` or refused by the parser)."""
     if text is None:
         return NULL_TEXT, "text is null"
     if not isinstance(text, str):
         return NON_STRING_TEXT, f"text is a {type(text).__name__}, not a string"
     if "\x00" in text:
         return NUL_BYTES, f"text contains a NUL character at position {text.index(chr(0))}"
-    if may_have_surrogates and _SURROGATE.search(text):
-        return LONE_SURROGATE, "text contains a lone UTF-16 surrogate (not valid Unicode)"
     return None
 
 
@@ -387,63 +407,204 @@ def _resolve_id(value, rel: str, line: int) -> str | None:
     return None
 
 
+def _short(value) -> str:
+    """``repr(value)`` cut to :data:`_DETAIL_CHARS` characters (a detail stays one short line)."""
+    text = repr(value)
+    return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
+
+
+def _walk(rec, check_unicode: bool) -> tuple[int, int, bool, tuple[str, str] | None]:
+    """Walk a parsed record without recursion: (object keys, ``:`` characters inside keys and
+    strings, whether any number is a float, problem).
+
+    ``problem`` is ``(reason, detail)`` for nesting deeper than :data:`MAX_DEPTH` and, with
+    ``check_unicode``, for a lone surrogate in any key or string (naming the top-level field);
+    the walk stops at the first problem, so the counts are then incomplete.
+    """
+    keys = colons = 0
+    has_float = False
+    stack: list[tuple[object, int, str | None]] = [(rec, 1, None)]
+    while stack:
+        value, depth, top = stack.pop()
+        if depth > MAX_DEPTH:
+            return (
+                keys,
+                colons,
+                has_float,
+                (
+                    TOO_DEEP,
+                    f"field {top!r} is nested more than {MAX_DEPTH} levels deep",
+                ),
+            )
+        if isinstance(value, dict):
+            keys += len(value)
+            pairs = value.items()
+        else:
+            pairs = ((None, v) for v in value)
+        for k, v in pairs:
+            field_name = top if top is not None else k
+            if k is not None:
+                colons += k.count(":")
+                if check_unicode and _SURROGATE.search(k):
+                    where = f"a key inside field {top!r}" if top is not None else f"key {k!r}"
+                    return (
+                        keys,
+                        colons,
+                        has_float,
+                        (
+                            LONE_SURROGATE,
+                            f"{where} contains a lone UTF-16 surrogate (not valid Unicode)",
+                        ),
+                    )
+            if isinstance(v, str):
+                colons += v.count(":")
+                if check_unicode and _SURROGATE.search(v):
+                    return (
+                        keys,
+                        colons,
+                        has_float,
+                        (
+                            LONE_SURROGATE,
+                            f"field {field_name!r} contains a lone UTF-16 surrogate (not valid Unicode)",
+                        ),
+                    )
+            elif isinstance(v, dict | list):
+                stack.append((v, depth + 1, field_name))
+            elif isinstance(v, float):
+                has_float = True
+    return keys, colons, has_float, None
+
+
 def _add_record(
-    b: _Batcher, line: int, rec, raw: bytes | None, cfg: IngestConfig, checked_unicode: bool = True
+    b: _Batcher,
+    line: int,
+    rec,
+    raw: bytes | None,
+    cfg: IngestConfig,
+    problem: tuple[str, str] | None = None,
+    duplicates: tuple[str, ...] = (),
 ) -> None:
     """Add one parsed record; ``raw`` is its input line (None for a Parquet row).
 
-    ``checked_unicode``: the parser already refused lone surrogates (orjson and Arrow do; the
-    stdlib ``json`` fallback does not).
+    ``problem`` is what the parser's checks found (nesting, lone surrogates), ``duplicates`` the
+    keys the JSON object held more than once. An invalid row keeps the record's own id when that
+    id is valid (and not itself duplicated); otherwise it gets the derived id.
     """
+    if not isinstance(rec, dict):
+        b.bad(line, NOT_AN_OBJECT, f"a JSON {type(rec).__name__}, not an object", raw)
+        return
+    id_value = rec.get(cfg.id_field)
+    given = None if cfg.id_field in duplicates else _resolve_id(id_value, b.f.rel_path, line)
 
     def bad(reason: str, detail: str) -> None:
-        b.bad(line, reason, detail, raw if raw is not None else _meta_json(rec))
+        b.bad(line, reason, detail, raw if raw is not None else _raw_record(rec), doc_id=given)
 
-    if not isinstance(rec, dict):
-        bad(NOT_AN_OBJECT, f"a JSON {type(rec).__name__}, not an object")
+    if duplicates:
+        names = ", ".join(repr(k) for k in duplicates[:3])
+        bad(
+            DUPLICATE_KEY,
+            f"key {names} appears more than once in one object (a JSON parser keeps only the last "
+            "value): write each key once",
+        )
+        return
+    if problem and problem[0] == TOO_DEEP:
+        bad(*problem)
         return
     if cfg.text_field not in rec:
         bad(MISSING_TEXT, f"no {cfg.text_field!r} field")
         return
-    problem = _check_text(rec[cfg.text_field], may_have_surrogates=not checked_unicode)
-    if problem:
-        bad(*problem)
+    text_problem = _check_text(rec[cfg.text_field])
+    if text_problem or problem:
+        bad(*(text_problem or problem))
         return
-    doc_id = _resolve_id(rec.get(cfg.id_field), b.f.rel_path, line)
-    if doc_id is None:
-        bad(BAD_ID, f"{cfg.id_field!r} is {rec.get(cfg.id_field)!r}, not a string or integer")
+    if given is None:
+        bad(BAD_ID, f"{cfg.id_field!r} is {_short(id_value)}, not a string or integer")
         return
-    text = rec[cfg.text_field]
     rest = {k: v for k, v in rec.items() if k not in (cfg.text_field, cfg.id_field)}
-    meta = _meta_json(rest) if rest else None
-    b.good(line, doc_id, text, meta)
+    try:
+        meta = _meta_json(rest) if rest else None
+    except RecursionError:
+        bad(TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep")
+        return
+    b.good(line, given, rec[cfg.text_field], meta)
 
 
 def _meta_json(rest) -> str:
+    """The record's other fields as compact JSON with sorted keys (integers of any size kept
+    exactly; values JSON has no type for, such as Parquet decimals, written as strings)."""
     try:
         return orjson.dumps(rest, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return json.dumps(rest, sort_keys=True, default=str, ensure_ascii=False)
+    except TypeError:  # an integer beyond 64 bits, or a type orjson does not write
+        return json.dumps(
+            rest, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":")
+        )
+
+
+def _raw_record(rec) -> str:
+    """A Parquet row as text for the ledger (it has no input line)."""
+    try:
+        return _meta_json(rec)
+    except (RecursionError, ValueError):
+        return _short(rec)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _parse_exactly(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> None:
+    """The slow, exact parse (stdlib ``json``): integers of any size, every duplicate key seen,
+    each failure classified. Runs on the rare lines the fast path cannot take as they are."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        b.bad(line, INVALID_UTF8, f"invalid UTF-8 at byte {exc.start}", raw)
+        return
+    duplicates: list[str] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict:
+        obj = dict(items)
+        if len(obj) != len(items):
+            seen: set[str] = set()
+            for k, _ in items:
+                if k in seen and k not in duplicates:
+                    duplicates.append(k)
+                seen.add(k)
+        return obj
+
+    try:
+        rec = json.loads(text, object_pairs_hook=pairs, parse_constant=_reject_constant)
+    except RecursionError:
+        b.bad(line, TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep", raw)
+        return
+    except ValueError as exc:  # json.JSONDecodeError, or NaN/Infinity
+        b.bad(line, BAD_JSON, f"not valid JSON: {exc}", raw)
+        return
+    problem = _walk(rec, check_unicode=True)[3] if isinstance(rec, dict) else None
+    _add_record(b, line, rec, raw, cfg, problem, tuple(duplicates))
 
 
 def _parse_json_line(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> None:
+    """One JSONL line -> one row. The fast path (orjson) is taken when it is exact: no duplicate
+    key (the ``:`` outside strings of the line equal the keys parsed), no integer orjson could
+    have turned into a float; everything else goes through :func:`_parse_exactly`."""
     try:
         rec = orjson.loads(raw)
-        checked = True
     except orjson.JSONDecodeError:
-        # classify the failure precisely (the slow path runs only on bad lines)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            b.bad(line, INVALID_UTF8, f"invalid UTF-8 at byte {exc.start}", raw)
-            return
-        try:
-            rec = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            b.bad(line, BAD_JSON, f"not valid JSON: {exc}", raw)
-            return
-        checked = False
-    _add_record(b, line, rec, raw, cfg, checked_unicode=checked)
+        _parse_exactly(b, line, raw, cfg)
+        return
+    if not isinstance(rec, dict):
+        _add_record(b, line, rec, raw, cfg)
+        return
+    keys, colons, has_float, problem = _walk(rec, check_unicode=False)
+    if problem is None and (
+        len(raw) - len(raw.replace(b":", b"")) - colons != keys  # a key twice, or an escaped ':'
+        or (colons and b"\\u003" in raw)  # perhaps an escaped ':' (\u003a) hides a duplicate
+        or (has_float and _LONG_DIGITS.search(raw))  # an integer beyond 64 bits became a float
+    ):
+        _parse_exactly(b, line, raw, cfg)
+        return
+    _add_record(b, line, rec, raw, cfg, problem)
 
 
 # --- readers per format --------------------------------------------------------------------------
@@ -507,6 +668,81 @@ def _add_text(b: _Batcher, line: int, raw: bytes) -> None:
         b.good(line, derived_id(b.f.rel_path, line), text, None)
 
 
+def _text_kind(t: pa.DataType) -> str | None:
+    """``"string"`` for a column type that holds text (string, large_string, string_view, or a
+    dictionary of one), ``"binary"`` for bytes that should be UTF-8 (as older Hive/Spark writers
+    store strings), else None."""
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "string"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return "binary"
+    return None
+
+
+def _batch_records(
+    batch: pa.RecordBatch, id_field: str
+) -> list[dict | tuple[str, str, str | None]]:
+    """The batch's rows as dicts; a row holding a string that is not UTF-8 (Parquet does not
+    check) becomes ``(reason, detail, its id or None)`` naming the column instead."""
+    try:
+        return batch.to_pylist()
+    except UnicodeDecodeError:
+        pass
+    out: list[dict | tuple[str, str, str | None]] = []
+    names = batch.schema.names
+    for i in range(batch.num_rows):
+        rec: dict = {}
+        problem = None
+        for name, column in zip(names, batch.columns, strict=True):
+            try:
+                rec[name] = column[i].as_py()
+            except UnicodeDecodeError as exc:
+                problem = problem or f"column {name!r}: invalid UTF-8 at byte {exc.start}"
+        if problem is None:
+            out.append(rec)
+        else:
+            given = rec.get(id_field)
+            out.append((INVALID_UTF8, problem, given if given is not None else None))
+    return out
+
+
+def _whole_file_invalid(
+    b: _Batcher, pf: pq.ParquetFile, reason: str, detail: str, cfg: IngestConfig
+) -> Iterator[pa.Table]:
+    """Every row of a file whose schema cannot give documents, as an invalid row."""
+    for row in range(1, pf.metadata.num_rows + 1):
+        b.bad(row, reason, detail, None)
+        if b.full():
+            yield b.flush()
+    if len(b):
+        yield b.flush()
+
+
+def _add_parquet_row(
+    b: _Batcher, row: int, rec: dict | tuple[str, str, str | None], kind: str, cfg: IngestConfig
+) -> None:
+    """One Parquet row (a dict, or a ``(reason, detail, id)`` from :func:`_batch_records`) as a
+    document or an invalid row; a binary text column is decoded as UTF-8 here."""
+    rel = b.f.rel_path
+    if isinstance(rec, tuple):
+        reason, detail, given = rec
+        doc_id = _resolve_id(given, rel, row) if given is not None else None
+        b.bad(row, reason, detail, None, doc_id=doc_id)
+        return
+    text = rec.get(cfg.text_field)
+    if kind == "binary" and isinstance(text, bytes):
+        try:
+            rec[cfg.text_field] = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            detail = f"column {cfg.text_field!r}: invalid UTF-8 at byte {exc.start}"
+            given = _resolve_id(rec.get(cfg.id_field), rel, row)
+            b.bad(row, INVALID_UTF8, detail, text, doc_id=given)
+            return
+    _add_record(b, row, rec, None, cfg)
+
+
 def _read_parquet(data: bytes | BinaryIO, f: InputFile, cfg: IngestConfig) -> Iterator[pa.Table]:
     try:
         pf = pq.ParquetFile(_source(data))
@@ -514,29 +750,28 @@ def _read_parquet(data: bytes | BinaryIO, f: InputFile, cfg: IngestConfig) -> It
         raise InputFileError(f.rel_path, f"not a readable Parquet file ({exc})") from None
     arrow_schema = pf.schema_arrow
     b = _Batcher(f, cfg)
-    text_type = (
-        arrow_schema.field(cfg.text_field).type if cfg.text_field in arrow_schema.names else None
-    )
-    if text_type is None or not (
-        pa.types.is_string(text_type) or pa.types.is_large_string(text_type)
-    ):
+    names = arrow_schema.names
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        detail = (
+            f"Parquet schema has column(s) {', '.join(map(repr, twice))} more than once (a reader "
+            "keeps only one of them): write each column once"
+        )
+        yield from _whole_file_invalid(b, pf, DUPLICATE_KEY, detail, cfg)
+        return
+    text_type = arrow_schema.field(cfg.text_field).type if cfg.text_field in names else None
+    kind = _text_kind(text_type) if text_type is not None else None
+    if kind is None:
         what = "no" if text_type is None else f"a {text_type}"
         detail = f"Parquet schema has {what} {cfg.text_field!r} column (need a string column)"
-        for row in range(1, pf.metadata.num_rows + 1):
-            b.bad(row, WRONG_SCHEMA, detail, None)
-            if b.full():
-                yield b.flush()
-        if len(b):
-            yield b.flush()
+        yield from _whole_file_invalid(b, pf, WRONG_SCHEMA, detail, cfg)
         return
     row = 0
     try:
-        batches = pf.iter_batches(batch_size=cfg.batch_rows)
-        for batch in batches:
-            records = batch.to_pylist()
-            for rec in records:
+        for batch in pf.iter_batches(batch_size=cfg.batch_rows):
+            for rec in _batch_records(batch, cfg.id_field):
                 row += 1
-                _add_record(b, row, rec, None, cfg)
+                _add_parquet_row(b, row, rec, kind, cfg)
                 if b.full():
                     yield b.flush()
             if len(b):
