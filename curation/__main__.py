@@ -20,6 +20,7 @@ import sys
 from curation.datasets import IncompleteDatasetError
 from curation.errors import expected_message
 from curation.logs import setup_logging
+from curation.printable import for_terminal
 
 log = logging.getLogger("curation")
 
@@ -132,25 +133,25 @@ def main(argv: list[str] | None = None) -> int:
                 f"{readers.run_uri(args.run)} has no finished dataset-1: not a finished run"
             )
         if args.command == "stats":
-            sys.stdout.write(stats.stats_text(args.run))
+            sys.stdout.write(for_terminal(stats.stats_text(args.run)))
         elif args.command == "explain":
             history = explain.explain(args.run, args.id)
             sys.stdout.write(
                 explain.format_history(history, width=args.width, lines=args.lines) + "\n"
             )
         else:
-            sys.stdout.write(report.write_report(args.run, args.out) + "\n")
+            sys.stdout.write(for_terminal(report.write_report(args.run, args.out)) + "\n")
     except explain.UnknownIdError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {for_terminal(str(exc), keep_newlines=False)}\n")
         return 1
     except FileNotFoundError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {for_terminal(str(exc), keep_newlines=False)}\n")
         return 2
     except Exception as exc:
         message = expected_message(exc)
         if message is None:
             raise
-        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"error: {for_terminal(message, keep_newlines=False)}\n")
         return 2
     return 0
 

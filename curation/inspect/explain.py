@@ -19,6 +19,7 @@ from curation.datasets import IncompleteDatasetError
 from curation.errors import CurationError
 from curation.inspect import lookup
 from curation.inspect import readers as R
+from curation.printable import for_terminal
 from curation.run_layout import DATASET_1, DATASET_2, DATASET_3, MANIFEST, TOKENS
 from curation.storage import join
 
@@ -223,9 +224,10 @@ def explain(run: str, doc_id: str) -> History:
 
 
 def wrap(text: str | None, width: int, lines: int) -> list[str]:
-    """``text`` wrapped to ``width`` columns, line breaks kept, cut to ``lines`` lines (…)."""
+    """``text`` wrapped to ``width`` columns, line breaks kept, cut to ``lines`` lines (…);
+    control characters shown as escapes (:func:`curation.printable.for_terminal`)."""
     out: list[str] = []
-    for line in (text or "").expandtabs(4).splitlines() or [""]:
+    for line in for_terminal(text or "").expandtabs(4).splitlines() or [""]:
         out.extend(textwrap.wrap(line, width, drop_whitespace=False) or [""])
     if len(out) > lines:
         out = out[:lines]
@@ -248,7 +250,8 @@ def side_by_side(
 
 
 def format_history(h: History, width: int = 100, lines: int = 12) -> str:
-    """The history as text for the terminal."""
+    """The history as text for the terminal: whatever the document's id, text or file name hold,
+    no control character or escape sequence reaches the terminal (they are shown as escapes)."""
     if h.removed_by is not None:
         verdict = (
             f"REMOVED by {h.removed_by.stage} ({h.removed_by.reason}) in {h.removed_by.dataset}"
@@ -309,4 +312,4 @@ def format_history(h: History, width: int = 100, lines: int = 12) -> str:
         out.append(f"text ({h.id})")
         out.append("-" * width)
         out.extend(wrap(h.text, width, lines))
-    return "\n".join(out)
+    return for_terminal("\n".join(out))

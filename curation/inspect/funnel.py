@@ -122,7 +122,8 @@ def removal_reasons(manifests: dict[str, dict]) -> pd.DataFrame:
 
 
 def languages(run: str) -> pd.DataFrame:
-    """Detected language per domain: documents kept by Dataset-1 and removed by language ID."""
+    """Detected language per domain: documents kept by Dataset-1 and removed by language ID
+    (columns ``kept`` and ``removed``, both always present; rows (domain, lang))."""
     kept = R.kept(run, DATASET_1)
     if S.LANG not in R.columns_of(kept, [S.LANG]):
         return pd.DataFrame()
@@ -133,9 +134,12 @@ def languages(run: str) -> pd.DataFrame:
     removed = removed.rename(columns={S.DETAIL: S.LANG}).assign(status="removed")
     frame = pd.concat([counts, removed], ignore_index=True)
     frame[S.LANG] = frame[S.LANG].fillna("?")
-    return frame.pivot_table(
+    table = frame.pivot_table(
         index=[S.DOMAIN, S.LANG], columns="status", values="count", aggfunc="sum", fill_value=0
-    ).sort_values([S.DOMAIN, "kept"], ascending=[True, False])
+    )
+    # both columns, also when language ID removed nothing (or nothing was kept)
+    table = table.reindex(columns=["kept", "removed"], fill_value=0)
+    return table.sort_values([S.DOMAIN, "kept"], ascending=[True, False])
 
 
 def final_dataset(run: str) -> str | None:

@@ -18,6 +18,7 @@ from curation import schema as S
 from curation.inspect import lookup, maps, pairs
 from curation.inspect import readers as R
 from curation.inspect.plots import NOISE_COLOR, _palette
+from curation.printable import for_xml
 from curation.run_layout import DATASET_3
 
 DEFAULT_POINTS = 2_000
@@ -37,6 +38,9 @@ def svg_scatter(
     radius: float = 3,
 ) -> str:
     """An SVG scatter of ``frame`` (x, y, cluster); ``titles[i]`` is point i's hover text.
+
+    The result is well-formed XML whatever the titles hold: markup is escaped, and characters
+    XML cannot hold (control characters) are shown as escapes (:func:`curation.printable.for_xml`).
 
     Clusters get distinct colours, noise (cluster -1) grey and drawn first (underneath)."""
     if len(titles) != len(frame):
@@ -59,7 +63,7 @@ def svg_scatter(
         fill = colour.get(int(clusters[i]), NOISE_COLOR)
         parts.append(
             f'<circle cx="{px[i]:.1f}" cy="{py[i]:.1f}" r="{radius}" fill="{fill}" '
-            f'fill-opacity="0.8"><title>{escape(titles[i])}</title></circle>'
+            f'fill-opacity="0.8"><title>{escape(for_xml(titles[i]))}</title></circle>'
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -196,10 +196,12 @@ def lengths(histograms: dict[str, pd.DataFrame], min_chars: int | None = None) -
 
 
 def languages(frame: pd.DataFrame, top: int = 8) -> Figure:
-    """Detected languages per domain (kept and removed by language ID), top languages only."""
-    kept = frame.get("kept", pd.Series(dtype=float))
-    removed = frame.get("removed", pd.Series(dtype=float))
-    total = (kept.add(removed, fill_value=0)).groupby(level=1).sum().sort_values(ascending=False)
+    """Detected languages per domain (kept and removed by language ID), top languages only.
+
+    ``frame``: (domain, lang) rows with a ``kept`` and/or ``removed`` count column (either may be
+    missing: a run whose language ID removed nothing has no ``removed``)."""
+    counts = frame.reindex(columns=["kept", "removed"], fill_value=0).sum(axis=1)
+    total = counts.groupby(level=1).sum().sort_values(ascending=False)
     keep = list(total.index[:top])
     domains = sorted(frame.index.get_level_values(0).unique())
     fig = Figure(figsize=(9, 0.5 * len(domains) + 1.6), layout="constrained")
@@ -209,10 +211,11 @@ def languages(frame: pd.DataFrame, top: int = 8) -> Figure:
     for i, lang in enumerate([*keep, "other"]):
         values = []
         for domain in domains:
-            rows = frame.loc[domain]
-            counts = rows.sum(axis=1)
+            per_lang = counts.loc[domain]
             values.append(
-                counts[~counts.index.isin(keep)].sum() if lang == "other" else counts.get(lang, 0)
+                per_lang[~per_lang.index.isin(keep)].sum()
+                if lang == "other"
+                else per_lang.get(lang, 0)
             )
         ax.barh(domains, values, left=left, color=colours(i), label=lang)
         left += np.asarray(values, dtype=float)
