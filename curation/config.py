@@ -12,6 +12,7 @@ key, never silently ignored. YAML is always read with ``yaml.safe_load``.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import hashlib
 import json
 import re
@@ -360,6 +361,30 @@ class TokensConfig:
                 raise ConfigError(f"tokens.mixture[{domain!r}] must be >= 0, got {weight}")
 
 
+SPARK_CONF_ALLOWED = (
+    "spark.driver.memory", "spark.driver.memoryOverhead", "spark.driver.cores",
+    "spark.driver.maxResultSize", "spark.executor.memory", "spark.executor.memoryOverhead",
+    "spark.executor.pyspark.memory", "spark.executor.cores", "spark.executor.instances",
+    "spark.cores.max", "spark.task.cpus", "spark.task.maxFailures", "spark.default.parallelism",
+    "spark.python.worker.memory", "spark.python.worker.reuse",
+    "spark.memory.*", "spark.dynamicAllocation.*", "spark.speculation", "spark.speculation.*",
+    "spark.locality.wait", "spark.locality.wait.*", "spark.network.timeout",
+    "spark.executor.heartbeatInterval", "spark.rpc.message.maxSize", "spark.rpc.askTimeout",
+    "spark.local.dir", "spark.ui.port", "spark.ui.enabled", "spark.ui.showConsoleProgress",
+    "spark.eventLog.enabled", "spark.eventLog.dir", "spark.eventLog.compress",
+    "spark.shuffle.compress", "spark.shuffle.spill.compress", "spark.shuffle.file.buffer",
+    "spark.shuffle.service.enabled", "spark.reducer.maxSizeInFlight",
+    "spark.sql.shuffle.partitions", "spark.sql.files.*", "spark.sql.adaptive.*",
+    "spark.sql.execution.arrow.*", "spark.sql.parquet.*", "spark.sql.autoBroadcastJoinThreshold",
+    "spark.hadoop.fs.s3a.*", "spark.hadoop.fs.gs.*", "spark.hadoop.fs.azure.*",
+    "spark.hadoop.fs.defaultFS", "spark.hadoop.dfs.*",
+)  # fmt: skip
+"""Keys (``fnmatch`` patterns) ``spark.conf`` may set. A preset is data (it may come from a
+colleague or a shared folder), so it may tune Spark but never choose what runs: not the Python
+executable (``spark.pyspark.python``), JVM options, jars, class paths, environment variables,
+plugins, listeners or extensions - those go on the ``spark-submit`` command line."""
+
+
 @dataclass(frozen=True)
 class SparkConfig:
     """The Spark session (only speed and memory: no field changes a result). ``master`` empty =
@@ -381,11 +406,22 @@ class SparkConfig:
     Less compile CPU for jobs of minutes on few cores (measured: -11% wall, 1 GB on 2 cores);
     ``make`` passes the same flag to ``spark-submit``. Cluster executors are not affected."""
     conf: dict[str, str] = tuning(default_factory=dict)
-    """Any other ``spark.*`` settings, passed through."""
+    """Other Spark settings: only keys matching :data:`SPARK_CONF_ALLOWED` (resources, memory,
+    parallelism, shuffle, SQL tuning, UI, event logs, storage access). Keys that change what code
+    runs belong on the ``spark-submit`` command line (``--conf``), not in a preset."""
 
     def __post_init__(self) -> None:
         _positive(self, "shuffle_partitions", "ingest_partition_bytes")
         _positive(self, "arrow_batch_rows", "chunk_chars")
+        for key in self.conf:
+            if not any(fnmatch.fnmatchcase(key, pattern) for pattern in SPARK_CONF_ALLOWED):
+                raise ConfigError(
+                    f"spark.conf key {key!r} is not allowed: a preset may set only resource, "
+                    "memory, parallelism, shuffle, SQL-tuning, UI, event-log and storage-access "
+                    "keys (curation.config.SPARK_CONF_ALLOWED); keys that change what code runs "
+                    "(Python, JVM options, jars, class paths, plugins) go on the spark-submit "
+                    "command line (--conf) or in spark-defaults.conf"
+                )
 
 
 @dataclass(frozen=True)

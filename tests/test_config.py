@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -28,11 +29,12 @@ def test_packaged_presets_load():
 
 def test_overrides_parse_yaml_values():
     cfg = load_config("reference", ["langid.keep=[ru, en, uk]", "length.min_chars=200",
-                                    "langid.require_reliable=true", "spark.conf={a: b}"])  # fmt: skip
+                                    "langid.require_reliable=true",
+                                    "spark.conf={spark.executor.memory: 8g}"])  # fmt: skip
     assert cfg.langid.keep == ("ru", "en", "uk")
     assert cfg.length.min_chars == 200
     assert cfg.langid.require_reliable is True
-    assert cfg.spark.conf == {"a": "b"}
+    assert cfg.spark.conf == {"spark.executor.memory": "8g"}
 
 
 @pytest.mark.parametrize(
@@ -85,3 +87,41 @@ def test_configs_are_frozen_and_hashable_by_content():
     assert config_hash(cfg.langid) == config_hash(LangIdConfig())
     assert config_hash(cfg.langid) != config_hash(dataclasses.replace(cfg.langid, keep=("ru",)))
     assert PipelineConfig().to_dict()["langid"]["keep"] == ["ru", "en"]
+
+
+SPARK_CONF_REFUSED = (
+    "spark.conf key {!r} is not allowed: a preset may set only resource, memory, parallelism, "
+    "shuffle, SQL-tuning, UI, event-log and storage-access keys "
+    "(curation.config.SPARK_CONF_ALLOWED); keys that change what code runs (Python, JVM options, "
+    "jars, class paths, plugins) go on the spark-submit command line (--conf) or in "
+    "spark-defaults.conf"
+)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "spark.pyspark.python", "spark.pyspark.driver.python", "spark.executorEnv.LD_PRELOAD",
+        "spark.driver.extraJavaOptions", "spark.executor.extraClassPath", "spark.jars",
+        "spark.jars.packages", "spark.plugins", "spark.sql.extensions", "spark.python.daemon.module",
+        "spark.hadoop.fs.file.impl", "a",
+    ],
+)  # fmt: skip
+def test_spark_conf_refuses_keys_that_choose_what_runs(key, tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_config("reference", [f"spark.conf={{{key}: x}}"])
+    assert str(err.value) == SPARK_CONF_REFUSED.format(key)
+    preset = tmp_path / "p.yaml"
+    preset.write_text(f"extends: demo\nspark:\n  conf:\n    {key}: /tmp/evil\n")
+    with pytest.raises(ConfigError, match="is not allowed"):
+        load_config(str(preset))
+
+
+def test_spark_conf_allows_tuning_and_storage_keys():
+    conf = {
+        "spark.executor.memory": "8g", "spark.memory.fraction": "0.7", "spark.local.dir": "/scratch",
+        "spark.sql.adaptive.skewJoin.enabled": "true", "spark.hadoop.fs.s3a.endpoint": "http://s3",
+        "spark.dynamicAllocation.maxExecutors": "50", "spark.default.parallelism": "64",
+    }  # fmt: skip
+    cfg = load_config("reference", ["spark.conf=" + json.dumps(conf)])
+    assert cfg.spark.conf == conf
