@@ -8,8 +8,9 @@ entry points print it as ``error: <message>`` (exit status 2) instead of a trace
 Errors raised inside a Spark task reach the driver wrapped in Py4J/PySpark exceptions whose text
 holds the Python worker's traceback. :func:`expected_message` finds the innermost
 ``<module>.<Class>: <message>`` line there whose class is a :class:`CurationError`, so a worker's
-error reads exactly like the driver's. Anything else (a bug, a lost executor) is not expected and
-keeps its traceback.
+error reads exactly like the driver's. A run folder that cannot be written (read-only, no
+permission, a full disk: :mod:`curation.disk_errors`) is expected too. Anything else (a bug, a
+lost executor) is not expected and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def expected_message(exc: BaseException) -> str | None:
 
     Looks at ``exc`` and its causes; for exceptions that crossed from a Spark worker (whose text
     holds the worker's traceback), at the last ``curation.<...>Error: message`` line naming a
-    :class:`CurationError` subclass.
+    :class:`CurationError` subclass. A run folder that cannot be written (read-only, permission,
+    full disk, quota - from Python, pyarrow or the JVM) is expected too: one line naming the
+    folder and the cause (:func:`curation.disk_errors.disk_problem`).
     """
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -58,4 +61,8 @@ def expected_message(exc: BaseException) -> str | None:
         cls = _class_of(match.group(1))
         if isinstance(cls, type) and issubclass(cls, CurationError):
             found = match.group(2)
-    return " ".join(found.split()) if found else None
+    if found:
+        return " ".join(found.split())
+    from curation.disk_errors import disk_problem
+
+    return disk_problem(exc)
