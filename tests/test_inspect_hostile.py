@@ -4,6 +4,7 @@ nothing, terminal output that no document can take over, an SVG map that stays w
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -42,6 +43,7 @@ def hostile_run(spark, tmp_path_factory) -> Path:
         {"id": "plain-1", "text": LONG},
         {"id": "ru-1", "text": "Это обычный русский документ о поездах и расписаниях. " * 4},
         {"id": "short-1", "text": "too short"},
+        {"id": "nul-1", "text": "a NUL \u0000 inside " + LONG},  # invalid, keeps its own id
     ]
     (web / "a.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
     (web / "notes\x1b]0;pwned\x07.md").write_text("not input: listed in the manifest")
@@ -55,9 +57,9 @@ def test_report_of_a_run_whose_language_id_removed_nothing(hostile_run, tmp_path
     assert "langid" not in manifest["removed_by_stage"]
     kept = read_kept(str(hostile_run), "dataset-1").to_pandas()
     ledger = read_ledger(str(hostile_run), "dataset-1").to_pandas()
-    assert manifest["rows_in"] == 5 == len(kept) + len(ledger)  # conservation
+    assert manifest["rows_in"] == 6 == len(kept) + len(ledger)  # conservation
     assert pd.concat([kept.src_file, ledger.src_file]).value_counts().to_dict() == {
-        "web/a.jsonl": 5
+        "web/a.jsonl": 6
     }
     langs = funnel.languages(str(hostile_run))
     assert list(langs.columns) == ["kept", "removed"]
@@ -151,3 +153,23 @@ def test_svg_map_is_well_formed_xml_whatever_the_texts_hold():
     assert by_id["id-2"] == "id-2 | <b>&amp;</b> \\ufffe\\uffff \"quoted\" 'single'"
     assert by_id["id-3"] == "id-3 | plain text\ttab\n"  # XML reads \r\n as \n
     assert for_xml("ok\n\t") == "ok\n\t"
+
+
+def test_explain_an_invalid_row_by_its_own_id(hostile_run):
+    proc = _python("explain", str(hostile_run), "nul-1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert lines[3] == "verdict  REMOVED by invalid (nul_bytes) in dataset-1"
+    assert "web/a.jsonl:6: text contains a NUL character at position 6" in proc.stdout
+    assert '{"id": "nul-1", "text": "a NUL \\u0000 inside' in proc.stdout  # its raw input line
+
+
+def test_explain_russian_text_under_the_c_locale(hostile_run):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")} | {"LC_ALL": "C"}
+    env.pop("LANG", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "curation", "explain", str(hostile_run), "ru-1"],
+        capture_output=True, timeout=300, cwd=REPO, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Это обычный русский документ о поездах" in proc.stdout.decode("utf-8")
