@@ -413,66 +413,59 @@ def _short(value) -> str:
     return text if len(text) <= _DETAIL_CHARS else text[: _DETAIL_CHARS - 1] + "…"
 
 
-def _walk(rec, check_unicode: bool) -> tuple[int, int, bool, tuple[str, str] | None]:
-    """Walk a parsed record without recursion: (object keys, ``:`` characters inside keys and
-    strings, whether any number is a float, problem).
+class _Shape:
+    """What :func:`_walk` found in a parsed record."""
 
-    ``problem`` is ``(reason, detail)`` for nesting deeper than :data:`MAX_DEPTH` and, with
-    ``check_unicode``, for a lone surrogate in any key or string (naming the top-level field);
-    the walk stops at the first problem, so the counts are then incomplete.
+    __slots__ = ("keys", "colons", "has_float", "problem")
+
+    def __init__(self) -> None:
+        self.keys = 0  # object keys, nested ones included
+        self.colons = 0  # ':' characters inside keys and strings
+        self.has_float = False
+        self.problem: tuple[str, str] | None = None  # (reason, detail) of the first problem
+
+
+def _surrogate(where: str) -> tuple[str, str]:
+    return LONE_SURROGATE, f"{where} contains a lone UTF-16 surrogate (not valid Unicode)"
+
+
+def _walk(rec, check_unicode: bool) -> _Shape:
+    """Walk a parsed record without recursion, counting keys and the ``:`` inside strings.
+
+    The problem found is nesting deeper than :data:`MAX_DEPTH` or, with ``check_unicode``, a lone
+    surrogate in any key or string (naming the top-level field); the walk stops there, so the
+    counts are then incomplete.
     """
-    keys = colons = 0
-    has_float = False
+    shape = _Shape()
     stack: list[tuple[object, int, str | None]] = [(rec, 1, None)]
-    while stack:
+    while stack and shape.problem is None:
         value, depth, top = stack.pop()
         if depth > MAX_DEPTH:
-            return (
-                keys,
-                colons,
-                has_float,
-                (
-                    TOO_DEEP,
-                    f"field {top!r} is nested more than {MAX_DEPTH} levels deep",
-                ),
-            )
+            shape.problem = (TOO_DEEP, f"field {top!r} is nested more than {MAX_DEPTH} levels deep")
+            break
         if isinstance(value, dict):
-            keys += len(value)
+            shape.keys += len(value)
             pairs = value.items()
         else:
             pairs = ((None, v) for v in value)
         for k, v in pairs:
             field_name = top if top is not None else k
             if k is not None:
-                colons += k.count(":")
+                shape.colons += k.count(":")
                 if check_unicode and _SURROGATE.search(k):
                     where = f"a key inside field {top!r}" if top is not None else f"key {k!r}"
-                    return (
-                        keys,
-                        colons,
-                        has_float,
-                        (
-                            LONE_SURROGATE,
-                            f"{where} contains a lone UTF-16 surrogate (not valid Unicode)",
-                        ),
-                    )
+                    shape.problem = _surrogate(where)
+                    break
             if isinstance(v, str):
-                colons += v.count(":")
+                shape.colons += v.count(":")
                 if check_unicode and _SURROGATE.search(v):
-                    return (
-                        keys,
-                        colons,
-                        has_float,
-                        (
-                            LONE_SURROGATE,
-                            f"field {field_name!r} contains a lone UTF-16 surrogate (not valid Unicode)",
-                        ),
-                    )
+                    shape.problem = _surrogate(f"field {field_name!r}")
+                    break
             elif isinstance(v, dict | list):
                 stack.append((v, depth + 1, field_name))
             elif isinstance(v, float):
-                has_float = True
-    return keys, colons, has_float, None
+                shape.has_float = True
+    return shape
 
 
 def _add_record(
@@ -580,7 +573,7 @@ def _parse_exactly(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> Non
     except ValueError as exc:  # json.JSONDecodeError, or NaN/Infinity
         b.bad(line, BAD_JSON, f"not valid JSON: {exc}", raw)
         return
-    problem = _walk(rec, check_unicode=True)[3] if isinstance(rec, dict) else None
+    problem = _walk(rec, check_unicode=True).problem if isinstance(rec, dict) else None
     _add_record(b, line, rec, raw, cfg, problem, tuple(duplicates))
 
 
@@ -596,15 +589,16 @@ def _parse_json_line(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> N
     if not isinstance(rec, dict):
         _add_record(b, line, rec, raw, cfg)
         return
-    keys, colons, has_float, problem = _walk(rec, check_unicode=False)
-    if problem is None and (
-        len(raw) - len(raw.replace(b":", b"")) - colons != keys  # a key twice, or an escaped ':'
-        or (colons and b"\\u003" in raw)  # perhaps an escaped ':' (\u003a) hides a duplicate
-        or (has_float and _LONG_DIGITS.search(raw))  # an integer beyond 64 bits became a float
+    shape = _walk(rec, check_unicode=False)
+    structural = len(raw) - len(raw.replace(b":", b"")) - shape.colons  # ':' outside strings
+    if shape.problem is None and (
+        structural != shape.keys  # a key written twice (or an escaped ':', \u003a)
+        or (shape.colons and b"\\u003" in raw)  # perhaps an escaped ':' hides a duplicate
+        or (shape.has_float and _LONG_DIGITS.search(raw))  # a big integer orjson made a float
     ):
         _parse_exactly(b, line, raw, cfg)
         return
-    _add_record(b, line, rec, raw, cfg, problem)
+    _add_record(b, line, rec, raw, cfg, shape.problem)
 
 
 # --- readers per format --------------------------------------------------------------------------
