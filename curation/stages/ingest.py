@@ -429,13 +429,29 @@ def _surrogate(where: str) -> tuple[str, str]:
     return LONE_SURROGATE, f"{where} contains a lone UTF-16 surrogate (not valid Unicode)"
 
 
-def _walk(rec, check_unicode: bool) -> _Shape:
+def _walk(rec: dict, check_unicode: bool) -> _Shape:
     """Walk a parsed record without recursion, counting keys and the ``:`` inside strings.
 
     The problem found is nesting deeper than :data:`MAX_DEPTH` or, with ``check_unicode``, a lone
     surrogate in any key or string (naming the top-level field); the walk stops there, so the
     counts are then incomplete.
     """
+    if not check_unicode:  # the common case first: a flat record, one cheap pass
+        shape = _Shape()
+        shape.keys = len(rec)
+        colons = 0
+        for k, v in rec.items():
+            colons += k.count(":")
+            t = type(v)
+            if t is str:
+                colons += v.count(":")
+            elif t is float:
+                shape.has_float = True
+            elif t is dict or t is list:
+                break
+        else:
+            shape.colons = colons
+            return shape
     shape = _Shape()
     stack: list[tuple[object, int, str | None]] = [(rec, 1, None)]
     while stack and shape.problem is None:
