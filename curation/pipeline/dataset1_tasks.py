@@ -25,9 +25,11 @@ a killed or retried task leaves no partial file where a result is read.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 import pyarrow as pa
@@ -92,6 +94,19 @@ def open_input(f: ingest.InputFile, seekable: bool = False) -> BinaryIO:
 # --- step 1: ingest + annotate ---------------------------------------------------------------------
 
 
+@contextmanager
+def _naming(path: str) -> Iterator[None]:
+    """An ``OSError`` that does not say which file (pyarrow's ``[Errno 28] Error writing bytes to
+    file``) is raised again naming ``path``, so that :mod:`curation.disk_errors` can name the run
+    folder of a full or read-only disk from a worker's traceback."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and exc.errno:
+            raise OSError(exc.errno, os.strerror(exc.errno), path) from exc
+        raise
+
+
 class _AtomicParquet:
     """A Parquet file written under ``<folder>/_temporary/`` and moved to ``<folder>/<name>``
     when closed."""
@@ -100,20 +115,24 @@ class _AtomicParquet:
         self.fs, base = arrow_filesystem(folder)
         self.final = f"{base}/{name}"
         self.tmp = f"{base}/{TEMPORARY}/{uuid.uuid4().hex}-{name.replace('/', '-')}"
-        self.fs.create_dir(f"{base}/{TEMPORARY}", recursive=True)
-        self.writer = pq.ParquetWriter(
-            self.tmp, schema, filesystem=self.fs,
-            compression=compression[0], compression_level=compression[1],
-        )  # fmt: skip
+        with _naming(self.tmp):
+            self.fs.create_dir(f"{base}/{TEMPORARY}", recursive=True)
+            self.writer = pq.ParquetWriter(
+                self.tmp, schema, filesystem=self.fs,
+                compression=compression[0], compression_level=compression[1],
+            )  # fmt: skip
 
     def write(self, table: pa.Table) -> None:
-        self.writer.write_table(table)
+        with _naming(self.tmp):
+            self.writer.write_table(table)
 
     def close(self) -> None:
-        self.writer.close()
+        with _naming(self.tmp):
+            self.writer.close()
         parent = self.final.rsplit("/", 1)[0]
-        self.fs.create_dir(parent, recursive=True)
-        self.fs.move(self.tmp, self.final)
+        with _naming(self.final):
+            self.fs.create_dir(parent, recursive=True)
+            self.fs.move(self.tmp, self.final)
 
 
 def chunk_name(task: int, k: int) -> str:
