@@ -111,6 +111,17 @@ def test_duplicate_ids_error_mode_gives_no_first_at_and_lists_them():
     assert D.duplicate_ids(rows).examples == [("x", ["cc/a.jsonl:1", "cc/b.jsonl:2"])]
 
 
+def test_an_invalid_row_keeping_its_own_id_is_not_a_second_row_of_that_id():
+    """Ingest gives an invalid row its own id when that id is valid (#16): it is removed as
+    invalid and neither fails the job nor makes the valid row of that id a duplicate."""
+    invalid = {S.ID: "x", S.INVALID_REASON: "nul_bytes", S.DETAIL: "cc/a.jsonl:1: NUL",
+               "text": None, S.LANG: None, S.LANG_SCORE: None, S.LANG_RELIABLE: None}  # fmt: skip
+    rows = _rows(invalid, {S.ID: "x"})
+    assert D.duplicate_ids(rows).examples == []
+    for cfg in (_cfg(), _cfg("ingest.on_duplicate_id=quarantine")):
+        assert [_outcome(v) for v in _decide(rows, cfg)] == [("invalid", "nul_bytes"), (None, None)]
+
+
 def test_kept_and_ledger_rows_have_their_schemas():
     rows = _rows({"text": "short"}, {})
     verdict = D.decide(rows, _cfg())
