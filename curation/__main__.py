@@ -6,6 +6,10 @@
     curation compare-embedders [RUN] --pairs FILE ... [--model NAME ...]
                                         embedders side by side: pair separation, removal per
                                         domain on RUN's sample, domain mixing, docs/s
+    curation semdedup-pairs --pairs FILE ... [--cross-clusters N --cross-margin M]
+                                        SemDedup on labelled pairs: the share of duplicate pairs
+                                        ever compared (ceiling) and precision/recall/F1 per eps,
+                                        within clusters and with the cross-boundary pass
 
 Exit status: 0 on success, 1 when ``explain`` does not know the id, 2 when the run is not a
 finished run or an input is unusable (a message on stderr, no traceback).
@@ -77,7 +81,67 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--out", default=None, help="output folder (default RUN/compare-embedders)"
     )
+    pairs = sub.add_parser(
+        "semdedup-pairs",
+        help="SemDedup on labelled pairs: ceiling and precision/recall per eps, with and without "
+        "the cross-boundary pass",
+    )
+    pairs.add_argument(
+        "--pairs", action="append", required=True, metavar="TSV",
+        help="labelled pairs: TSV with header s1, s2, label (1 = duplicates); every distinct "
+        "sentence of a file is a document (repeatable)",
+    )  # fmt: skip
+    pairs.add_argument("--config", default="demo", help="preset or YAML file (default: demo)")
+    pairs.add_argument(
+        "--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="config override"
+    )
+    pairs.add_argument(
+        "--cross-clusters", type=int, default=None,
+        help="the pass to measure against within-cluster SemDedup (default: the config's "
+        "semdedup.cross_clusters, or 2 when it is off)",
+    )  # fmt: skip
+    pairs.add_argument(
+        "--cross-margin", type=float, default=None,
+        help="its margin (default: the config's semdedup.cross_margin)",
+    )  # fmt: skip
+    pairs.add_argument("--json", default=None, help="also write the full result here")
     return ap
+
+
+def _semdedup_pairs(args: argparse.Namespace) -> None:
+    """The semdedup-pairs command: embed, cluster, measure, print Markdown (and write JSON)."""
+    import json
+
+    import numpy as np
+
+    from curation.config import load_config
+    from curation.device import resolve_device
+    from curation.embedders import get_embedder
+    from curation.embedders import pairs as P
+    from curation.stages import semdedup_cross as cross
+    from curation.stages import semdedup_pairs as SP
+
+    cfg = load_config(args.config, args.set)
+    files = []
+    for path in args.pairs:
+        got = P.read_pairs(path)
+        files.append((got.name, got.s1, got.s2, got.labels))
+    ids, _, texts, pairs = SP.documents_from_pairs(files)
+    device = resolve_device(cfg.embed.device)
+    vectors = get_embedder(cfg.embed, device).encode(texts)
+    docs = SP.cluster(ids, np.asarray(vectors, np.float32), cfg.kmeans, device)
+    on = cross.CrossRule.of(cfg.semdedup)
+    rule = cross.CrossRule(
+        args.cross_clusters if args.cross_clusters is not None else (on.clusters or 2),
+        args.cross_margin if args.cross_margin is not None else on.margin,
+        on.member_margin,
+    )
+    result = SP.evaluate(docs, pairs, {"within clusters": cross.CrossRule(0), "cross": rule},
+                         tile_size=cfg.semdedup.tile_size, device=device)  # fmt: skip
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=1)
+    sys.stdout.write(SP.to_markdown(result) + "\n")
 
 
 def _compare_embedders(args: argparse.Namespace) -> None:
@@ -127,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "compare-embedders":
             _compare_embedders(args)
+            return 0
+        if args.command == "semdedup-pairs":
+            _semdedup_pairs(args)
             return 0
         if not readers.finished(args.run, "dataset-1"):
             raise IncompleteDatasetError(

@@ -27,6 +27,7 @@ import yaml
 
 from curation.domains import validate_domain_name
 from curation.errors import CurationError
+from curation.schema import NEAR_COUNT
 
 
 class ConfigError(CurationError, ValueError):
@@ -233,13 +234,27 @@ class KMeansConfig:
 
 @dataclass(frozen=True)
 class SemDedupConfig:
-    """The within-cluster duplicate rule, shared by k-means and HDBSCAN clusters (stages 5-6)."""
+    """The duplicate rule, shared by k-means and HDBSCAN clusters (stages 5-6): within each cluster,
+    and across cluster boundaries when ``cross_clusters`` > 0."""
 
     eps: float = 0.1
     """Remove a document when its similarity to a document farther from the centroid in its
     cluster exceeds 1 - eps (used when target_removal is null)."""
     target_removal: float | None = 0.30
     """Calibrate eps so that this fraction of the documents is removed (reference: 30%)."""
+    cross_clusters: int = 0
+    """The cross-boundary pass (0 = off, the reference): each document is also compared with the
+    documents of up to this many of its nearest other clusters (at most 8), so that a duplicate
+    pair split by a cluster boundary is still found. One total order over all documents (distance
+    to the own centroid descending, then id) decides which of a pair is kept; see
+    :mod:`curation.stages.semdedup_cross`."""
+    cross_margin: float = 0.1
+    """A document visits a nearby cluster only when its cosine to that cluster's centroid is at
+    most this much below its cosine to its own centroid."""
+    cross_member_margin: float | None = None
+    """Of a visited cluster, compare the visitor only with the members that are themselves within
+    this margin of the visitor's cluster (their cosine to its centroid at most this much below
+    the one to their own, and it among their 8 nearest); null = with every member."""
     tile_size: int = tuning(0)
     """Rows and columns of one block of the similarity matrix: memory is O(tile_size^2). 0 = the
     device's default: 2048 on CPU, 8192 on CUDA (curation.stages.semdedup.tile_for)."""
@@ -250,6 +265,18 @@ class SemDedupConfig:
             raise ConfigError(f"eps must be in [0, 2], got {self.eps}")
         if self.target_removal is not None and not 0.0 <= self.target_removal < 1.0:
             raise ConfigError(f"target_removal must be in [0, 1), got {self.target_removal}")
+        if not 0 <= self.cross_clusters <= NEAR_COUNT:
+            raise ConfigError(
+                f"semdedup.cross_clusters must be in [0, {NEAR_COUNT}] (the nearest clusters a "
+                f"clustering stores per document), got {self.cross_clusters}"
+            )
+        if not 0.0 <= self.cross_margin <= 2.0:
+            raise ConfigError(f"semdedup.cross_margin must be in [0, 2], got {self.cross_margin}")
+        if self.cross_member_margin is not None and not 0.0 <= self.cross_member_margin <= 2.0:
+            raise ConfigError(
+                f"semdedup.cross_member_margin must be null or in [0, 2], "
+                f"got {self.cross_member_margin}"
+            )
         if self.tile_size < 0:
             raise ConfigError(
                 f"semdedup.tile_size must be >= 0 (0 = per device), got {self.tile_size}"

@@ -82,13 +82,22 @@ STAGE_SEMDEDUP_KMEANS = "semdedup_kmeans"
 STAGE_SEMDEDUP_HDBSCAN = "semdedup_hdbscan"
 
 REASON_SEMANTIC = "semantic_duplicate"
-"""The ledger reason of every SemDedup removal (k-means or HDBSCAN clusters)."""
+"""The ledger reason of a SemDedup removal whose twin shares its cluster (k-means or HDBSCAN)."""
+REASON_SEMANTIC_CROSS = "semantic_duplicate_cross_cluster"
+"""The ledger reason of a SemDedup removal whose twin is in another cluster: found by the
+cross-boundary pass (``semdedup.cross_clusters``)."""
 
 # --- clusters, similarity and verdicts (SemDedup) -------------------------------------------------
 DISTANCE = "distance"  # cosine distance to the document's cluster centroid
 RANK = "rank"  # position in its cluster's SemDedup order (0 = farthest from the centroid)
 M = "M"  # largest similarity to a document earlier in that order (-1: none; never removed)
 MAX_ID = "max_id"  # the id of that document (the twin a removal names as duplicate_of)
+CROSS = "cross"  # whether max_id is in another cluster (found by the cross-boundary pass)
+NEAR = "near_clusters"  # a document's nearest other clusters, nearest first (at most NEAR_COUNT)
+NEAR_GAPS = "near_gaps"  # cos(doc, own centroid) - cos(doc, that cluster's centroid), per NEAR
+NEAR_COUNT = 8
+"""How many nearest other clusters a clustering stores per document (the cross-boundary pass
+visits at most this many)."""
 REMOVED = "removed"  # the verdict: M > 1 - eps
 HDBSCAN_CLUSTER = "hdbscan_cluster"  # Dataset-3's cluster annotation of kept documents
 NOISE = -1  # the cluster of a document a clustering leaves out (HDBSCAN noise): never compared
@@ -99,9 +108,13 @@ ASSIGNMENT_SCHEMA = pa.schema(
         pa.field(DOMAIN, pa.string()),
         pa.field(CLUSTER, pa.int64()),
         pa.field(DISTANCE, pa.float32()),
+        pa.field(NEAR, pa.list_(pa.int64())),
+        pa.field(NEAR_GAPS, pa.list_(pa.float32())),
     ]
 )
-"""What every clustering under SemDedup gives each document (``clusters/<method>/``)."""
+"""What every clustering under SemDedup gives each document (``clusters/<method>/``): its
+cluster, its distance to that centroid and its :data:`NEAR_COUNT` nearest other clusters with
+their gaps (empty for noise)."""
 
 RESULT_SCHEMA = pa.schema(
     [
@@ -111,17 +124,35 @@ RESULT_SCHEMA = pa.schema(
         pa.field(RANK, pa.int64()),
         pa.field(M, pa.float64()),
         pa.field(MAX_ID, pa.string()),
+        pa.field(CROSS, pa.bool_()),
     ]
 )
 """The SemDedup core's result: one row per document, in cluster order then ``rank``. ``M`` is -1.0
-and ``max_id`` null for the first document of a cluster and for noise."""
+and ``max_id`` null for a document with no earlier one it was compared with (the first of a
+cluster, noise); ``cross`` is true when ``max_id`` lies in another cluster."""
 
 SIMILARITY_SCHEMA = pa.schema(
     [RESULT_SCHEMA.field(ID), pa.field(DOMAIN, pa.string())]
-    + [RESULT_SCHEMA.field(name) for name in (CLUSTER, DISTANCE, RANK, M, MAX_ID)]
+    + [RESULT_SCHEMA.field(name) for name in (CLUSTER, DISTANCE, RANK, M, MAX_ID, CROSS)]
 )
 """The stored similarity table of a run (``clusters/<method>/similarity/data``): the result rows
 with each document's domain."""
+
+TARGET = "target"  # the cluster a document visits (cross-boundary pass)
+PARTNER_DISTANCE = "partner_distance"  # the distance of max_id to its own centroid
+HOME = "home"  # a document's row from its own cluster (else: a candidate from a visited one)
+
+VISIT_SCHEMA = pa.schema(
+    [ASSIGNMENT_SCHEMA.field(n) for n in (ID, DOMAIN, CLUSTER, DISTANCE)]
+    + [pa.field(TARGET, pa.int64())]
+)
+"""One visit of the cross-boundary pass: a document and a cluster it is compared with."""
+
+CANDIDATE_SCHEMA = pa.schema(
+    list(SIMILARITY_SCHEMA) + [pa.field(PARTNER_DISTANCE, pa.float32()), pa.field(HOME, pa.bool_())]
+)
+"""A document's best match within one target cluster's block (the Spark engine's intermediate
+rows): its own cluster's row (``home``), or what a visit to another cluster found."""
 
 VERDICT_SCHEMA = pa.schema(list(SIMILARITY_SCHEMA) + [pa.field(REMOVED, pa.bool_())])
 """Similarity rows with the threshold's verdict: what a SemDedup dataset is written from."""

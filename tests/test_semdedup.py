@@ -332,6 +332,7 @@ def test_semdedup_cluster_of_one() -> None:
             "rank": 0,
             "M": -1.0,
             "max_id": None,
+            "cross": False,
         }  # fmt: skip
     ]
 

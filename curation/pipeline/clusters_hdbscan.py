@@ -4,7 +4,7 @@ The Dataset-2 documents of ``hdbscan.domains`` (all together, or one group per d
 embeddings reduced with UMAP and clustered with HDBSCAN (min_cluster_size given, or searched toward
 ``hdbscan.target_clusters``). Writes ``points.parquet`` - the assignment table the SemDedup
 similarity step reads (:data:`~curation.schema.ASSIGNMENT_SCHEMA` plus the 2-D ``x``, ``y``;
-cluster -1 = noise) - and, for inspection, ``clusters.parquet`` (size, documents per domain,
+cluster -1 = noise, with no nearest clusters) - and, for inspection, ``clusters.parquet`` (size, documents per domain,
 representatives), ``search.json`` (the min_cluster_size search) and ``sample_points.parquet``
 (2-D coordinates of a hash sample of the other domains).
 
@@ -148,16 +148,12 @@ def build(ctx: Build) -> dict:
     got = UmapHdbscanClustering(h).assign(docs.column(S.ID), domains, got_in.vectors, device)
     labels, coords = got.cluster, got.extras["coords"]
     n = docs.num_rows
-    points = pa.table(
-        {
-            S.ID: docs.column(S.ID),
-            S.DOMAIN: docs.column(S.DOMAIN),
-            S.CLUSTER: pa.array(labels),
-            X: pa.array(coords[:, 0]),
-            Y: pa.array(coords[:, min(1, h.umap_components - 1)]),
-            S.DISTANCE: pa.array(got.distance, pa.float32(), from_pandas=True),
-        }
-    )
+    assigned = got.table(docs.column(S.ID), docs.column(S.DOMAIN))
+    points = assigned.select([S.ID, S.DOMAIN, S.CLUSTER])
+    points = points.append_column(X, pa.array(coords[:, 0]))
+    points = points.append_column(Y, pa.array(coords[:, min(1, h.umap_components - 1)]))
+    for name in (S.DISTANCE, S.NEAR, S.NEAR_GAPS):
+        points = points.append_column(name, assigned.column(name))
     _write(ctx, points, POINTS)
     _write(ctx, _cluster_table(docs, got.distance, labels, h.representatives), CLUSTERS)
     searches = got.extras["searches"]

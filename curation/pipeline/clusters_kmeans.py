@@ -1,8 +1,10 @@
 """The k-means clustering under Dataset-2's SemDedup: ``<run>/clusters/kmeans``.
 
 Spherical k-means (:class:`curation.stages.clustering.KMeansClustering`: faiss, trained on the
-hash-chosen sample of the embeddings), then every document assigned to its nearest centroid. Writes ``centroids.npy`` and ``assignments/`` (:data:`~curation.schema.ASSIGNMENT_SCHEMA`:
-id, domain, cluster, distance), the table the SemDedup similarity step reads.
+hash-chosen sample of the embeddings), then every document assigned to its nearest centroid. Writes
+``centroids.npy`` and ``assignments/`` (:data:`~curation.schema.ASSIGNMENT_SCHEMA`: id, domain,
+cluster, distance, the nearest other clusters and their gaps), the table the SemDedup similarity
+step reads.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import io
 import time
 
 import numpy as np
-import pyarrow as pa
 
 from curation import schema as S
 from curation.device import resolve_device
@@ -41,16 +42,7 @@ def build(ctx: Build) -> dict:
     out = local_path(ctx.out)
     centroids = got.extras["centroids"]
     np.save(out / CENTROIDS, centroids)
-    assignments = pa.table(
-        {
-            S.ID: ids,
-            S.DOMAIN: domains,
-            S.CLUSTER: pa.array(got.cluster, pa.int64()),
-            S.DISTANCE: pa.array(got.distance, pa.float32()),
-        },
-        schema=S.ASSIGNMENT_SCHEMA,
-    )
-    dataset_writer.write_table(assignments, out / ASSIGNMENTS, "part-00000.parquet")
+    dataset_writer.write_table(got.table(ids, domains), out / ASSIGNMENTS, "part-00000.parquet")
     sizes = np.bincount(got.cluster, minlength=len(centroids))
     return {
         "stage": ctx.stage.name,

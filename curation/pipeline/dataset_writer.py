@@ -50,6 +50,7 @@ def write_dataset(
     detail: str | Callable[[str], str] | None = None,
     every_row_judged: bool = True,
     cluster_column: str = S.CLUSTER,
+    cross_reason: str | None = None,
 ) -> list[Count]:
     """Write ``out/data`` and ``out/removed`` from ``<run>/<parent>`` and the ``verdicts``.
 
@@ -58,9 +59,16 @@ def write_dataset(
     ledger's ``cluster``. Rows of the parent without a verdict are an error if
     ``every_row_judged``, else they pass through unchanged (``cluster_column`` null unless the
     parent had it). ``detail`` may depend on the domain (e.g. a per-domain eps).
+    ``cross_reason``: the reason of a removed row whose verdict has ``cross`` true (its twin in
+    another cluster), else ``reason``.
     """
     v_ids = verdicts.column(S.ID)
     removed_all = np.asarray(verdicts.column(S.REMOVED), dtype=bool)
+    crossed = (
+        np.asarray(verdicts.column(S.CROSS).fill_null(False), dtype=bool)
+        if cross_reason is not None and S.CROSS in verdicts.column_names
+        else np.zeros(len(removed_all), bool)
+    )
     counts: dict[tuple[str, str | None], int] = {}
     ledger_parts = []
     for shard in parent_shards(run_uri, parent):
@@ -88,12 +96,13 @@ def write_dataset(
         if removed.any():
             gone = table.filter(pa.array(removed))
             sel = idx[removed]
+            reasons = np.where(crossed[sel], cross_reason or reason, reason)
             ledger = pa.table(
                 {
                     S.ID: gone.column(S.ID),
                     S.DOMAIN: gone.column(S.DOMAIN),
                     S.STAGE: pa.array([stage] * gone.num_rows, pa.string()),
-                    S.REASON: pa.array([reason] * gone.num_rows, pa.string()),
+                    S.REASON: pa.array(reasons.tolist(), pa.string()),
                     S.SCORE: verdicts.column(S.M).take(pa.array(sel)),
                     S.DUPLICATE_OF: verdicts.column(S.MAX_ID).take(pa.array(sel)),
                     S.CLUSTER: verdicts.column(S.CLUSTER).take(pa.array(sel)),
@@ -108,7 +117,8 @@ def write_dataset(
                 }
             )
             ledger_parts.append(S.conform(ledger, S.LEDGER_SCHEMA))
-            counts[(domain, reason)] = counts.get((domain, reason), 0) + gone.num_rows
+            for r in sorted(set(reasons.tolist())):
+                counts[(domain, r)] = counts.get((domain, r), 0) + int((reasons == r).sum())
     ledger = pa.concat_tables(ledger_parts) if ledger_parts else S.LEDGER_SCHEMA.empty_table()
     write_table(ledger.sort_by(S.ID), out / REMOVED, "part-00000.parquet")
     return [

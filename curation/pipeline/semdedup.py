@@ -53,11 +53,16 @@ from curation.run_layout import (
 )
 from curation.runner import Build, Reads, Stage
 from curation.stages import semdedup
+from curation.stages import semdedup_cross as cross
 from curation.storage import join, local_path
 
 log = logging.getLogger(__name__)
 
 SIMILARITY_DATA = "data"
+CLUSTERS_VERSION = 2
+"""Version of both clusterings' assignment tables (2: each document's nearest other clusters)."""
+CROSS_FIELDS = ("cross_clusters", "cross_margin", "cross_member_margin")
+"""The ``semdedup`` fields the similarity step reads: the cross-boundary pass."""
 EPS_CURVE = "eps_curve.json"
 CLUSTER_DUPLICATES = "cluster_duplicates.parquet"
 
@@ -143,6 +148,7 @@ def stages(method: Method) -> list[Stage]:
             method.clusters,
             method.build_clusters,
             kind="cache",
+            version=CLUSTERS_VERSION,
             parents=parents,
             reads=method.clusters_reads,
             inputs=method.clusters_inputs,
@@ -153,6 +159,7 @@ def stages(method: Method) -> list[Stage]:
             lambda ctx: build_similarity(ctx, method),
             kind="cache",
             parents=(method.clusters, EMBEDDINGS),
+            reads=(Reads("semdedup", only=CROSS_FIELDS),),
             version=semdedup.CORE_VERSION,
             description=f"SemDedup similarity in {method.name} clusters",
         ),
@@ -184,37 +191,29 @@ def run(run_path: str, cfg: PipelineConfig, method: str = "kmeans", spark=None) 
 
 
 def build_similarity(ctx: Build, method: Method) -> dict:
-    """The SemDedup core over every cluster (here, or one cluster per Spark task)."""
+    """The SemDedup core over every cluster, and the cross-boundary pass when it is on (here, or
+    one cluster per Spark task)."""
     t0 = time.time()
     cfg = ctx.cfg
     device = resolve_device(cfg.semdedup.device)
+    rule = cross.CrossRule.of(cfg.semdedup)
     assignments_uri = join(ctx.run, method.clusters, method.assignments)
     out = join(ctx.out, SIMILARITY_DATA)
     on_spark = ctx.spark is not None
+    facts: dict = {}
     if on_spark:
         from curation.spark.semdedup import similarity_on_spark
 
         similarity_on_spark(ctx.spark, ctx.run, assignments_uri, out, cfg)
-        documents = ctx.spark.read.parquet(out).count()
+        table = ctx.spark.read.parquet(out)
+        documents = table.count()
+        if rule.on:
+            facts["cross_found"] = table.filter(table[S.CROSS]).count()
     else:
-        assigned = dataset_writer.read_folder(local_path(assignments_uri))
-        domains = sorted(set(assigned.column(S.DOMAIN).to_pylist()))
-        vectors = vectors_of_ids(ctx.run, assigned.column(S.ID), domains)
-        distance = assigned.column(S.DISTANCE).fill_null(np.nan)
-        with tqdm(total=assigned.num_rows, unit="docs", desc="SemDedup", disable=None) as bar:
-            table = semdedup.semdedup_all(
-                assigned.column(S.ID),
-                np.asarray(assigned.column(S.CLUSTER)),
-                np.asarray(distance, np.float32),
-                vectors,
-                cfg.semdedup.tile_size,
-                device,
-                bar.update,
-            )
-        table = semdedup.with_domains(table, assigned)
+        table, facts = _similarity_here(ctx, assignments_uri, rule, device)
         dataset_writer.write_table(table, local_path(out), "part-00000.parquet")
         documents = table.num_rows
-    return {
+    manifest = {
         "stage": ctx.stage.name,
         "documents": documents,
         "engine": "spark" if on_spark else "local",
@@ -222,6 +221,51 @@ def build_similarity(ctx: Build, method: Method) -> dict:
         "device": device,
         "elapsed_s": round(time.time() - t0, 2),
     }
+    if rule.on:
+        manifest["cross"] = rule.as_dict() | facts
+    return manifest
+
+
+def _similarity_here(
+    ctx: Build, assignments_uri: str, rule: cross.CrossRule, device: str
+) -> tuple[pa.Table, dict]:
+    """The similarity table in this process, and what the cross-boundary pass did."""
+    cfg = ctx.cfg
+    assigned = dataset_writer.read_folder(local_path(assignments_uri))
+    domains = sorted(set(assigned.column(S.DOMAIN).to_pylist()))
+    vectors = vectors_of_ids(ctx.run, assigned.column(S.ID), domains)
+    ids = assigned.column(S.ID)
+    clusters = np.asarray(assigned.column(S.CLUSTER))
+    distance = np.asarray(assigned.column(S.DISTANCE).fill_null(np.nan), np.float32)
+    t0 = time.time()
+    with tqdm(total=assigned.num_rows, unit="docs", desc="SemDedup", disable=None) as bar:
+        table = semdedup.semdedup_all(
+            ids, clusters, distance, vectors, cfg.semdedup.tile_size, device, bar.update
+        )
+    facts: dict = {}
+    if rule.on:
+        within_s = time.time() - t0
+        id_arr = semdedup._id_array(ids)
+        near, gaps = cross.near_from_arrow(assigned.column(S.NEAR), assigned.column(S.NEAR_GAPS))
+        with tqdm(unit="visits", desc="SemDedup across clusters", disable=None) as bar:
+            cm, cp, stats = cross.cross_candidates(
+                id_arr, clusters, distance, vectors, near, gaps, rule, cfg.semdedup.tile_size,
+                device, bar.update,
+            )  # fmt: skip
+            table = cross.combine(table, id_arr, distance, cm, cp)
+        found = int(np.asarray(table.column(S.CROSS)).sum())
+        facts = stats.as_dict() | {
+            "cross_found": found,
+            "within_s": round(within_s, 3),
+            "cross_s": round(time.time() - t0 - within_s, 3),
+        }
+        log.info(
+            "SemDedup across clusters: %d visits to %d clusters, %d products (%.2fx the "
+            "within-cluster ones): %d documents' best match is across a boundary",
+            stats.visits, stats.targets, stats.products,
+            stats.products / max(1, stats.within_products), found,
+        )  # fmt: skip
+    return semdedup.with_domains(table, assigned), facts
 
 
 # --- the dataset step -------------------------------------------------------------------------------
@@ -267,6 +311,7 @@ def build_dataset(ctx: Build, method: Method) -> dict:
         stage=method.ledger_stage, reason=S.REASON_SEMANTIC,
         detail=lambda d: f"eps={eps.get(d, float('nan')):.6g}",
         every_row_judged=method.judges_every_row, cluster_column=method.cluster_column,
+        cross_reason=S.REASON_SEMANTIC_CROSS,
     )  # fmt: skip
     per_cluster = (
         judged.filter(pc.greater_equal(judged.column(S.CLUSTER), 0))
@@ -334,6 +379,7 @@ def _build_dataset_on_spark(ctx: Build, method: Method) -> dict:
         stage=method.ledger_stage, reason=S.REASON_SEMANTIC,
         detail={d: f"eps={e:.6g}" for d, e in eps.items()},
         every_row_judged=method.judges_every_row, cluster_column=method.cluster_column,
+        cross_reason=S.REASON_SEMANTIC_CROSS,
     )  # fmt: skip
     per_cluster = (
         judged.filter(F.col(S.CLUSTER) >= 0)

@@ -5,8 +5,9 @@
   picked on the executors and then brought to the driver: at most ``sample_size`` vectors;
 * the centroids, trained there (:func:`curation.stages.cluster_kmeans.train_kmeans`, the same
   call and the same rows as the in-process engine, so the same centroids) and broadcast;
-* the assignment: every embedding shard assigned to its nearest centroid on the executors
-  (``mapInArrow`` over :func:`curation.stages.cluster_kmeans.assign`), written by them;
+* the assignment: every embedding shard assigned to its nearest centroid (and its nearest other
+  ones) on the executors (``mapInArrow`` over
+  :func:`curation.stages.cluster_kmeans.assign_near`), written by them;
 * cluster sizes: one count per cluster.
 """
 
@@ -23,6 +24,7 @@ from curation.device import resolve_device
 from curation.formats import embeddings as E
 from curation.run_layout import EMBEDDINGS
 from curation.stages import cluster_kmeans
+from curation.stages.semdedup_cross import near_to_arrow
 from curation.storage import join
 
 HASH = "_hash"
@@ -58,13 +60,16 @@ def assign(emb, centroids: np.ndarray, dim: int, dtype: str, device: str):  # no
         where = resolve_device(device)  # in a Spark task: the GPU Spark assigned to it
         for batch in batches:
             vectors = decode(batch.column(E.EMBEDDING), dim, dtype)
-            cluster, distance = cluster_kmeans.assign(vectors, shared.value, where)
+            got = cluster_kmeans.assign_near(vectors, shared.value, where)
+            near, gaps = near_to_arrow(got.near, got.gaps)
             yield pa.RecordBatch.from_arrays(
                 [
                     batch.column(S.ID),
                     batch.column(S.DOMAIN),
-                    pa.array(cluster, pa.int64()),
-                    pa.array(distance, pa.float32()),
+                    pa.array(got.cluster, pa.int64()),
+                    pa.array(got.distance, pa.float32()),
+                    near,
+                    gaps,
                 ],
                 schema=S.ASSIGNMENT_SCHEMA,
             )

@@ -10,6 +10,7 @@ from curation.runner import MissingStageError
 from curation.storage import Storage, join
 
 _JUDGED = "_judged"
+_CROSS = "_cross"
 _VERDICT = {S.CLUSTER: "_cluster", S.M: "_m", S.MAX_ID: "_max_id", S.REMOVED: "_removed"}
 
 
@@ -62,17 +63,24 @@ def write_derived(
     detail: dict[str, str],
     every_row_judged: bool,
     cluster_column: str,
+    cross_reason: str | None = None,
 ) -> list[Count]:
     """``out/data`` and ``out/removed`` from ``<run>/<parent>`` and ``verdicts``; the counts.
 
     As the in-process writer: kept rows gain the verdict's cluster in ``cluster_column`` (rows
     without a verdict keep theirs, or null), removed rows become ledger rows (score = M,
     duplicate_of = max_id, ``detail[domain]``); a parent row without a verdict is an error when
-    ``every_row_judged``, else it passes through."""
+    ``every_row_judged``, else it passes through. ``cross_reason``: the reason of a removed
+    row whose verdict has ``cross`` true."""
     from pyspark.sql import functions as F
 
     docs = read_dataset(spark, run_uri, parent)
-    v = verdicts.select(S.ID, *[F.col(c).alias(a) for c, a in _VERDICT.items()])
+    crossed = cross_reason is not None and S.CROSS in verdicts.columns
+    v = verdicts.select(
+        S.ID,
+        *[F.col(c).alias(a) for c, a in _VERDICT.items()],
+        (F.coalesce(F.col(S.CROSS), F.lit(False)) if crossed else F.lit(False)).alias(_CROSS),
+    )
     rows = docs.join(v, on=S.ID, how="left").withColumn(_JUDGED, F.col("_removed").isNotNull())
     if every_row_judged:
         missing = [r[S.ID] for r in rows.filter(~F.col(_JUDGED)).select(S.ID).limit(3).collect()]
@@ -87,11 +95,12 @@ def write_derived(
     kept = rows.filter(~gone).select(*columns, cluster.alias(cluster_column))
     write_by_domain(kept, join(out, DATA), storage)
     details = F.create_map(*[F.lit(x) for kv in sorted(detail.items()) for x in kv])
+    why = F.when(gone & F.col(_CROSS), F.lit(cross_reason or reason)).otherwise(F.lit(reason))
     ledger = rows.filter(gone).select(
         S.ID,
         S.DOMAIN,
         F.lit(stage).alias(S.STAGE),
-        F.lit(reason).alias(S.REASON),
+        why.alias(S.REASON),
         F.col("_m").alias(S.SCORE),
         F.col("_max_id").alias(S.DUPLICATE_OF),
         F.col("_cluster").alias(S.CLUSTER),
@@ -104,14 +113,14 @@ def write_derived(
     select_schema(ledger, S.LEDGER_SCHEMA).sortWithinPartitions(S.ID).write.parquet(
         join(out, REMOVED)
     )
-    counts = rows.groupBy(S.DOMAIN, gone.alias("gone")).count().collect()
+    counts = rows.groupBy(S.DOMAIN, gone.alias("gone"), why.alias("why")).count().collect()
     return [
         Count(
             r[S.DOMAIN],
             r[S.DOMAIN],
             stage if r["gone"] else None,
-            reason if r["gone"] else None,
+            r["why"] if r["gone"] else None,
             r["count"],
         )  # fmt: skip
-        for r in sorted(counts, key=lambda r: (r[S.DOMAIN], r["gone"]))
+        for r in sorted(counts, key=lambda r: (r[S.DOMAIN], r["gone"], r["why"]))
     ]

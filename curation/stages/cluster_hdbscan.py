@@ -46,7 +46,7 @@ import numpy as np
 
 from curation import schema as S
 from curation.config import HdbscanConfig
-from curation.stages import cuml_env, semdedup
+from curation.stages import cluster_kmeans, cuml_env, semdedup
 
 log = logging.getLogger(__name__)
 
@@ -249,21 +249,47 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.where(norms > 0, norms, 1.0)
 
 
-def centroid_distances(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Cosine distance of each document to its cluster's centroid (the normalised mean of the
-    members' unit vectors) in the original embedding space; NaN for noise."""
-    labels = np.asarray(labels, np.int64)
-    out = np.full(len(labels), np.nan, np.float32)
+def _centroids(vectors: np.ndarray, labels: np.ndarray):  # noqa: ANN202
+    """(member rows in label order, their unit vectors, each row's centroid index, the labels
+    present, the centroids: the normalised means of the members' unit vectors)."""
     members = np.flatnonzero(labels >= 0)
-    if not len(members):
-        return out
     order = members[np.argsort(labels[members], kind="stable")]
     unit = _unit(vectors[order])
     starts = np.flatnonzero(np.r_[True, np.diff(labels[order]) != 0])
     centroids = _unit(np.add.reduceat(unit, starts, axis=0))
     which = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))
+    return order, unit, which, labels[order][starts], centroids
+
+
+def centroid_distances(vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Cosine distance of each document to its cluster's centroid (the normalised mean of the
+    members' unit vectors) in the original embedding space; NaN for noise."""
+    labels = np.asarray(labels, np.int64)
+    out = np.full(len(labels), np.nan, np.float32)
+    if not (labels >= 0).any():
+        return out
+    order, unit, which, _, centroids = _centroids(vectors, labels)
     out[order] = 1.0 - np.einsum("ij,ij->i", unit, centroids[which])
     return out
+
+
+def near_clusters(
+    vectors: np.ndarray, labels: np.ndarray, device: str, count: int = S.NEAR_COUNT
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each clustered document's ``count`` nearest other clusters by cosine to their centroids
+    (as in :func:`centroid_distances`) and the gaps to its own one (see
+    :func:`curation.stages.cluster_kmeans.assign_near`); -1 and NaN for noise."""
+    labels = np.asarray(labels, np.int64)
+    near = np.full((len(labels), count), -1, np.int64)
+    gaps = np.full((len(labels), count), np.nan, np.float32)
+    if not (labels >= 0).any() or count == 0:
+        return near, gaps
+    order, unit, which, present, centroids = _centroids(vectors, labels)
+    got = cluster_kmeans.assign_near(unit, centroids, device, count, own=which)
+    found = got.near >= 0
+    near[order] = np.where(found, present[np.maximum(got.near, 0)], -1)
+    gaps[order] = got.gaps
+    return near, gaps
 
 
 def representatives(

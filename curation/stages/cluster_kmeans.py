@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from curation import schema as S
 from curation.config import KMeansConfig
 from curation.device import cuda_index, faiss_uses_gpu
 
@@ -169,29 +171,75 @@ def assign(
     vectors: np.ndarray, centroids: np.ndarray, device: str, batch_rows: int = 65536
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid of every row: ``(cluster int64[N], distance float32[N])`` with
-    ``distance = 1 - cos(row, centroid)``. Rows are normalised batch by batch (stored float16
-    vectors are unit only to about 1e-3), so memory beyond the input is one batch.
+    ``distance = 1 - cos(row, centroid)``; :func:`assign_near` without the nearest other clusters."""
+    got = assign_near(vectors, centroids, device, 0, batch_rows)
+    return got.cluster, got.distance
+
+
+@dataclass(frozen=True)
+class NearAssignment:
+    """Every row's cluster, its distance ``1 - cos`` to that centroid, and its ``count`` nearest
+    other clusters (nearest first; ``near`` -1 and ``gaps`` NaN where there are fewer) with their
+    gaps ``cos(row, own centroid) - cos(row, that centroid)`` (float64 cosines, then float32)."""
+
+    cluster: np.ndarray  # int64[N]
+    distance: np.ndarray  # float32[N]
+    near: np.ndarray  # int64[N, count]
+    gaps: np.ndarray  # float32[N, count]
+
+
+def assign_near(
+    vectors: np.ndarray,
+    centroids: np.ndarray,
+    device: str,
+    count: int = S.NEAR_COUNT,
+    batch_rows: int = 65536,
+    own: np.ndarray | None = None,
+) -> NearAssignment:
+    """Each row's nearest centroid (or its given cluster ``own``) and its ``count`` nearest other
+    centroids. Rows are normalised batch by batch (stored float16 vectors are unit only to about
+    1e-3), so memory beyond the input is one batch.
 
     Row by row the same whatever the batch a row comes in (here, or one Spark task's Arrow
-    batch): faiss proposes the two nearest centroids, and the cosines to those two are computed
-    again in float64 per row - faiss's float32 products round differently for batches of
-    different sizes (BLAS blocking, or no BLAS under 20 rows), which could move a document's
-    distance, and so its SemDedup order, by an ulp. Ties go to the smaller centroid index."""
+    batch): faiss proposes the ``count + 3`` nearest centroids (2 when ``count`` is 0), and the
+    cosines to those are computed again in float64 per row - faiss's float32 products round
+    differently for batches of different sizes (BLAS blocking, or no BLAS under 20 rows), which
+    could move a document's distance, and so its SemDedup order, by an ulp. Candidates are ranked
+    by that cosine, ties by the smaller centroid index. ``own`` (the clusters of another
+    clustering, e.g. HDBSCAN's, all >= 0): the distance is to that centroid, which is never one of
+    the nearest others."""
     n = len(vectors)
     cents = _unit_rows(centroids)
+    k = len(cents)
     index = flat_ip_index(cents.shape[1], device)
     index.add(cents)
-    top = min(2, len(cents))
+    top = min(k, count + 3) if count else min(2, k)
     exact = cents.astype(np.float64)
     cluster = np.empty(n, dtype=np.int64)
     distance = np.empty(n, dtype=np.float32)
+    near = np.full((n, count), -1, dtype=np.int64)
+    gaps = np.full((n, count), np.nan, dtype=np.float32)
     for s in range(0, n, batch_rows):
         batch = _unit_rows(np.asarray(vectors[s : s + batch_rows]))
         _, idx = index.search(batch, top)
-        idx = np.sort(idx, axis=1)  # candidates in index order: ties go to the smaller index
-        sims = np.einsum("nd,nkd->nk", batch.astype(np.float64), exact[idx])
-        best = np.argmax(sims, axis=1)
-        rows = np.arange(len(batch))
-        cluster[s : s + len(batch)] = idx[rows, best]
-        distance[s : s + len(batch)] = np.clip(1.0 - sims[rows, best], 0.0, 2.0)
-    return cluster, distance
+        x64 = batch.astype(np.float64)
+        sims = np.einsum("nd,nkd->nk", x64, exact[idx])
+        rank = np.lexsort((idx, -sims), axis=1)  # by cosine, ties by the smaller index
+        idx = np.take_along_axis(idx, rank, 1)
+        sims = np.take_along_axis(sims, rank, 1)
+        if own is None:
+            mine, mine_sim = idx[:, 0], sims[:, 0]
+        else:
+            mine = np.asarray(own[s : s + len(batch)], np.int64)
+            mine_sim = np.einsum("nd,nd->n", x64, exact[mine])
+        cluster[s : s + len(batch)] = mine
+        distance[s : s + len(batch)] = np.clip(1.0 - mine_sim, 0.0, 2.0)
+        if count:
+            others = idx != mine[:, None]
+            keep = np.cumsum(others, axis=1) <= count  # the first `count` others of each row
+            sel = others & keep
+            slot = np.cumsum(sel, axis=1) - 1
+            r, c = np.nonzero(sel)
+            near[s + r, slot[r, c]] = idx[r, c]
+            gaps[s + r, slot[r, c]] = (mine_sim[r] - sims[r, c]).astype(np.float32)
+    return NearAssignment(cluster, distance, near, gaps)

@@ -1,7 +1,8 @@
 """What SemDedup needs of a clustering, and the two clusterings it runs on.
 
 A clustering only assigns: every document gets a cluster (or :data:`~curation.schema.NOISE`,
-never compared and never removed) and its cosine distance to its cluster's centroid. The one
+never compared and never removed), its cosine distance to its cluster's centroid and its nearest
+other clusters (for the cross-boundary pass). The one
 SemDedup core (:mod:`curation.stages.semdedup`) does the rest the same way for every clustering.
 
 * :class:`KMeansClustering` - faiss spherical k-means trained on the hash-chosen sample
@@ -27,6 +28,7 @@ import pyarrow as pa
 from curation import schema as S
 from curation.config import HdbscanConfig, KMeansConfig
 from curation.stages import cluster_hdbscan, cluster_kmeans
+from curation.stages.semdedup_cross import near_to_arrow
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +36,31 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Assignment:
     """Every document's cluster (int64, -1 = noise) and distance to its centroid (float32, NaN
-    for noise), in the input's order; ``extras``: what the clustering also has to show."""
+    for noise), in the input's order; its :data:`~curation.schema.NEAR_COUNT` nearest other
+    clusters ``near`` (int64 (N, NEAR_COUNT), -1 = none) with their ``gaps`` (float32, the
+    cosine to the own centroid minus the one to that centroid; NaN = none), which the
+    cross-boundary pass visits; ``extras``: what the clustering also has to show."""
 
     cluster: np.ndarray
     distance: np.ndarray
+    near: np.ndarray
+    gaps: np.ndarray
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, ids: Any, domains: Any) -> pa.Table:
+        """The assignment as :data:`~curation.schema.ASSIGNMENT_SCHEMA` rows."""
+        near, gaps = near_to_arrow(self.near, self.gaps)
+        return pa.table(
+            {
+                S.ID: ids,
+                S.DOMAIN: domains,
+                S.CLUSTER: pa.array(self.cluster, pa.int64()),
+                S.DISTANCE: pa.array(self.distance, pa.float32(), from_pandas=True),
+                S.NEAR: near,
+                S.NEAR_GAPS: gaps,
+            },
+            schema=S.ASSIGNMENT_SCHEMA,
+        )
 
 
 class Clustering(Protocol):
@@ -69,9 +91,9 @@ class KMeansClustering:
         centroids = cluster_kmeans.train_kmeans(
             vectors[sample], k, self.cfg, device, ids=ids.filter(chosen)
         )
-        cluster, distance = cluster_kmeans.assign(vectors, centroids, device)
+        got = cluster_kmeans.assign_near(vectors, centroids, device)
         extras = {"centroids": centroids, "trained_on": int(sample.sum())}
-        return Assignment(cluster, distance, extras)
+        return Assignment(got.cluster, got.distance, got.near, got.gaps, extras)
 
 
 @dataclass(frozen=True)
@@ -113,6 +135,7 @@ class UmapHdbscanClustering:
                 }
             )
         distance = cluster_hdbscan.centroid_distances(vectors, labels)
+        near, gaps = cluster_hdbscan.near_clusters(vectors, labels, device)
         extras = {"coords": coords, "searches": searches, "backends": sorted(backends),
                   "clusters": offset}  # fmt: skip
-        return Assignment(labels, distance.astype(np.float32), extras)
+        return Assignment(labels, distance.astype(np.float32), near, gaps, extras)

@@ -36,8 +36,9 @@ from curation.device import resolve_device
 
 log = logging.getLogger(__name__)
 
-CORE_VERSION = 1
-"""Bump when the computed M / max_id of the same input would change (a cache key of the run)."""
+CORE_VERSION = 2
+"""Bump when the computed M / max_id of the same input would change, or the table's columns (a
+cache key of the run). 2: the ``cross`` column and the cross-boundary pass."""
 
 RESULT_SCHEMA = S.RESULT_SCHEMA
 SIMILARITY_SCHEMA = S.SIMILARITY_SCHEMA
@@ -304,6 +305,7 @@ def _result(sorted_ids, clusters, dist, rank, m, arg, start) -> pa.Table:  # noq
             pa.array(rank, pa.int64()),
             pa.array(m.astype(np.float64), pa.float64()),
             pa.array(max_id, pa.string(), mask=~has),
+            pa.array(np.zeros(len(arg), bool)),  # within one cluster: never across a boundary
         ],
         schema=RESULT_SCHEMA,
     )
@@ -447,6 +449,7 @@ def _noise_rows(ids: np.ndarray) -> pa.Table:
             pa.array(np.zeros(n, np.int64)),
             pa.array(np.full(n, -1.0)),
             pa.nulls(n, pa.string()),
+            pa.array(np.zeros(n, bool)),
         ],
         schema=RESULT_SCHEMA,
     )

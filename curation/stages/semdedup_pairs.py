@@ -1,0 +1,210 @@
+"""How much of a labelled set of duplicates SemDedup can find, with and without the cross-boundary
+pass: the measurement any user can run on their own labelled pairs (``curation semdedup-pairs``).
+
+Given documents (ids and embeddings) and labelled duplicate pairs among them, the documents are
+clustered as Dataset-2 clusters them (spherical k-means, :mod:`curation.stages.cluster_kmeans`,
+the configured cluster size) and SemDedup runs once per rule (within clusters only, and with the
+cross-boundary pass, :mod:`curation.stages.semdedup_cross`). Reported per rule:
+
+* **ceiling**: the share of labelled pairs whose two documents are ever compared (they share a
+  cluster, or the pass compares them) - the best recall any eps can reach;
+* per eps, **precision** = removals whose ``max_id`` is a labelled duplicate of the removed
+  document (same group of the labelled-duplicate graph) over all removals; **recall** = such
+  removals, at most ``size - 1`` per group, over ``sum(size - 1)`` (for plain pairs: the share
+  of pairs of which one document was removed naming the other); **F1**; the best F1 and its eps;
+* the similarity step's seconds (within clusters, and the pass on top).
+
+A removal naming a document outside its labelled group counts against precision even where the
+two are unlabelled duplicates: the labels are the truth here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from curation.config import KMeansConfig
+from curation.stages import cluster_kmeans, semdedup
+from curation.stages import semdedup_cross as cross
+
+DEFAULT_EPS_GRID = tuple(round(0.005 * i, 3) for i in range(1, 41))
+"""eps from 0.005 to 0.2 in steps of 0.005."""
+
+
+@dataclass(frozen=True)
+class Clustered:
+    """Documents clustered as Dataset-2 clusters them, with their nearest other clusters."""
+
+    ids: np.ndarray
+    vectors: np.ndarray
+    cluster: np.ndarray
+    distance: np.ndarray
+    near: np.ndarray
+    gaps: np.ndarray
+
+
+def cluster(ids: Any, vectors: np.ndarray, kmeans: KMeansConfig, device: str = "cpu") -> Clustered:
+    """k-means on the hash-chosen sample (the configured cluster size), every document assigned."""
+    id_arr = np.asarray([str(i) for i in ids], object)
+    k = cluster_kmeans.n_clusters_for(len(id_arr), kmeans)
+    sample = cluster_kmeans.training_sample(list(id_arr), kmeans.sample_size)
+    centroids = cluster_kmeans.train_kmeans(
+        vectors[sample], k, kmeans, device, ids=list(id_arr[sample])
+    )
+    got = cluster_kmeans.assign_near(vectors, centroids, device)
+    return Clustered(id_arr, vectors, got.cluster, got.distance, got.near, got.gaps)
+
+
+def groups_of(n: int, pairs: np.ndarray) -> np.ndarray:
+    """The connected component of every document in the graph of labelled pairs (row indices;
+    a document in no pair is its own component)."""
+    parent = np.arange(n)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in pairs:
+        ra, rb = root(int(a)), root(int(b))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.asarray([root(i) for i in range(n)], np.int64)
+
+
+def scores(
+    m: np.ndarray, partner: np.ndarray, group: np.ndarray, eps_grid: Any
+) -> list[dict[str, float]]:
+    """Precision, recall and F1 per eps (module docstring); ``m`` and ``partner`` (row index, -1 =
+    none) per document, ``group`` its labelled group."""
+    sizes = np.bincount(group, minlength=len(group))
+    redundant = int((sizes[sizes > 1] - 1).sum())
+    named = (partner >= 0) & (group == group[np.maximum(partner, 0)]) & (sizes[group] > 1)
+    out = []
+    for eps in eps_grid:
+        removed = semdedup.removed_mask(m, eps)
+        hit = removed & named
+        found = np.minimum(np.bincount(group[hit], minlength=len(group)), np.maximum(sizes - 1, 0))
+        precision = float(hit.sum() / removed.sum()) if removed.any() else 1.0
+        recall = float(found.sum() / redundant) if redundant else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out.append({"eps": float(eps), "removed": int(removed.sum()), "precision": precision,
+                    "recall": recall, "f1": f1})  # fmt: skip
+    return out
+
+
+def evaluate(
+    docs: Clustered,
+    pairs: np.ndarray,
+    rules: dict[str, cross.CrossRule],
+    eps_grid: Any = DEFAULT_EPS_GRID,
+    tile_size: int = 0,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """The measurement of the module docstring for every named rule (``pairs``: int (P, 2) row
+    indices of labelled duplicates). The within-cluster step runs once and is timed; each rule
+    that is on adds its pass, timed on its own."""
+    pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
+    n = len(docs.ids)
+    group = groups_of(n, pairs)
+    t0 = time.perf_counter()
+    within = semdedup.semdedup_all(
+        docs.ids, docs.cluster, docs.distance, docs.vectors, tile_size, device
+    )
+    within_s = time.perf_counter() - t0
+    row_of = {k: i for i, k in enumerate(docs.ids.tolist())}
+    a, b = pairs[:, 0], pairs[:, 1]
+    out: dict[str, Any] = {
+        "documents": n,
+        "clusters": int(len(np.unique(docs.cluster))),
+        "labelled_pairs": len(pairs),
+        "redundant": int((np.bincount(group)[np.bincount(group) > 1] - 1).sum()),
+        "within_s": within_s,
+        "rules": {},
+    }
+    for name, rule in rules.items():
+        t0 = time.perf_counter()
+        table, products = within, None
+        if rule.on:
+            cm, cp, stats = cross.cross_candidates(
+                docs.ids, docs.cluster, docs.distance, docs.vectors, docs.near, docs.gaps, rule,
+                tile_size, device,
+            )  # fmt: skip
+            table = cross.combine_rows(within, docs.ids, docs.distance, cm, cp)
+            products = stats.products / max(1, stats.within_products)
+        cross_s = time.perf_counter() - t0 if rule.on else 0.0
+        rows = np.asarray([row_of[k] for k in table.column("id").to_pylist()], np.int64)
+        m = np.full(n, -1.0)
+        m[rows] = np.asarray(table.column("M"), np.float64)
+        partner = np.full(n, -1, np.int64)
+        partner[rows] = [-1 if p is None else row_of[p] for p in table.column("max_id").to_pylist()]
+        ceiling = cross.compared(
+            docs.cluster[a], docs.near[a], docs.gaps[a], docs.cluster[b], docs.near[b],
+            docs.gaps[b], rule,
+        )  # fmt: skip
+        per_eps = scores(m, partner, group, eps_grid)
+        best = max(per_eps, key=lambda r: (r["f1"], -r["eps"])) if per_eps else None
+        out["rules"][name] = {
+            "rule": rule.as_dict(),
+            "ceiling": float(ceiling.mean()) if len(ceiling) else 1.0,
+            "best": best,
+            "per_eps": per_eps,
+            "cross_s": cross_s,
+            "time_ratio": (within_s + cross_s) / within_s if within_s > 0 else None,
+            "products_ratio": products,
+        }
+    return out
+
+
+def documents_from_pairs(
+    files: list[tuple[str, list[str], list[str], np.ndarray]],
+) -> tuple[list[str], list[str], list[str], np.ndarray]:
+    """Documents and duplicate pairs from labelled pair files ``(name, s1, s2, labels)``: every
+    distinct sentence of a file one document (id ``<name>:<n>``, domain ``name``); label-1 rows
+    are the duplicate pairs (row indices), label-0 sentences are documents too. Returns
+    ``(ids, domains, texts, pairs)``."""
+    ids: list[str] = []
+    domains: list[str] = []
+    texts: list[str] = []
+    pairs: list[tuple[int, int]] = []
+    for name, s1, s2, labels in files:
+        index: dict[str, int] = {}
+
+        def doc(text: str, name: str = name, index: dict = index) -> int:
+            if text not in index:
+                index[text] = len(ids)
+                ids.append(f"{name}:{len(index) - 1:06d}")
+                domains.append(name)
+                texts.append(text)
+            return index[text]
+
+        for x, y, label in zip(s1, s2, labels, strict=True):
+            i, j = doc(x), doc(y)
+            if int(label) == 1 and i != j:
+                pairs.append((i, j))
+    return ids, domains, texts, np.asarray(pairs, np.int64).reshape(-1, 2)
+
+
+def to_markdown(result: dict[str, Any]) -> str:
+    """One table row per rule: ceiling, best F1 (eps, precision, recall), the step's time."""
+    lines = [
+        f"{result['documents']} documents, {result['clusters']} clusters, "
+        f"{result['labelled_pairs']} labelled duplicate pairs; within-cluster similarity "
+        f"{result['within_s']:.2f} s",
+        "",
+        "| rule | ceiling | best F1 | at eps | precision | recall | time vs within |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in result["rules"].items():
+        b = r["best"] or {}
+        ratio = r["time_ratio"]
+        lines.append(
+            f"| {name} | {r['ceiling']:.3f} | {b.get('f1', 0):.3f} | {b.get('eps', 0):g} | "
+            f"{b.get('precision', 0):.3f} | {b.get('recall', 0):.3f} | "
+            f"{'-' if ratio is None else f'{ratio:.2f}x'} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,227 @@
+"""The cross-boundary pass of SemDedup: planted duplicate pairs split by a cluster boundary are
+found, the result equals a brute-force global reference restricted to the compared pairs, it does
+not depend on the input's order or on how the Spark engine groups the rows, and with the pass off
+it is exactly the within-cluster table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from curation import schema as S
+from curation.stages import cluster_kmeans
+from curation.stages import semdedup as sd
+from curation.stages import semdedup_cross as cross
+
+OFF = cross.CrossRule(0)
+RULES = [
+    cross.CrossRule(1, 0.05),
+    cross.CrossRule(2, 0.2),
+    cross.CrossRule(8, 2.0),
+    cross.CrossRule(3, 0.2, 0.1),
+    cross.CrossRule(8, 2.0, 2.0),
+]
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def planted(n_clusters: int = 12, per: int = 40, pairs: int = 30, d: int = 24, seed: int = 0):
+    """Gaussian blobs around random centroids, plus ``pairs`` near-duplicate pairs placed on the
+    boundary between two centroids (at most one pair per two centroids; each twin a tiny perturbation of the other). Returns
+    ``(ids, vectors, centroids, twins)``, ``twins`` a list of (id, id)."""
+    rng = np.random.default_rng(seed)
+    cents = _unit(rng.standard_normal((n_clusters, d)))
+    blobs = [_unit(c + 0.35 * rng.standard_normal((per, d))) for c in cents]
+    twins, extra = [], []
+    combos = [(a, b) for a in range(n_clusters) for b in range(a + 1, n_clusters)]
+    for p, c in enumerate(rng.choice(len(combos), pairs, replace=False)):
+        a, b = combos[c]  # one pair per two centroids: pairs are far from each other
+        mid = _unit((cents[a] + cents[b])[None, :] + 0.01 * rng.standard_normal((1, d)))[0]
+        twin = _unit((mid + 0.02 * rng.standard_normal(d))[None, :])[0]
+        extra += [mid, twin]
+        twins.append((f"p{p:03d}a", f"p{p:03d}b"))
+    x = np.vstack(blobs + [np.asarray(extra)])
+    ids = [f"d{i:04d}" for i in range(n_clusters * per)] + [t for pair in twins for t in pair]
+    return np.asarray(ids, object), x.astype(np.float32), cents, twins
+
+
+def assigned(x: np.ndarray, cents: np.ndarray):
+    got = cluster_kmeans.assign_near(x, cents, "cpu")
+    return got.cluster, got.distance, got.near, got.gaps
+
+
+def by_id(table: pa.Table) -> dict[str, tuple[float, str | None, bool]]:
+    return {
+        r[S.ID]: (r[S.M], r[S.MAX_ID], r[S.CROSS])
+        for r in table.select([S.ID, S.M, S.MAX_ID, S.CROSS]).to_pylist()
+    }
+
+
+def assert_matches(got: dict, ref: dict, atol: float = 2e-6) -> None:
+    assert got.keys() == ref.keys()
+    bad = [k for k in ref if got[k][1] != ref[k][1] or got[k][2] != ref[k][2]]
+    assert not bad, [(k, got[k], ref[k]) for k in bad[:5]]
+    m_got = np.array([got[k][0] for k in sorted(ref)])
+    m_ref = np.array([ref[k][0] for k in sorted(ref)])
+    np.testing.assert_allclose(m_got, m_ref, rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=str)
+@pytest.mark.parametrize("tile", [7, 0])
+def test_equals_the_brute_force_reference(rule: cross.CrossRule, tile: int) -> None:
+    ids, x, cents, _ = planted()
+    cl, dist, near, gaps = assigned(x, cents)
+    table, stats = cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, rule, tile)
+    assert table.schema == S.RESULT_SCHEMA and table.num_rows == len(ids)
+    ref = cross.brute_force_semdedup(ids, cl, dist, x, near, gaps, rule)
+    assert_matches(by_id(table), ref)
+    assert stats is not None and stats.visits > 0 and stats.products > 0
+    got = by_id(table)
+    assert any(v[2] for v in got.values())  # some best matches lie across a boundary
+    # a removal always names a document earlier in the one total order
+    pos = dict(zip(ids, cross.positions(ids, dist), strict=True))
+    assert all(pos[m] < pos[k] for k, (_, m, _) in got.items() if m is not None)
+
+
+def test_pass_off_is_the_within_cluster_table() -> None:
+    ids, x, cents, _ = planted(seed=1)
+    cl, dist, near, gaps = assigned(x, cents)
+    table, stats = cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, OFF)
+    assert stats is None
+    assert table.equals(sd.semdedup_all(ids, cl, dist, x))
+    assert not np.asarray(table.column(S.CROSS)).any()
+    assert_matches(by_id(table), cross.brute_force_semdedup(ids, cl, dist, x, near, gaps, OFF))
+
+
+def test_planted_pairs_across_the_boundary_are_found() -> None:
+    ids, x, cents, twins = planted(pairs=60, seed=2)
+    cl, dist, near, gaps = assigned(x, cents)
+    cluster_of = dict(zip(ids, cl, strict=True))
+    split = [(a, b) for a, b in twins if cluster_of[a] != cluster_of[b]]
+    assert len(split) >= 10, "the fixture must split pairs"
+    found = {}
+    for rule in (OFF, cross.CrossRule(2, 0.2)):
+        got = by_id(cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, rule)[0])
+        found[rule.on] = [(a, b) for a, b in split if got[a][1] == b or got[b][1] == a]
+        named = [got[a] if got[a][1] == b else got[b] for a, b in found[rule.on]]
+        assert all(cross_flag for _, _, cross_flag in named)
+        assert all(m > 0.99 for m, _, _ in named)
+    assert found[False] == []
+    assert found[True] == split
+    # the second of each pair in the order is the one with the twin as max_id: one kept per pair
+    got = by_id(cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, cross.CrossRule(2, 0.2))[0])
+    removed = {k for k, (m, _, _) in got.items() if m > 1 - 0.01}
+    for a, b in split:
+        assert len({a, b} & removed) == 1
+
+
+def test_ties_go_to_the_earliest_in_the_total_order() -> None:
+    """Exact copies spread over clusters: every dot product is exact, so equal maxima are real."""
+    rng = np.random.default_rng(3)
+    base = (rng.choice([-1.0, 1.0], size=(60, 16)) / 4.0).astype(np.float32)
+    x = np.vstack([base, base[:30], base[:10]])  # three copies of some rows
+    ids = np.asarray([f"t{i:03d}" for i in range(len(x))], object)
+    cents = _unit(rng.standard_normal((6, 16)))
+    cl, dist, near, gaps = assigned(x, cents)
+    rule = cross.CrossRule(8, 2.0)
+    table, _ = cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, rule, 5)
+    ref = cross.brute_force_semdedup(ids, cl, dist, x, near, gaps, rule)
+    assert_matches(by_id(table), ref, atol=0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_independent_of_the_input_order(seed: int) -> None:
+    ids, x, cents, _ = planted(seed=4)
+    cl, dist, near, gaps = assigned(x, cents)
+    rule = cross.CrossRule(3, 0.3)
+    a = by_id(cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, rule, 16)[0])
+    p = np.random.default_rng(seed).permutation(len(ids))
+    b = by_id(
+        cross.semdedup_with_cross(ids[p], cl[p], dist[p], x[p], near[p], gaps[p], rule, 16)[0]
+    )
+    assert a == b
+
+
+def _spark_steps(ids, domains, cl, dist, x, near, gaps, rule, parts: int, seed: int) -> pa.Table:
+    """The Spark engine's two steps (one group per target cluster, then one per id) called as
+    Spark calls them, on rows shuffled and split into ``parts`` input partitions."""
+    near_a, gaps_a = cross.near_to_arrow(near, gaps)
+    assigned_table = pa.table(
+        {S.ID: pa.array(ids, pa.string()), S.DOMAIN: pa.array(domains, pa.string()),
+         S.CLUSTER: pa.array(cl, pa.int64()), S.DISTANCE: pa.array(dist, pa.float32()),
+         S.NEAR: near_a, S.NEAR_GAPS: gaps_a},
+        schema=S.ASSIGNMENT_SCHEMA,
+    )  # fmt: skip
+    rng = np.random.default_rng(seed)
+    shuffled = assigned_table.take(pa.array(rng.permutation(len(ids))))
+    visits = pa.concat_tables(
+        cross.visitor_rows(part, rule)
+        for part in np.array_split(np.arange(len(ids)), parts)
+        for part in [shuffled.take(pa.array(part, pa.int64()))]
+    )
+    row_of = {k: i for i, k in enumerate(ids)}
+    candidates = []
+    for t in sorted(set(cl[cl >= 0].tolist())):
+        members = assigned_table.filter(pa.compute.equal(assigned_table.column(S.CLUSTER), t))
+        members = members.append_column(S.TARGET, pa.array(np.full(members.num_rows, t)))
+        vis = visits.filter(pa.compute.equal(visits.column(S.TARGET), t))
+        vis_full = assigned_table.take(
+            pa.array([row_of[k] for k in vis.column(S.ID).to_pylist()], pa.int64())
+        )
+        vis_full = vis_full.append_column(S.TARGET, vis.column(S.TARGET))
+        group = pa.concat_tables([members, vis_full])
+        group = group.take(pa.array(rng.permutation(group.num_rows)))
+        vectors = x[[row_of[k] for k in group.column(S.ID).to_pylist()]]
+        candidates.append(cross.target_group(group, vectors, rule, 16, "cpu"))
+    every = pa.concat_tables(candidates)
+    every = every.take(pa.array(rng.permutation(every.num_rows)))
+    return cross.reduce_candidates(every)
+
+
+@pytest.mark.parametrize("parts", [1, 3])
+@pytest.mark.parametrize("rule", [cross.CrossRule(2, 0.2), cross.CrossRule(3, 0.2, 0.1)], ids=str)
+def test_spark_steps_equal_the_local_engine(parts: int, rule: cross.CrossRule) -> None:
+    ids, x, cents, _ = planted(seed=5)
+    cl, dist, near, gaps = assigned(x, cents)
+    domains = np.where(np.arange(len(ids)) % 2 == 0, "en", "ru")
+    local, _ = cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, rule, 16)
+    local = sd.with_domains(local, pa.table({S.ID: pa.array(ids, pa.string()),
+                                              S.DOMAIN: pa.array(domains, pa.string())}))  # fmt: skip
+    spark_like = _spark_steps(ids, domains, cl, dist, x, near, gaps, rule, parts, seed=parts)
+    assert spark_like.schema == S.SIMILARITY_SCHEMA
+    a = local.sort_by(S.ID).to_pylist()
+    b = spark_like.sort_by(S.ID).to_pylist()
+    assert a == b  # bit for bit: M, max_id, cross, rank, distance, domain
+
+
+def test_noise_never_takes_part() -> None:
+    ids, x, cents, _ = planted(seed=6)
+    cl, dist, near, gaps = assigned(x, cents)
+    cl = cl.copy()
+    noise = np.arange(len(ids)) % 7 == 0
+    cl[noise] = S.NOISE
+    near = np.where(noise[:, None], -1, near)
+    gaps = np.where(noise[:, None], np.nan, gaps).astype(np.float32)
+    dist = np.where(noise, np.nan, dist).astype(np.float32)
+    rule = cross.CrossRule(8, 2.0)
+    table, _ = cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, rule, 16)
+    got = by_id(table)
+    noise_ids = set(ids[noise])
+    assert all(got[k] == (-1.0, None, False) for k in noise_ids)
+    assert not any(v[1] in noise_ids for v in got.values())
+    assert_matches(got, cross.brute_force_semdedup(ids, cl, dist, x, near, gaps, rule))
+
+
+def test_near_columns_round_trip() -> None:
+    near = np.array([[3, 1, -1], [-1, -1, -1], [0, 2, 5]], np.int64)
+    gaps = np.array([[0.1, 0.2, np.nan], [np.nan] * 3, [0.0, 0.3, 0.4]], np.float32)
+    a, b = cross.near_to_arrow(near, gaps)
+    assert a.to_pylist() == [[3, 1], [], [0, 2, 5]]
+    n2, g2 = cross.near_from_arrow(a, b, 3)
+    assert (n2 == near).all()
+    np.testing.assert_array_equal(g2, gaps)
+    n3, _ = cross.near_from_arrow(a.to_pylist(), b.to_pylist(), 3)  # pandas-like input
+    assert (n3 == near).all()
