@@ -225,3 +225,146 @@ def test_near_columns_round_trip() -> None:
     np.testing.assert_array_equal(g2, gaps)
     n3, _ = cross.near_from_arrow(a.to_pylist(), b.to_pylist(), 3)  # pandas-like input
     assert (n3 == near).all()
+
+
+# --- the ledger: cross-boundary removals under their own reason, rows conserved -------------------
+
+
+def test_ledger_names_cross_boundary_removals_and_conserves_rows(tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    from curation.manifest import check_conservation
+    from curation.pipeline import dataset_writer
+
+    ids, x, cents, twins = planted(seed=7)
+    cl, dist, near, gaps = assigned(x, cents)
+    rule = cross.CrossRule(2, 0.2)
+    table, _ = cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, rule)
+    domains = np.where(np.arange(len(ids)) % 3 == 0, "ru", "en")
+    docs = pa.table({S.ID: pa.array(ids, pa.string()), S.DOMAIN: pa.array(domains, pa.string())})
+    judged = sd.with_domains(table, docs)
+    removed = sd.removed_mask(np.asarray(judged.column(S.M)), 0.01)
+    judged = judged.append_column(S.REMOVED, pa.array(removed))
+    run = tmp_path / "run"
+    for d in ("en", "ru"):
+        rows = [i for i, dd in zip(ids, domains, strict=True) if dd == d]
+        shard = pa.table(
+            {S.ID: rows, S.DOMAIN: [d] * len(rows), S.TEXT: [f"text of {i}" for i in rows],
+             S.SRC_DOMAIN: [d] * len(rows), S.SRC_FILE: ["f"] * len(rows),
+             S.SRC_LINE: list(range(len(rows)))},
+        )  # fmt: skip
+        (run / "parent" / "data" / f"domain={d}").mkdir(parents=True)
+        pq.write_table(shard, run / "parent" / "data" / f"domain={d}" / "part-00000.parquet")
+    counts = dataset_writer.write_dataset(
+        str(run), "parent", tmp_path / "out", judged, stage="semdedup_kmeans",
+        reason=S.REASON_SEMANTIC, cross_reason=S.REASON_SEMANTIC_CROSS,
+    )  # fmt: skip
+    manifest = dataset_writer.manifest_of(counts, stage="semdedup_kmeans")
+    check_conservation(manifest)
+    assert (
+        manifest["rows_in"] == len(ids) == manifest["rows_out"] + sum(manifest["removed"].values())
+    )
+    ledger = pq.read_table(tmp_path / "out" / "removed").to_pylist()
+    assert len(ledger) == int(removed.sum()) > 0
+    got = by_id(table)
+    reasons = {r[S.ID]: r[S.REASON] for r in ledger}
+    assert {
+        k: (S.REASON_SEMANTIC_CROSS if got[k][2] else S.REASON_SEMANTIC) for k in reasons
+    } == reasons
+    assert S.REASON_SEMANTIC_CROSS in reasons.values()
+    assert all(r[S.DUPLICATE_OF] == got[r[S.ID]][1] for r in ledger)
+    n_cross = sum(r == S.REASON_SEMANTIC_CROSS for r in reasons.values())
+    assert manifest["removed"] == {
+        S.REASON_SEMANTIC: len(reasons) - n_cross,
+        S.REASON_SEMANTIC_CROSS: n_cross,
+    }
+
+
+# --- the measurement on labelled pairs -------------------------------------------------------------
+
+
+def test_scores_on_a_hand_made_case() -> None:
+    from curation.stages import semdedup_pairs as SP
+
+    # documents 0-1 a labelled pair, 2-3-4 a labelled group, 5 alone
+    group = SP.groups_of(6, np.array([[0, 1], [2, 3], [3, 4]]))
+    assert group.tolist() == [0, 0, 2, 2, 2, 5]
+    m = np.array([-1.0, 0.99, -1.0, 0.995, 0.9, 0.992])
+    partner = np.array([-1, 0, -1, 2, 2, 1])
+    (low, high) = SP.scores(m, partner, group, [0.007, 0.2])
+    # eps 0.007: threshold 0.993 -> only 3 removed (names 2, same group): P 1, R 1/3
+    assert (low["removed"], low["precision"], low["recall"]) == (1, 1.0, pytest.approx(1 / 3))
+    # eps 0.2: 1, 3, 4, 5 removed; 5 names 1 (not its group): P 3/4, R 3/3
+    assert high["removed"] == 4 and high["precision"] == 0.75 and high["recall"] == 1.0
+    assert high["f1"] == pytest.approx(2 * 0.75 / 1.75)
+
+
+def test_evaluate_ceiling_rises_with_the_pass() -> None:
+    from curation.stages import semdedup_pairs as SP
+
+    ids, x, cents, twins = planted(pairs=50, seed=8)
+    docs = SP.Clustered(ids, x, *assigned(x, cents))  # the blobs' centroids: pairs split
+    row = {k: i for i, k in enumerate(ids)}
+    pairs = np.array([(row[a], row[b]) for a, b in twins])
+    rules = {"off": OFF, "all": cross.CrossRule(8, 2.0)}
+    got = SP.evaluate(docs, pairs, rules, eps_grid=[0.001, 0.01, 0.05])
+    split = float(np.mean(docs.cluster[pairs[:, 0]] != docs.cluster[pairs[:, 1]]))
+    assert split > 0.1
+    assert got["rules"]["off"]["ceiling"] == pytest.approx(1 - split)
+    assert got["rules"]["all"]["ceiling"] == 1.0  # 12 clusters, every other one visited
+    best_off, best_all = got["rules"]["off"]["best"], got["rules"]["all"]["best"]
+    assert best_all["recall"] == 1.0 and best_all["precision"] == 1.0
+    assert best_off["recall"] == pytest.approx(1 - split)
+    assert "| all | 1.000 | 1.000 |" in SP.to_markdown(got)
+
+
+def test_documents_from_pairs() -> None:
+    from curation.stages import semdedup_pairs as SP
+
+    ids, domains, texts, pairs = SP.documents_from_pairs(
+        [
+            ("en", ["a", "b", "a"], ["a2", "c", "b"], np.array([1, 0, 1])),
+            ("ru", ["a"], ["б"], np.array([1])),
+        ]  # fmt: skip
+    )
+    assert texts == ["a", "a2", "b", "c", "a", "б"]
+    assert domains == ["en"] * 4 + ["ru"] * 2
+    assert len(set(ids)) == 6
+    assert pairs.tolist() == [[0, 1], [0, 2], [4, 5]]
+
+
+def test_semdedup_pairs_command(tmp_path, capsys) -> None:
+    import json
+
+    from curation.__main__ import main
+
+    f = tmp_path / "p.tsv"
+    rows = [("The cat sat on the mat.", "A cat was sitting on the mat.", 1),
+            ("Stocks fell sharply on Monday.", "On Monday, shares dropped steeply.", 1),
+            ("The cat sat on the mat.", "Rain is expected tomorrow.", 0),
+            ("Кошка сидела на коврике.", "На коврике сидела кошка.", 1)]  # fmt: skip
+    f.write_text("s1\ts2\tlabel\n" + "".join(f"{a}\t{b}\t{c}\n" for a, b, c in rows))
+    out = tmp_path / "r.json"
+    assert main(["semdedup-pairs", "--pairs", str(f), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| within clusters |" in text and "| cross |" in text
+    result = json.loads(out.read_text())
+    assert result["documents"] == 7 and result["labelled_pairs"] == 3
+    assert result["rules"]["cross"]["ceiling"] == 1.0  # 7 documents: one cluster
+    assert main(["semdedup-pairs", "--pairs", str(tmp_path / "missing.tsv")]) == 2
+
+
+def test_evaluate_at_the_reference_target() -> None:
+    from curation.stages import semdedup_pairs as SP
+
+    ids, x, cents, twins = planted(pairs=50, seed=9)
+    docs = SP.Clustered(ids, x, *assigned(x, cents))
+    row = {k: i for i, k in enumerate(ids)}
+    pairs = np.array([(row[a], row[b]) for a, b in twins])
+    rules = {"off": OFF, "off again": OFF, "all": cross.CrossRule(8, 2.0)}
+    got = SP.evaluate(docs, pairs, rules, eps_grid=[0.01], target_removal=0.3)["rules"]
+    for name in rules:
+        assert got[name]["at_target"]["removed_share"] == pytest.approx(0.3, abs=0.01)
+    assert got["off"]["at_target"]["verdicts_changed"] == 0
+    assert got["off again"]["at_target"]["verdicts_changed"] == 0
+    assert got["all"]["at_target"]["verdicts_changed"] > 0

@@ -391,7 +391,7 @@ def cross_candidates(
     sizes = np.bincount(cl[inside]) if inside.any() else np.zeros(0, np.int64)
     within = int((sizes.astype(np.int64) * (sizes - 1) // 2).sum())
     uniq, starts = np.unique(targets, return_index=True)
-    ends = np.r_[starts[1:], len(targets)].astype(np.int64)
+    ends = np.r_[starts[1:], len(targets)].astype(np.int64)[: len(starts)]  # none: no visits
 
     def one(job: tuple[int, int, int]) -> tuple | None:
         t, s, e = job

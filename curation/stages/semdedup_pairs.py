@@ -104,10 +104,13 @@ def evaluate(
     eps_grid: Any = DEFAULT_EPS_GRID,
     tile_size: int = 0,
     device: str = "cpu",
+    target_removal: float | None = None,
 ) -> dict[str, Any]:
     """The measurement of the module docstring for every named rule (``pairs``: int (P, 2) row
     indices of labelled duplicates). The within-cluster step runs once and is timed; each rule
-    that is on adds its pass, timed on its own."""
+    that is on adds its pass, timed on its own. ``target_removal`` (the reference's rule): also
+    each rule's eps calibrated to remove that share, and how many documents' verdicts at it
+    differ from the first rule's at its own calibrated eps."""
     pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
     n = len(docs.ids)
     group = groups_of(n, pairs)
@@ -126,6 +129,7 @@ def evaluate(
         "within_s": within_s,
         "rules": {},
     }
+    first = None
     for name, rule in rules.items():
         t0 = time.perf_counter()
         table, products = within, None
@@ -147,12 +151,22 @@ def evaluate(
             docs.gaps[b], rule,
         )  # fmt: skip
         per_eps = scores(m, partner, group, eps_grid)
+        at_target = None
+        if target_removal is not None:
+            eps_t = semdedup.calibrate_eps(m, target_removal)
+            removed_t = semdedup.removed_mask(m, eps_t)
+            first = first if out["rules"] else removed_t
+            at_target = scores(m, partner, group, [eps_t])[0] | {
+                "verdicts_changed": int((removed_t != first).sum()),
+                "removed_share": float(removed_t.mean()),
+            }
         best = max(per_eps, key=lambda r: (r["f1"], -r["eps"])) if per_eps else None
         out["rules"][name] = {
             "rule": rule.as_dict(),
             "ceiling": float(ceiling.mean()) if len(ceiling) else 1.0,
             "best": best,
             "per_eps": per_eps,
+            "at_target": at_target,
             "cross_s": cross_s,
             "time_ratio": (within_s + cross_s) / within_s if within_s > 0 else None,
             "products_ratio": products,
