@@ -44,7 +44,7 @@ else
   JOB := $(PY)
 endif
 
-.PHONY: help install install-cuml gpu-check dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats compare-embedders test test-fast lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens bench-embedders clean
+.PHONY: help install install-cuml gpu-check dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats compare-embedders test test-fast lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens bench-embedders bench-cross clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
@@ -60,7 +60,7 @@ help:
 	@echo "make test-fast                       the tests that need no full demo run (minutes)"
 	@echo "make gpu-check                       every GPU path against its CPU reference -> runs/gpu-check/gpu-check.json"
 	@echo "make install-cuml                    cuML (GPU UMAP + HDBSCAN) in its own venv, $(CUML_VENV)"
-	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan | bench-tokens | bench-embedders   benchmarks (see bench/README.md)"
+	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan | bench-tokens | bench-embedders | bench-cross   benchmarks (see bench/README.md)"
 
 $(STAMP): $(INSTALL_FILES)
 	CURATION_HW=$(HW) bash tools/install.sh $(VENV) $(EXTRAS)
@@ -140,6 +140,9 @@ bench-tokens: $(STAMP)
 
 bench-embedders: $(STAMP)
 	$(PY) bench/bench_embedders.py
+
+bench-cross: $(STAMP)
+	$(PY) bench/bench_cross.py
 
 bench-semdedup: $(STAMP)
 	$(PY) bench/bench_embed.py

@@ -5,6 +5,8 @@ it is exactly the within-cluster table."""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -146,8 +148,9 @@ def test_independent_of_the_input_order(seed: int) -> None:
 
 
 def _spark_steps(ids, domains, cl, dist, x, near, gaps, rule, parts: int, seed: int) -> pa.Table:
-    """The Spark engine's two steps (one group per target cluster, then one per id) called as
-    Spark calls them, on rows shuffled and split into ``parts`` input partitions."""
+    """The Spark engine's two steps (one group per target cluster, then ``parts`` groups of
+    documents by a hash of the id) called as Spark calls them, on rows shuffled and split into
+    ``parts`` input partitions."""
     near_a, gaps_a = cross.near_to_arrow(near, gaps)
     assigned_table = pa.table(
         {S.ID: pa.array(ids, pa.string()), S.DOMAIN: pa.array(domains, pa.string()),
@@ -178,7 +181,10 @@ def _spark_steps(ids, domains, cl, dist, x, near, gaps, rule, parts: int, seed: 
         candidates.append(cross.target_group(group, vectors, rule, 16, "cpu"))
     every = pa.concat_tables(candidates)
     every = every.take(pa.array(rng.permutation(every.num_rows)))
-    return cross.reduce_candidates(every)
+    bucket = np.asarray([zlib.crc32(k.encode()) % parts for k in every.column(S.ID).to_pylist()])
+    return pa.concat_tables(
+        cross.reduce_candidates(every.filter(pa.array(bucket == b))) for b in range(parts)
+    )
 
 
 @pytest.mark.parametrize("parts", [1, 3])

@@ -3,17 +3,23 @@ Dataset-1 document) and Dataset-3 (UMAP + HDBSCAN over the small domains of Data
 
 Three declared stages per clustering (:func:`stages`), run by :mod:`curation.runner`:
 
-1. ``clusters/<method>`` (a cache): the clustering assigns every document it covers a cluster and
-   its distance to the centroid (:data:`~curation.schema.ASSIGNMENT_SCHEMA`; cluster -1 = noise);
-   see :mod:`curation.pipeline.clusters_kmeans` and :mod:`curation.pipeline.clusters_hdbscan`;
+1. ``clusters/<method>`` (a cache): the clustering assigns every document it covers a cluster,
+   its distance to the centroid and its nearest other clusters
+   (:data:`~curation.schema.ASSIGNMENT_SCHEMA`; cluster -1 = noise); see
+   :mod:`curation.pipeline.clusters_kmeans` and :mod:`curation.pipeline.clusters_hdbscan`;
 2. ``clusters/<method>/similarity`` (a cache): the one SemDedup core
    (:func:`curation.stages.semdedup.semdedup_all`) in every cluster - per document, the largest
    similarity M to a document farther from the centroid and that document's id (``max_id``);
-   noise is never compared (M = -1). Here, or as a Spark job (one cluster per task);
+   noise is never compared (M = -1) - and, with ``semdedup.cross_clusters`` > 0, the
+   cross-boundary pass (:mod:`curation.stages.semdedup_cross`: also the members of nearby
+   clusters, under one total order; ``cross`` = the twin is in another cluster). Here, or as a
+   Spark job (one cluster per task; with the pass, one target cluster and its visitors per task);
 3. the dataset: eps given or calibrated to the target removal (one eps for all judged documents,
    or one per domain), the verdict ``M > 1 - eps`` (:func:`~curation.stages.semdedup.removed_mask`),
    the whole eps -> removal curve in ``eps_curve.json``, the kept documents with their cluster,
-   the ledger (score = M, duplicate_of = max_id), ``cluster_duplicates.parquet`` and the manifest.
+   the ledger (score = M, duplicate_of = max_id; reason ``semantic_duplicate``, or
+   ``semantic_duplicate_cross_cluster`` when the twin is in another cluster),
+   ``cluster_duplicates.parquet`` and the manifest.
    Documents of the parent the clustering does not cover (Dataset-3's other domains) pass through
    unchanged. Changing eps or the target redoes only this step.
 

@@ -8,9 +8,9 @@ kept out: never compared).
 With the cross-boundary pass on (``semdedup.cross_clusters`` > 0) a group is one *target*
 cluster: its members and the documents of other clusters that visit it (their rows repeated, one
 per visit), through :func:`curation.stages.semdedup_cross.target_group`; then each document's
-home row and the candidates its visits found meet in one group per id
-(:func:`curation.stages.semdedup_cross.reduce_candidates`). Memory per task: the target cluster
-and its visitors.
+home row and the candidates its visits found meet in one group
+(:func:`curation.stages.semdedup_cross.reduce_candidates`; documents grouped by a hash of the
+id). Memory per task: the target cluster and its visitors.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from curation.run_layout import EMBEDDINGS, StageDir
 from curation.stages.semdedup_cross import CrossRule
 from curation.storage import HadoopStorage, join
 
+BUCKET = "_bucket"
 GROUP_SCHEMA = pa.schema(list(S.ASSIGNMENT_SCHEMA) + [S.VISIT_SCHEMA.field(S.TARGET)])
 """The rows of one target cluster's group (its members and visitors), without the vectors."""
 
@@ -89,7 +90,8 @@ def _with_cross(assigned, emb, rule: CrossRule, width: int, dtype: str, tile: in
                 requested: str, task_cpus: int):  # fmt: skip
     """The similarity rows of every clustered document with the cross-boundary pass: one group
     per target cluster (its members and its visitors, :func:`~curation.stages.semdedup_cross.
-    target_group`), then each document's candidates reduced to the best (one group per id)."""
+    target_group`), then each document's candidates reduced to the best (groups of documents by
+    a hash of the id)."""
     from pyspark.sql import functions as F
 
     from curation.stages import semdedup_cross as cross
@@ -105,8 +107,10 @@ def _with_cross(assigned, emb, rule: CrossRule, width: int, dtype: str, tile: in
         got = cross.target_group(table, vectors, rule, tile, resolve_device(requested))
         return got.to_pandas()
 
-    def per_document(pdf: pd.DataFrame) -> pd.DataFrame:
-        table = pa.Table.from_pandas(pdf, schema=S.CANDIDATE_SCHEMA, preserve_index=False)
+    def per_documents(pdf: pd.DataFrame) -> pd.DataFrame:
+        table = pa.Table.from_pandas(
+            pdf[S.CANDIDATE_SCHEMA.names], schema=S.CANDIDATE_SCHEMA, preserve_index=False
+        )
         return cross.reduce_candidates(table).to_pandas()
 
     clustered = assigned.filter(F.col(S.CLUSTER) != S.NOISE)
@@ -118,8 +122,13 @@ def _with_cross(assigned, emb, rule: CrossRule, width: int, dtype: str, tile: in
         .groupBy(S.TARGET)
         .applyInPandas(per_target, S.to_spark_schema(S.CANDIDATE_SCHEMA))
     )
-    return candidates.groupBy(S.ID).applyInPandas(
-        per_document, S.to_spark_schema(S.SIMILARITY_SCHEMA)
+    # every candidate of a document in one group: groups of many documents (one per id would
+    # cost a Python call per document)
+    buckets = int(assigned.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    return (
+        candidates.withColumn(BUCKET, F.pmod(F.xxhash64(S.ID), F.lit(buckets)))
+        .groupBy(BUCKET)
+        .applyInPandas(per_documents, S.to_spark_schema(S.SIMILARITY_SCHEMA))
     )
 
 

@@ -35,7 +35,7 @@ same value up to rounding; the maximum is kept). Each document's candidates - it
 M, and the cross candidates of every block it was in - are then reduced to the best one
 (:func:`best_candidates`): the larger M, on equal M the partner earlier in the total order. The
 local engine (:func:`semdedup_with_cross`) and the Spark engine
-(:mod:`curation.spark.semdedup`: one target cluster per task, then one reduction by id) call the
+(:mod:`curation.spark.semdedup`: one target cluster per task, then the candidates reduced in groups of documents) call the
 same functions, so they give the same table.
 
 :func:`brute_force_semdedup` is the reference for tests: the whole N x N similarity matrix masked
