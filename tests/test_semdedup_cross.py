@@ -374,3 +374,50 @@ def test_evaluate_at_the_reference_target() -> None:
     assert got["off"]["at_target"]["verdicts_changed"] == 0
     assert got["off again"]["at_target"]["verdicts_changed"] == 0
     assert got["all"]["at_target"]["verdicts_changed"] > 0
+
+
+# --- the nearest other clusters the clusterings store ---------------------------------------------
+
+
+def _near_reference(x: np.ndarray, cents: np.ndarray, own: np.ndarray, count: int):
+    """float64 loop: each row's ``count`` nearest centroids other than its own, by cosine (ties
+    by index), and the gaps cos(own) - cos(that)."""
+    xu = x / np.linalg.norm(x, axis=1, keepdims=True)
+    cu = cents / np.linalg.norm(cents, axis=1, keepdims=True)
+    sims = xu.astype(np.float64) @ cu.astype(np.float64).T
+    near = np.full((len(x), count), -1)
+    gaps = np.full((len(x), count), np.nan)
+    for r in range(len(x)):
+        others = [c for c in np.lexsort((np.arange(len(cu)), -sims[r])) if c != own[r]][:count]
+        near[r, : len(others)] = others
+        gaps[r, : len(others)] = sims[r, own[r]] - sims[r, others]
+    return near, gaps
+
+
+def test_kmeans_nearest_other_clusters() -> None:
+    ids, x, cents, _ = planted(seed=10)
+    got = cluster_kmeans.assign_near(x, cents, "cpu", count=8)
+    near, gaps = _near_reference(x, cents, got.cluster, 8)
+    assert (got.near == near).all()
+    np.testing.assert_allclose(got.gaps, gaps, atol=1e-6)
+    assert (got.gaps >= 0).all()  # the own centroid is the nearest
+    few = cluster_kmeans.assign_near(x, cents[:3], "cpu", count=8)  # fewer clusters than slots
+    assert (few.near[:, 2:] == -1).all() and np.isnan(few.gaps[:, 2:]).all()
+    assert (few.near[:, :2] >= 0).all()
+
+
+def test_hdbscan_nearest_other_clusters() -> None:
+    from curation.stages import cluster_hdbscan
+
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((200, 12)).astype(np.float32)
+    labels = rng.integers(-1, 6, 200)
+    near, gaps = cluster_hdbscan.near_clusters(x, labels, "cpu")
+    noise = labels < 0
+    assert (near[noise] == -1).all() and np.isnan(gaps[noise]).all()
+    inside = np.flatnonzero(~noise)
+    xu = x / np.linalg.norm(x, axis=1, keepdims=True)
+    cents = np.stack([xu[labels == c].mean(axis=0) for c in range(6)])
+    ref_near, ref_gaps = _near_reference(x[inside], cents, labels[inside], S.NEAR_COUNT)
+    assert (near[inside] == ref_near).all()  # 5 others, then -1
+    np.testing.assert_allclose(gaps[inside], ref_gaps, atol=1e-5)
