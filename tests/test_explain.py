@@ -60,7 +60,8 @@ def test_semdedup_kmeans(demo_run, ledgers, capsys):
     row = _first(ledger, "semdedup_kmeans")
     code, out, _ = _run(capsys, str(demo_run), row["id"])
     assert code == 0
-    assert "REMOVED by semdedup_kmeans (semantic_duplicate) in dataset-2" in out
+    assert f"REMOVED by semdedup_kmeans ({row['reason']}) in dataset-2" in out
+    assert row["reason"] in ("semantic_duplicate", "semantic_duplicate_cross_cluster")
     assert f"twin     {row['duplicate_of']}, similarity {row['score']:.4f}" in out
     assert f"k-means cluster {int(row['cluster'])}" in out
     h = explain(str(demo_run), row["id"])
@@ -94,7 +95,8 @@ def test_semdedup_hdbscan(demo_run, ledgers, capsys):
     row = _first(ledgers["dataset-3"], "semdedup_hdbscan")
     code, out, _ = _run(capsys, str(demo_run), row["id"])
     assert code == 0
-    assert "REMOVED by semdedup_hdbscan (semantic_duplicate) in dataset-3" in out
+    assert f"REMOVED by semdedup_hdbscan ({row['reason']}) in dataset-3" in out
+    assert row["reason"] in ("semantic_duplicate", "semantic_duplicate_cross_cluster")
     assert f"HDBSCAN cluster {int(row['cluster'])}" in out
     assert f"twin     {row['duplicate_of']}, similarity {row['score']:.4f}" in out
 
