@@ -137,3 +137,38 @@ def test_spark_per_cluster_step_equals_the_local_one(spark, run, similarity, tmp
     got = pq.read_table(out).to_pandas().sort_values("id").reset_index(drop=True)
     want = similarity.sort_values("id").reset_index(drop=True)[got.columns]
     pd.testing.assert_frame_equal(got, want, check_dtype=False, atol=1e-6)
+
+
+def test_similarity_equals_the_global_reference_over_compared_pairs(run, similarity):
+    """The demo preset's cross-boundary pass on the demo run's own embeddings: the stored M,
+    max_id and cross equal the brute-force N x N reference masked to the compared pairs."""
+    import pyarrow.dataset as ds
+
+    from curation.pipeline.vectors import vectors_of_ids
+    from curation.run_layout import MANIFEST
+    from curation.stages import semdedup_cross as cross
+
+    cfg = _cfg()
+    rule = cross.CrossRule.of(cfg.semdedup)
+    assert rule.on  # the demo preset has the pass on
+    assigned = ds.dataset(run / "clusters" / "kmeans" / "assignments").to_table()
+    domains = sorted(set(assigned.column("domain").to_pylist()))
+    vectors = vectors_of_ids(str(run), assigned.column("id"), domains)
+    near, gaps = cross.near_from_arrow(
+        assigned.column("near_clusters"), assigned.column("near_gaps")
+    )
+    ref = cross.brute_force_semdedup(
+        assigned.column("id"), np.asarray(assigned.column("cluster")),
+        np.asarray(assigned.column("distance"), np.float32), vectors, near, gaps, rule,
+    )  # fmt: skip
+    got = similarity.set_index("id")
+    ids = sorted(ref)
+    assert sorted(got.index) == ids
+    assert [got.at[i, "max_id"] for i in ids] == [ref[i][1] for i in ids]
+    assert [bool(got.at[i, "cross"]) for i in ids] == [ref[i][2] for i in ids]
+    np.testing.assert_allclose(
+        got.loc[ids, "M"].to_numpy(), [ref[i][0] for i in ids], rtol=0, atol=2e-6
+    )
+    assert got["cross"].any()  # the pass found best matches across boundaries
+    manifest = json.loads((run / "clusters" / "kmeans" / "similarity" / MANIFEST).read_text())
+    assert manifest["cross"]["cross_found"] == int(got["cross"].sum())

@@ -138,3 +138,33 @@ def test_module_entry_point(demo_run):
         timeout=120,
     )
     assert result.returncode == 2 and "not a finished run" in result.stderr
+
+
+def test_best_match_across_a_cluster_boundary(demo_run, capsys):
+    """A document whose most similar earlier document lies in another k-means cluster (the demo
+    preset's cross-boundary pass): explain says so, with that document and its similarity."""
+    import pyarrow.parquet as pq
+
+    sim = pq.read_table(demo_run / "clusters" / "kmeans" / "similarity" / "data").to_pandas()
+    across = sim[sim["cross"]].sort_values("id")
+    assert len(across), "the demo run has no best match across a boundary"
+    row = across.iloc[0]
+    code, out, _ = _run(capsys, str(demo_run), row["id"])
+    assert code == 0
+    assert (
+        f"most similar earlier document {row['max_id']} (in another cluster, across the "
+        f"boundary): {row['M']:.4f}" in out
+    )
+    twin_cluster = sim.set_index("id").at[row["max_id"], "cluster"]
+    assert twin_cluster != row["cluster"]
+
+
+def test_cross_boundary_removal_in_the_ledger_step() -> None:
+    from curation import schema as S
+    from curation.inspect.explain import _ledger_step
+
+    row = {S.STAGE: S.STAGE_SEMDEDUP_KMEANS, S.REASON: S.REASON_SEMANTIC_CROSS, S.SCORE: 0.99,
+           S.DUPLICATE_OF: "b", S.CLUSTER: 3, S.DETAIL: None}  # fmt: skip
+    step = _ledger_step("dataset-2", row)
+    assert step.facts == ("similarity 0.9900 to b (in another cluster)",)
+    assert step.reason == S.REASON_SEMANTIC_CROSS

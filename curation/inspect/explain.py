@@ -92,7 +92,7 @@ def _similarity_facts(
         lookup.find_rows(
             R.part(run, f"{clustering}/similarity/data"),
             [doc_id],
-            [S.ID, S.CLUSTER, S.M, S.MAX_ID, S.RANK],
+            [S.ID, S.CLUSTER, S.M, S.MAX_ID, S.RANK, S.CROSS],
         )
     )
     name = "k-means" if clustering == R.KMEANS else "HDBSCAN"
@@ -106,7 +106,13 @@ def _similarity_facts(
     else:
         threshold = _thresholds(run, dataset, domain)
         cut = f" (removed above {threshold:.4f})" if threshold is not None else ""
-        facts.append(f"most similar farther document {row[S.MAX_ID]}: {row[S.M]:.4f}{cut}")
+        if row.get(S.CROSS):  # found by the cross-boundary pass
+            facts.append(
+                f"most similar earlier document {row[S.MAX_ID]} (in another cluster, across the "
+                f"boundary): {row[S.M]:.4f}{cut}"
+            )
+        else:
+            facts.append(f"most similar farther document {row[S.MAX_ID]}: {row[S.M]:.4f}{cut}")
     return row[S.CLUSTER], facts
 
 
@@ -117,7 +123,8 @@ def _ledger_step(dataset: str, row: dict) -> Step:
     elif row[S.STAGE] == S.STAGE_LENGTH and row[S.SCORE] is not None:
         facts.append(f"{int(row[S.SCORE])} characters")
     elif row[S.STAGE] in SEMDEDUP_STAGES and row[S.SCORE] is not None:
-        facts.append(f"similarity {row[S.SCORE]:.4f} to {row[S.DUPLICATE_OF]}")
+        across = " (in another cluster)" if row[S.REASON] == S.REASON_SEMANTIC_CROSS else ""
+        facts.append(f"similarity {row[S.SCORE]:.4f} to {row[S.DUPLICATE_OF]}{across}")
     elif row[S.STAGE] == S.STAGE_EXACT_DEDUP:
         facts.append(f"identical text (md5 {row[S.DETAIL]}) to {row[S.DUPLICATE_OF]}")
     elif row[S.DETAIL]:

@@ -258,7 +258,7 @@ def _similarity_here(
                 id_arr, clusters, distance, vectors, near, gaps, rule, cfg.semdedup.tile_size,
                 device, bar.update,
             )  # fmt: skip
-            table = cross.combine(table, id_arr, distance, cm, cp)
+            table = cross.combine_rows(table, id_arr, distance, cm, cp)
         found = int(np.asarray(table.column(S.CROSS)).sum())
         facts = stats.as_dict() | {
             "cross_found": found,
