@@ -164,11 +164,22 @@ def test_similarity_equals_the_global_reference_over_compared_pairs(run, similar
     got = similarity.set_index("id")
     ids = sorted(ref)
     assert sorted(got.index) == ids
-    assert [got.at[i, "max_id"] for i in ids] == [ref[i][1] for i in ids]
-    assert [bool(got.at[i, "cross"]) for i in ids] == [ref[i][2] for i in ids]
     np.testing.assert_allclose(
         got.loc[ids, "M"].to_numpy(), [ref[i][0] for i in ids], rtol=0, atol=2e-6
     )
+    # max_id: the reference's, except where two documents are equally similar to float32
+    # rounding (measured: 2 of 512 differ by < 1e-7 in float64); then the stored one is as good
+    row = {k: n for n, k in enumerate(assigned.column("id").to_pylist())}
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    differ = [i for i in ids if got.at[i, "max_id"] != ref[i][1]]
+    assert len(differ) <= 5, differ
+    for i in differ:
+        x = unit[row[i]].astype(np.float64)
+        stored = x @ unit[row[got.at[i, "max_id"]]].astype(np.float64)
+        best = x @ unit[row[ref[i][1]]].astype(np.float64)
+        assert abs(stored - best) < 1e-6, (i, stored, best)
+    same = [i for i in ids if i not in set(differ)]
+    assert [bool(got.at[i, "cross"]) for i in same] == [ref[i][2] for i in same]
     assert got["cross"].any()  # the pass found best matches across boundaries
     manifest = json.loads((run / "clusters" / "kmeans" / "similarity" / MANIFEST).read_text())
     assert manifest["cross"]["cross_found"] == int(got["cross"].sum())
