@@ -163,6 +163,44 @@ class LengthConfig:
 
 
 @dataclass(frozen=True)
+class FuzzyDedupConfig:
+    """Near-duplicate removal with MinHash LSH (Dataset-1, after the length filter; off in the
+    reference). See :mod:`curation.stages.minhash` for the shingles, the hashing and the curve
+    of the probability that a pair of Jaccard ``J`` becomes a candidate:
+    ``1 - (1 - J**rows)**bands``."""
+
+    enabled: bool = False
+    shingle: Literal["word", "char"] = "word"
+    """``word``: n-grams of words (maximal runs of Unicode letters, marks, digits and ``_``,
+    lower-cased: Russian, English and code identifiers alike); ``char``: n-grams of characters
+    of the lower-cased text with whitespace runs collapsed to one space."""
+    ngram: int = 5
+    """Words (or characters) per shingle."""
+    bands: int = 20
+    rows: int = 5
+    """MinHash permutations = bands x rows; two documents are candidates when all ``rows``
+    values of at least one band agree."""
+    threshold: float = 0.8
+    """Candidates whose true Jaccard similarity of shingle sets is at least this are linked."""
+    verify: bool = True
+    """Check every candidate pair's true Jaccard (``False``: every candidate pair is linked, as
+    datatrove and NeMo Curator do; LSH false positives then remove documents)."""
+    seed: int = 1234
+    """Seed of the MinHash permutations."""
+    scope: Literal["domain", "global"] = "domain"
+    """Near-duplicates within each domain (as exact dedup's default) or across all domains."""
+
+    def __post_init__(self) -> None:
+        _positive(self, "ngram", "bands", "rows")
+        if not 0.0 < self.threshold <= 1.0:
+            raise ConfigError(f"fuzzy_dedup.threshold must be in (0, 1], got {self.threshold}")
+        if self.bands * self.rows > 1024:
+            raise ConfigError(
+                f"fuzzy_dedup.bands x rows must be at most 1024, got {self.bands * self.rows}"
+            )
+
+
+@dataclass(frozen=True)
 class EmbedConfig:
     """Sentence embeddings of every Dataset-1 document (stage 4)."""
 
@@ -470,6 +508,7 @@ class PipelineConfig:
     langid: LangIdConfig = field(default_factory=LangIdConfig)
     exact_dedup: ExactDedupConfig = field(default_factory=ExactDedupConfig)
     length: LengthConfig = field(default_factory=LengthConfig)
+    fuzzy_dedup: FuzzyDedupConfig = field(default_factory=FuzzyDedupConfig)
     embed: EmbedConfig = field(default_factory=EmbedConfig)
     kmeans: KMeansConfig = field(default_factory=KMeansConfig)
     semdedup: SemDedupConfig = field(default_factory=SemDedupConfig)

@@ -1,0 +1,171 @@
+"""Fuzzy dedup on Spark: the rule of :mod:`curation.stages.fuzzy_dedup` as DataFrame operations.
+
+Python sees each document once (:func:`~curation.stages.fuzzy_dedup.band_rows`: shingles,
+MinHash, band keys) and each candidate pair once (:func:`~curation.stages.fuzzy_dedup.verify_pairs`);
+buckets, star candidates, connected components and the survivor join are Spark SQL. Only band
+keys and ids travel through the bucket shuffle; texts travel only for documents that are in some
+candidate pair. Intermediate results are written under ``work`` (a folder URI), so each is
+computed once and the plan never grows with the rounds of the components loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from curation import schema as S
+from curation.config import FuzzyDedupConfig
+from curation.spark.components import LABEL, NODE, connected_components
+from curation.stages import fuzzy_dedup as FD
+from curation.storage import join
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FuzzyResult:
+    """Where the removals are, and what it took to find them."""
+
+    removals: str  # Parquet folder of REMOVAL_SCHEMA rows
+    candidates: int  # distinct candidate pairs from the buckets
+    linked: int  # candidate pairs kept (true Jaccard >= threshold, or all without verify)
+    removed: int
+
+    def stats(self) -> dict[str, int]:
+        return {"candidate_pairs": self.candidates, "linked_pairs": self.linked}
+
+
+def _arrow_map(fn, schema: pa.Schema):
+    """A ``mapInArrow`` function applying ``fn`` (Table -> Table) to each batch."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            out = fn(pa.Table.from_batches([batch]))
+            yield from out.cast(schema).to_batches()
+
+    return run
+
+
+def near_duplicates(docs, cfg: FuzzyDedupConfig, work: str) -> FuzzyResult:
+    """Find the near-duplicates among ``docs`` (a DataFrame with ``id``, ``domain``, ``text``,
+    unique ids: the documents still in play) and write their removal rows under ``work``."""
+    from pyspark.sql import functions as F
+
+    spark = docs.sparkSession
+    sc = spark.sparkContext
+    to_spark = S.to_spark_schema
+    docs = docs.select(S.ID, S.DOMAIN, S.TEXT)
+
+    sc.setJobDescription("fuzzy dedup: MinHash band keys, buckets, candidate pairs")
+    bands = docs.mapInArrow(
+        _arrow_map(lambda t: FD.band_rows(t, cfg), FD.BAND_SCHEMA), to_spark(FD.BAND_SCHEMA)
+    )
+    buckets = (
+        bands.groupBy(FD.GROUP, FD.BAND, FD.KEY)
+        .agg(F.min(S.ID).alias(FD.A), F.collect_list(S.ID).alias("_ids"))
+        .filter(F.size("_ids") > 1)
+    )
+    candidates = (
+        buckets.select(FD.A, F.explode("_ids").alias(FD.B)).filter(F.col(FD.A) != F.col(FD.B))
+    ).distinct()
+    candidates.write.parquet(join(work, "candidates"))
+    candidates = spark.read.parquet(join(work, "candidates"))
+    n_candidates = candidates.count()
+
+    if cfg.verify:
+        sc.setJobDescription("fuzzy dedup: texts of the candidate documents")
+        nodes = candidates.select(F.col(FD.A).alias(S.ID)).unionByName(
+            candidates.select(F.col(FD.B).alias(S.ID))
+        )
+        texts = _save(
+            docs.join(nodes.distinct(), on=S.ID, how="left_semi").select(S.ID, S.TEXT),
+            join(work, "texts"),
+        )
+        sc.setJobDescription("fuzzy dedup: true Jaccard of the candidate pairs")
+        scored = _scored(candidates, texts, cfg)
+        linked = scored.filter(F.col(FD.JACCARD) >= F.lit(cfg.threshold))
+    else:
+        texts = None
+        linked = candidates.withColumn(FD.JACCARD, F.lit(None).cast("double"))
+    linked = _save(linked.select(FD.A, FD.B, FD.JACCARD), join(work, "linked"))
+    n_linked = linked.count()
+
+    labels = connected_components(linked, FD.A, FD.B, join(work, "components"))
+    members = labels.filter(F.col(NODE) != F.col(LABEL)).select(
+        F.col(NODE).alias(S.ID), F.col(LABEL).alias(FD.SURVIVOR)
+    )
+    # most similar verified neighbour of each node (ties: the smallest id)
+    ends = linked.select(F.col(FD.A).alias(S.ID), F.col(FD.B).alias("_other"), FD.JACCARD)
+    ends = ends.unionByName(
+        linked.select(F.col(FD.B).alias(S.ID), F.col(FD.A).alias("_other"), FD.JACCARD)
+    ).filter(F.col(FD.JACCARD).isNotNull())
+    order = F.struct((-F.col(FD.JACCARD)).alias("_neg"), F.col("_other").alias("_other"))
+    best = ends.groupBy(S.ID).agg(F.min(order).alias("_b"))
+    best = best.select(
+        S.ID,
+        F.col("_b._other").alias(FD.NEIGHBOUR),
+        (-F.col("_b._neg")).alias(FD.NEIGHBOUR_JACCARD),
+    )
+    # the Jaccard with the survivor: known when the survivor linked it directly, else computed
+    direct = linked.select(
+        F.col(FD.A).alias(FD.SURVIVOR), F.col(FD.B).alias(S.ID), F.col(FD.JACCARD).alias("_j")
+    )
+    members = members.join(direct, on=[S.ID, FD.SURVIVOR], how="left")
+    if texts is None:
+        texts = _save(
+            docs.join(members.select(S.ID), on=S.ID, how="left_semi")
+            .unionByName(
+                docs.join(
+                    members.select(F.col(FD.SURVIVOR).alias(S.ID)).distinct(),
+                    on=S.ID,
+                    how="left_semi",
+                )
+            )
+            .select(S.ID, S.TEXT),
+            join(work, "texts"),
+        )
+    known = members.filter(F.col("_j").isNotNull()).select(
+        S.ID, FD.SURVIVOR, F.col("_j").alias(FD.JACCARD)
+    )
+    todo = members.filter(F.col("_j").isNull()).select(
+        F.col(FD.SURVIVOR).alias(FD.A), F.col(S.ID).alias(FD.B)
+    )
+    computed = _scored(todo, texts, cfg).select(
+        F.col(FD.B).alias(S.ID), F.col(FD.A).alias(FD.SURVIVOR), FD.JACCARD
+    )
+    scored_members = known.unionByName(computed).join(best, on=S.ID, how="left")
+    sc.setJobDescription("fuzzy dedup: removal rows")
+    removals = scored_members.select(*FD.MEMBER_SCHEMA.names).mapInArrow(
+        _arrow_map(FD.removal_rows, FD.REMOVAL_SCHEMA), to_spark(FD.REMOVAL_SCHEMA)
+    )
+    out = join(work, "removals")
+    removals.write.parquet(out)
+    n_removed = spark.read.parquet(out).count()
+    log.info(
+        "fuzzy dedup: %d candidate pairs, %d linked, %d documents removed",
+        n_candidates,
+        n_linked,
+        n_removed,
+    )
+    return FuzzyResult(out, n_candidates, n_linked, n_removed)
+
+
+def _scored(pairs, texts, cfg: FuzzyDedupConfig):
+    """``pairs`` (a, b) with their true Jaccard, texts looked up in ``texts`` (id, text)."""
+    from pyspark.sql import functions as F
+
+    with_texts = pairs.join(
+        texts.select(F.col(S.ID).alias(FD.A), F.col(S.TEXT).alias(FD.TEXT_A)), on=FD.A
+    ).join(texts.select(F.col(S.ID).alias(FD.B), F.col(S.TEXT).alias(FD.TEXT_B)), on=FD.B)
+    return with_texts.select(*FD.PAIR_SCHEMA.names).mapInArrow(
+        _arrow_map(lambda t: FD.verify_pairs(t, cfg), FD.SCORED_SCHEMA),
+        S.to_spark_schema(FD.SCORED_SCHEMA),
+    )
+
+
+def _save(df, uri: str):
+    df.write.parquet(uri)
+    return df.sparkSession.read.parquet(uri)

@@ -1,0 +1,202 @@
+"""Fuzzy dedup (MinHash LSH) per Arrow batch: what Spark calls, and what the references reuse.
+
+The rule, whatever engine computes it (:mod:`curation.spark.fuzzy` on Spark,
+:func:`curation.stages.fuzzy_reference.lsh_reference` in one process):
+
+1. every document gets ``bands`` band keys (:func:`band_rows`, from :mod:`curation.stages.minhash`);
+   documents of one *group* (their domain, or everything when ``scope`` is ``global``) that share
+   a key fall into one bucket;
+2. each bucket links its documents to the bucket's smallest id (a star: ``k - 1`` candidate
+   pairs for ``k`` members, never ``k^2``; :func:`star_edges`);
+3. with ``verify`` (the default) a candidate pair is kept only when the true Jaccard of its
+   shingle sets is at least ``threshold`` (:func:`verify_pairs`), so an LSH false positive never
+   removes a document;
+4. documents linked by kept pairs form connected components; each component keeps its smallest
+   id (the *survivor*) and removes the others, each with ``duplicate_of`` = the survivor,
+   ``score`` = its true Jaccard with the survivor, ``cluster`` = :func:`component_id` of the
+   survivor, ``detail`` = the document that linked it (its most similar verified neighbour) and
+   their Jaccard (:func:`removal_rows`).
+
+A removed document's Jaccard with its survivor can be below the threshold: components are
+transitive (A~B and B~C link A and C). ``detail`` names the pair that did meet it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+
+from curation import schema as S
+from curation.config import FuzzyDedupConfig
+from curation.stages import minhash
+
+REASON_NEAR_DUPLICATE = "near_duplicate"
+
+GROUP = "group"  # what buckets are scoped by: the domain, or "" when fuzzy_dedup.scope is global
+BAND = "band"
+KEY = "key"
+A = "a"  # the smaller id of a pair (a bucket's smallest id, or a survivor)
+B = "b"
+TEXT_A = "text_a"
+TEXT_B = "text_b"
+JACCARD = "jaccard"
+SURVIVOR = "survivor"
+NEIGHBOUR = "neighbour"  # the most similar verified neighbour of a removed document
+NEIGHBOUR_JACCARD = "neighbour_jaccard"
+
+BAND_SCHEMA = pa.schema(
+    [
+        pa.field(S.ID, pa.string(), nullable=False),
+        pa.field(GROUP, pa.string(), nullable=False),
+        pa.field(BAND, pa.int32(), nullable=False),
+        pa.field(KEY, pa.int64(), nullable=False),
+    ]
+)
+"""One row per document and band (documents without shingles have none)."""
+
+PAIR_SCHEMA = pa.schema(
+    [
+        pa.field(A, pa.string(), nullable=False),
+        pa.field(B, pa.string(), nullable=False),
+        pa.field(TEXT_A, pa.string()),
+        pa.field(TEXT_B, pa.string()),
+    ]
+)
+"""A pair of documents to compare, with both texts."""
+
+SCORED_SCHEMA = pa.schema(
+    [
+        pa.field(A, pa.string(), nullable=False),
+        pa.field(B, pa.string(), nullable=False),
+        pa.field(JACCARD, pa.float64(), nullable=False),
+    ]
+)
+"""A pair with its true Jaccard similarity."""
+
+MEMBER_SCHEMA = pa.schema(
+    [
+        pa.field(S.ID, pa.string(), nullable=False),
+        pa.field(SURVIVOR, pa.string(), nullable=False),
+        pa.field(JACCARD, pa.float64()),
+        pa.field(NEIGHBOUR, pa.string()),
+        pa.field(NEIGHBOUR_JACCARD, pa.float64()),
+    ]
+)
+"""A removed document: its survivor, their Jaccard, and its most similar verified neighbour."""
+
+REMOVAL_SCHEMA = pa.schema(
+    [
+        pa.field(S.ID, pa.string(), nullable=False),
+        pa.field(S.DUPLICATE_OF, pa.string(), nullable=False),
+        pa.field(S.SCORE, pa.float64()),
+        pa.field(S.CLUSTER, pa.int64(), nullable=False),
+        pa.field(S.DETAIL, pa.string()),
+    ]
+)
+"""What fuzzy dedup says about each document it removes (the ledger columns it fills)."""
+
+
+def group_of(domains: pa.Array | pa.ChunkedArray, cfg: FuzzyDedupConfig) -> pa.Array:
+    """The bucket group of each document: its domain, or ``""`` for ``scope: global``."""
+    if cfg.scope == "global":
+        return pa.array([""] * len(domains), pa.string())
+    return pc.cast(domains, pa.string())
+
+
+def band_rows(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
+    """Documents (``id``, ``domain``, ``text``) -> :data:`BAND_SCHEMA` rows, band-major order."""
+    texts = table.column(S.TEXT).to_pylist()
+    shingles = minhash.shingle_hashes(texts, cfg)
+    sig = minhash.signatures(shingles, cfg.bands * cfg.rows, cfg.seed)
+    keys = minhash.band_keys(sig, cfg.bands, cfg.rows)  # (docs, bands)
+    has = np.flatnonzero(shingles.sizes() > 0)
+    ids = table.column(S.ID).take(pa.array(has, pa.int64()))
+    groups = group_of(table.column(S.DOMAIN), cfg).take(pa.array(has, pa.int64()))
+    n = len(has)
+    return pa.table(
+        {
+            S.ID: pa.concat_arrays([pa.array(ids)] * cfg.bands) if n else pa.array([], pa.string()),
+            GROUP: pa.concat_arrays([pa.array(groups)] * cfg.bands)
+            if n
+            else pa.array([], pa.string()),
+            BAND: np.repeat(np.arange(cfg.bands, dtype=np.int32), n),
+            KEY: keys[has].T.reshape(-1),
+        },
+        schema=BAND_SCHEMA,
+    )
+
+
+def star_edges(bands: pa.Table) -> pa.Table:
+    """Candidate pairs ``(a, b)``, ``a < b``, from :data:`BAND_SCHEMA` rows: every member of a
+    bucket (group, band, key) with another member is paired with the bucket's smallest id;
+    distinct pairs, sorted."""
+    buckets = bands.group_by([GROUP, BAND, KEY]).aggregate([(S.ID, "min"), (S.ID, "count")])
+    buckets = buckets.filter(pc.greater(buckets.column(f"{S.ID}_count"), 1))
+    joined = bands.join(buckets, [GROUP, BAND, KEY], join_type="inner")
+    a, b = joined.column(f"{S.ID}_min"), joined.column(S.ID)
+    pairs = pa.table({A: a, B: b}).filter(pc.not_equal(a, b))
+    pairs = pairs.group_by([A, B]).aggregate([])
+    return pairs.sort_by([(A, "ascending"), (B, "ascending")])
+
+
+def verify_pairs(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
+    """:data:`PAIR_SCHEMA` rows -> :data:`SCORED_SCHEMA`: each pair's true Jaccard (all pairs,
+    whatever the threshold: callers filter)."""
+    jac = minhash.jaccard_pairs(
+        table.column(TEXT_A).to_pylist(), table.column(TEXT_B).to_pylist(), cfg
+    )
+    return pa.table(
+        {A: table.column(A), B: table.column(B), JACCARD: pa.array(jac, pa.float64())},
+        schema=SCORED_SCHEMA,
+    )
+
+
+def component_id(survivor: str) -> int:
+    """The ``cluster`` of a component: the non-negative 63 bits of ``xxh64(survivor, seed=42)``
+    (equal to Spark's ``xxhash64(survivor) & 0x7fffffffffffffff``)."""
+    return xxhash.xxh64_intdigest(survivor.encode("utf-8"), seed=42) & 0x7FFFFFFFFFFFFFFF
+
+
+def removal_rows(table: pa.Table) -> pa.Table:
+    """:data:`MEMBER_SCHEMA` rows -> :data:`REMOVAL_SCHEMA` (the ledger's view of a removal)."""
+    survivors = table.column(SURVIVOR).to_pylist()
+    neighbours = table.column(NEIGHBOUR).to_pylist()
+    nj = table.column(NEIGHBOUR_JACCARD).to_pylist()
+    details = [
+        None if n is None else f"linked by {n} (jaccard {j:.4f})"
+        for n, j in zip(neighbours, nj, strict=True)
+    ]
+    return pa.table(
+        {
+            S.ID: table.column(S.ID),
+            S.DUPLICATE_OF: table.column(SURVIVOR),
+            S.SCORE: table.column(JACCARD),
+            S.CLUSTER: pa.array([component_id(s) for s in survivors], pa.int64()),
+            S.DETAIL: pa.array(details, pa.string()),
+        },
+        schema=REMOVAL_SCHEMA,
+    )
+
+
+def components(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Union-find: every node -> the smallest id of its connected component (one process)."""
+    parent = {n: n for n in nodes}
+
+    def find(x: str) -> str:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            lo, hi = (ra, rb) if ra < rb else (rb, ra)
+            parent[hi] = lo
+    return {n: find(n) for n in parent}

@@ -1,0 +1,133 @@
+"""Two in-process references for fuzzy dedup, for tests and small data.
+
+* :func:`brute_force`: no LSH at all - the true Jaccard of *every* pair of documents of a group
+  (one sparse matrix product), every pair at or above the threshold linked. What the LSH stage
+  approximates: on data whose near-duplicate pairs the bands catch, it finds the same groups
+  and survivors.
+* :func:`lsh_reference`: the stage's exact rule (:mod:`curation.stages.fuzzy_dedup`: bands,
+  star candidates, verification, components) computed in one process with Arrow and a
+  union-find. The Spark stage must equal it row for row on any input.
+
+Both return :data:`~curation.stages.fuzzy_dedup.REMOVAL_SCHEMA` rows sorted by id.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import sparse
+
+from curation import schema as S
+from curation.config import FuzzyDedupConfig
+from curation.stages import fuzzy_dedup as F
+from curation.stages import minhash
+
+
+def _sets(texts: list[str | None], cfg: FuzzyDedupConfig) -> list[set[int]]:
+    sh = minhash.shingle_hashes(texts, cfg).sets()
+    return [set(sh.hashes[sh.offsets[i] : sh.offsets[i + 1]].tolist()) for i in range(len(texts))]
+
+
+def _jaccard(a: set[int], b: set[int]) -> float:
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+def _removals(
+    ids: list[str],
+    sets: dict[str, set[int]],
+    edges: list[tuple[str, str, float | None]],
+) -> pa.Table:
+    """Components of ``edges`` -> removal rows (neighbour = the best scored edge of a node)."""
+    survivor = F.components(ids, ((a, b) for a, b, _ in edges))
+    best: dict[str, tuple[float, str]] = {}
+    for a, b, j in edges:
+        if j is None:
+            continue
+        for node, other in ((a, b), (b, a)):
+            cur = best.get(node)
+            if cur is None or (-j, other) < (-cur[0], cur[1]):
+                best[node] = (j, other)
+    rows = []
+    for i in sorted(ids):
+        s = survivor[i]
+        if s == i:
+            continue
+        nb = best.get(i)
+        rows.append(
+            {
+                S.ID: i,
+                F.SURVIVOR: s,
+                F.JACCARD: _jaccard(sets[i], sets[s]),
+                F.NEIGHBOUR: None if nb is None else nb[1],
+                F.NEIGHBOUR_JACCARD: None if nb is None else nb[0],
+            }
+        )
+    return F.removal_rows(pa.Table.from_pylist(rows, schema=F.MEMBER_SCHEMA))
+
+
+def _documents(table: pa.Table) -> tuple[list[str], list[str | None], list[str]]:
+    return (
+        table.column(S.ID).to_pylist(),
+        table.column(S.TEXT).to_pylist(),
+        table.column(S.DOMAIN).to_pylist(),
+    )
+
+
+def brute_force(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
+    """Every pair of a group compared by true Jaccard; pairs ``>= threshold`` linked."""
+    ids, texts, _ = _documents(table)
+    groups = F.group_of(table.column(S.DOMAIN), cfg).to_pylist()
+    sh = minhash.shingle_hashes(texts, cfg).sets()
+    sets = {
+        i: set(sh.hashes[sh.offsets[k] : sh.offsets[k + 1]].tolist()) for k, i in enumerate(ids)
+    }
+    sizes = sh.sizes().astype(np.float64)
+    # documents x shingles incidence matrix; X X^T counts the shared shingles of every pair
+    _, cols = np.unique(sh.hashes, return_inverse=True)
+    rows = np.repeat(np.arange(len(ids)), sh.sizes())
+    x = sparse.csr_matrix(
+        (np.ones(len(cols), dtype=np.float64), (rows, cols)),
+        shape=(len(ids), int(cols.max()) + 1 if len(cols) else 0),
+    )
+    inter = sparse.triu(x @ x.T, k=1).tocoo()
+    edges = []
+    for r, c, n in zip(inter.row, inter.col, inter.data, strict=True):
+        if groups[r] != groups[c]:
+            continue
+        j = n / (sizes[r] + sizes[c] - n)
+        if j >= cfg.threshold:
+            a, b = sorted((ids[r], ids[c]))
+            edges.append((a, b, float(j)))
+    return _removals(ids, sets, edges)
+
+
+def lsh_reference(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
+    """The fuzzy-dedup rule of :mod:`curation.stages.fuzzy_dedup`, in one process."""
+    ids, texts, _ = _documents(table)
+    sets = dict(zip(ids, _sets(texts, cfg), strict=True))
+    pairs = F.star_edges(F.band_rows(table, cfg))
+    if cfg.verify:
+        scored = [
+            (a, b, _jaccard(sets[a], sets[b]))
+            for a, b in zip(
+                pairs.column(F.A).to_pylist(), pairs.column(F.B).to_pylist(), strict=True
+            )
+        ]
+        edges = [(a, b, j) for a, b, j in scored if j >= cfg.threshold]
+    else:
+        edges = [
+            (a, b, None)
+            for a, b in zip(
+                pairs.column(F.A).to_pylist(), pairs.column(F.B).to_pylist(), strict=True
+            )
+        ]
+    return _removals(ids, sets, edges)
+
+
+def removed_ids(removals: pa.Table) -> set[str]:
+    """The ids a removal table removes."""
+    return set(pc.unique(removals.column(S.ID)).to_pylist())

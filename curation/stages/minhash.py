@@ -1,0 +1,357 @@
+"""Shingles, MinHash signatures, LSH band keys and true Jaccard similarity: the pure part of
+fuzzy dedup (no Spark here; :mod:`curation.stages.fuzzy_dedup` wraps it for Arrow batches).
+
+**Shingles.** A document is the *set* of its shingles (:func:`shingle_hashes`):
+
+* ``word``: n-grams of consecutive words. A word is a maximal run of Unicode letters (L*), marks
+  (M*), digits/numbers (N*) or ``_``, lower-cased code point by code point (Python's
+  ``str.lower`` where it maps one code point to one). So Russian, English and code identifiers
+  are words; punctuation, symbols and whitespace only separate them - case, punctuation and
+  whitespace variants of a text have the same shingles.
+* ``char``: n-grams of consecutive characters of the lower-cased text with every run of
+  whitespace made one space and leading/trailing whitespace removed.
+
+A document with fewer than ``n`` words (characters) but at least one has one shingle: all of
+them. A document with none (empty, or only punctuation for ``word``) has no shingles: it gets no
+signature, is never a candidate and never removed.
+
+Every shingle is a 64-bit hash (polynomial hash of the code points, finalised by splitmix64). The
+*true Jaccard similarity* of two documents is ``|A & B| / |A | B|`` over these hashed sets
+(:func:`jaccard_pairs`); two different shingles share a hash with probability about 2^-64 per
+pair, so it equals the Jaccard of the shingle strings (tested against a plain-Python reference
+in tests/test_minhash.py).
+
+**MinHash.** Permutation ``k`` maps a shingle hash ``x`` to the high 32 bits of
+``a_k * x + b_k (mod 2^64)`` (``a_k`` odd; ``a_k, b_k`` drawn from ``seed`` by splitmix64, the
+same on every machine and version); the signature is the minimum per permutation. For two sets
+of Jaccard ``J`` each signature value agrees with probability ``J``.
+
+**LSH.** The ``bands x rows`` signature values are cut into ``bands`` bands of ``rows``; the
+band's *key* is a 64-bit hash of its values (:func:`band_keys`). Two documents are a candidate
+pair when at least one band key agrees, which happens with probability
+
+    P(J) = 1 - (1 - J**rows)**bands        (:func:`candidate_probability`)
+
+an S-curve whose steepest point is near ``(1/bands)**(1/rows)``. Since candidates are verified
+by their true Jaccard (``fuzzy_dedup.verify``), the curve only has to be high at the threshold:
+false positives cost verification time, not documents.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from curation.config import FuzzyDedupConfig
+
+MASK64 = (1 << 64) - 1
+_P = np.uint64(0x100000001B3)  # odd multiplier of the code-point polynomial
+_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+_Q = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier combining word hashes into an n-gram
+_WHOLE = np.uint64(0xD6E8FEB86659FD93)  # marks the one "all words" shingle of a short document
+_CHUNK = 16384  # shingles hashed at once by the permutations: memory ~ _CHUNK x perms x 8 bytes
+_EMPTY32 = np.uint32(0xFFFFFFFF)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """The splitmix64 finaliser, element-wise on uint64 (wrapping arithmetic)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@functools.cache
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lower-case code point, is a word character, is whitespace) for every code point.
+
+    Built once per process (~1 s): what ``str.lower`` / ``unicodedata.category`` /
+    ``str.isspace`` say for each single code point."""
+    n = 0x110000
+    lower = np.arange(n, dtype=np.uint32)
+    word = np.zeros(n, dtype=bool)
+    space = np.zeros(n, dtype=bool)
+    # planes 4-13 are unassigned and 15-16 private use (category Co): neither words nor spaces
+    for c in itertools.chain(range(0x40000), range(0xE0000, 0xF0000)):
+        ch = chr(c)
+        low = ch.lower()
+        if len(low) == 1 and low != ch:
+            lower[c] = ord(low)
+        cat = unicodedata.category(ch)
+        if cat[0] in "LMN":
+            word[c] = True
+        elif cat[0] == "Z" or cat == "Cc":
+            space[c] = ch.isspace()
+    word[ord("_")] = True
+    return lower, word, space
+
+
+class _Powers:
+    """P^i and P^-i for i < n, grown on demand and shared by every call in a process."""
+
+    def __init__(self) -> None:
+        self.pos = np.ones(1, dtype=np.uint64)
+        self.neg = np.ones(1, dtype=np.uint64)
+
+    def get(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.pos) < n:
+            size = max(n, 2 * len(self.pos))
+            pos = np.empty(size, dtype=np.uint64)
+            neg = np.empty(size, dtype=np.uint64)
+            pos[0] = neg[0] = 1
+            with np.errstate(over="ignore"):
+                np.cumprod(np.full(size - 1, _P, dtype=np.uint64), out=pos[1:])
+                np.cumprod(np.full(size - 1, _P_INV, dtype=np.uint64), out=neg[1:])
+            self.pos, self.neg = pos, neg
+        return self.pos[:n], self.neg[:n]
+
+
+_POWERS = _Powers()
+
+
+@dataclass(frozen=True)
+class Shingles:
+    """The shingle hashes of a batch of documents, document by document.
+
+    ``hashes[offsets[d]:offsets[d + 1]]`` are document ``d``'s shingles (with repeats, in text
+    order); :meth:`sets` gives them as sorted sets."""
+
+    hashes: np.ndarray  # uint64
+    offsets: np.ndarray  # int64, n_docs + 1
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.offsets) - 1
+
+    def doc_of(self) -> np.ndarray:
+        """The document index of every entry of ``hashes``."""
+        return np.repeat(np.arange(self.n_docs, dtype=np.int64), np.diff(self.offsets))
+
+    def sets(self) -> Shingles:
+        """The same documents with each one's shingles sorted and de-duplicated."""
+        doc = self.doc_of()
+        order = np.lexsort((self.hashes, doc))
+        h, d = self.hashes[order], doc[order]
+        keep = np.ones(len(h), dtype=bool)
+        keep[1:] = (h[1:] != h[:-1]) | (d[1:] != d[:-1])
+        counts = np.bincount(d[keep], minlength=self.n_docs)
+        return Shingles(h[keep], _offsets(counts))
+
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
+
+
+def _code_points(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(lower-cased code points of all texts end to end, offsets of each text in them)."""
+    values = ["" if t is None else t for t in texts]
+    lens = np.fromiter((len(t) for t in values), dtype=np.int64, count=len(values))
+    joined = "".join(values).encode("utf-32-le", "surrogatepass")
+    cp = np.frombuffer(joined, dtype=np.uint32)
+    lower, _, _ = _tables()
+    return lower[cp], _offsets(lens)
+
+
+def _span_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """64-bit hash of each span ``cp[starts[i]:ends[i]]`` (polynomial over the code points, made
+    position-independent with P^-start, its length mixed in, then splitmix64)."""
+    n = len(cp)
+    pos, neg = _POWERS.get(n + 1)
+    prefix = np.zeros(n + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        np.cumsum((cp.astype(np.uint64) + np.uint64(1)) * pos[:n], out=prefix[1:])
+        raw = (prefix[ends] - prefix[starts]) * neg[starts]
+        length = (ends - starts).astype(np.uint64)
+        return _splitmix64(raw + length * _Q)
+
+
+def _doc_starts_mask(n: int, offsets: np.ndarray) -> np.ndarray:
+    """Boolean per position (n + 1 of them): a document starts here (or the text ends)."""
+    mask = np.zeros(n + 1, dtype=bool)
+    mask[offsets] = True
+    return mask
+
+
+def _word_shingles(texts: Sequence[str | None], n: int) -> Shingles:
+    cp, offsets = _code_points(texts)
+    _, word, _ = _tables()
+    isw = word[cp]
+    size = len(cp)
+    boundary = _doc_starts_mask(size, offsets)
+    prev_w = np.zeros(size, dtype=bool)
+    prev_w[1:] = isw[:-1]
+    next_w = np.zeros(size, dtype=bool)
+    next_w[:-1] = isw[1:]
+    starts = np.flatnonzero(isw & (~prev_w | boundary[:size]))
+    ends = np.flatnonzero(isw & (~next_w | boundary[1:])) + 1
+    words = _span_hashes(cp, starts, ends)
+    wdoc = np.searchsorted(offsets, starts, side="right") - 1
+    per_doc = np.bincount(wdoc, minlength=len(texts))
+    first = _offsets(per_doc)[:-1]
+    m = len(words)
+    with np.errstate(over="ignore"):
+        # full n-grams: positions whose n words all lie in one document
+        if m >= n:
+            acc = np.zeros(m - n + 1, dtype=np.uint64)
+            q = np.uint64(1)
+            for j in range(n):
+                acc += words[j : m - n + 1 + j] * q
+                q = q * _Q
+            valid = wdoc[: m - n + 1] == wdoc[n - 1 :]
+            grams, gdoc = _splitmix64(acc[valid]), wdoc[: m - n + 1][valid]
+        else:
+            grams, gdoc = np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+        # documents with 1..n-1 words: one shingle of all their words
+        short = np.flatnonzero((per_doc > 0) & (per_doc < n))
+        if len(short):
+            sel = np.isin(wdoc, short)
+            local = np.arange(m, dtype=np.int64)[sel] - first[wdoc[sel]]
+            qpow = np.ones(n, dtype=np.uint64)
+            for j in range(1, n):
+                qpow[j] = qpow[j - 1] * _Q
+            contrib = words[sel] * qpow[local]
+            sums = np.zeros(len(texts), dtype=np.uint64)
+            np.add.at(sums, wdoc[sel], contrib)
+            grams = np.concatenate([grams, _splitmix64(sums[short] ^ _WHOLE)])
+            gdoc = np.concatenate([gdoc, short])
+    return _grouped(grams, gdoc, len(texts))
+
+
+def _char_shingles(texts: Sequence[str | None], n: int) -> Shingles:
+    cp, offsets = _code_points(texts)
+    _, _, space = _tables()
+    size = len(cp)
+    docs = len(texts)
+    sp = space[cp]
+    pos_doc = np.repeat(np.arange(docs, dtype=np.int64), np.diff(offsets))
+    # the last non-space position of each document (-1: none)
+    idx = np.where(sp, -1, np.arange(size, dtype=np.int64))
+    last = np.full(docs, -1, dtype=np.int64)
+    np.maximum.at(last, pos_doc, idx)
+    prev_sp = np.ones(size, dtype=bool)  # a document start counts as after a space
+    prev_sp[1:] = sp[:-1]
+    prev_sp[offsets[:-1][offsets[:-1] < size]] = True
+    keep = ~sp | (~prev_sp & (np.arange(size) < last[pos_doc]))
+    text = np.where(sp, np.uint32(32), cp)[keep]
+    kdoc = pos_doc[keep]
+    counts = np.bincount(kdoc, minlength=docs)
+    koff = _offsets(counts)
+    m = len(text)
+    starts = np.arange(max(m - n + 1, 0), dtype=np.int64)
+    valid = kdoc[starts] == kdoc[starts + n - 1] if len(starts) else np.zeros(0, dtype=bool)
+    starts = starts[valid]
+    short = np.flatnonzero((counts > 0) & (counts < n))
+    all_starts = np.concatenate([starts, koff[short]])
+    all_ends = np.concatenate([starts + n, koff[short + 1]])
+    grams = _span_hashes(text, all_starts, all_ends)
+    gdoc = np.concatenate([kdoc[starts], short])
+    return _grouped(grams, gdoc, docs)
+
+
+def _grouped(grams: np.ndarray, gdoc: np.ndarray, docs: int) -> Shingles:
+    order = np.argsort(gdoc, kind="stable")
+    return Shingles(grams[order], _offsets(np.bincount(gdoc, minlength=docs)))
+
+
+def shingle_hashes(texts: Sequence[str | None], cfg: FuzzyDedupConfig) -> Shingles:
+    """The hashed shingles of each text (None counts as empty) under ``cfg``'s shingle rule."""
+    if cfg.shingle == "word":
+        return _word_shingles(texts, cfg.ngram)
+    if cfg.shingle == "char":
+        return _char_shingles(texts, cfg.ngram)
+    raise ValueError(f"unknown fuzzy_dedup.shingle {cfg.shingle!r}")
+
+
+@functools.cache
+def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) of the ``num_perm`` hash permutations drawn from ``seed`` (splitmix64 sequence;
+    every ``a`` odd)."""
+    state = np.arange(1, 2 * num_perm + 1, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        values = _splitmix64(state * np.uint64(0x9E3779B97F4A7C15) + np.uint64(seed & MASK64))
+    return values[:num_perm] | np.uint64(1), values[num_perm:]
+
+
+def signatures(shingles: Shingles, num_perm: int, seed: int) -> np.ndarray:
+    """MinHash signatures, ``(n_docs, num_perm)`` uint32; a document without shingles gets
+    0xFFFFFFFF everywhere (callers skip it: see :meth:`Shingles.sizes`)."""
+    a, b = permutations(num_perm, seed)
+    low = np.full((shingles.n_docs, num_perm), np.uint64(MASK64), dtype=np.uint64)
+    hashes = shingles.hashes
+    total = len(hashes)
+    doc = shingles.doc_of()
+    buf = np.empty((min(_CHUNK, total), num_perm), dtype=np.uint64)
+    for c0 in range(0, total, _CHUNK):
+        c1 = min(c0 + _CHUNK, total)
+        values = buf[: c1 - c0]
+        with np.errstate(over="ignore"):
+            np.multiply(hashes[c0:c1, None], a[None, :], out=values)
+            values += b[None, :]
+        d = doc[c0:c1]
+        seg = np.flatnonzero(np.concatenate(([True], d[1:] != d[:-1])))
+        # the high 32 bits of the smallest value are the smallest high 32 bits
+        mins = np.minimum.reduceat(values, seg, axis=0)
+        docs = d[seg]
+        low[docs] = np.minimum(low[docs], mins)
+    return (low >> np.uint64(32)).astype(np.uint32)
+
+
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """``(n_docs, bands)`` int64: a 64-bit hash of each band's ``rows`` signature values."""
+    if sig.shape[1] != bands * rows:
+        raise ValueError(f"signature has {sig.shape[1]} values, expected {bands} x {rows}")
+    out = np.empty((sig.shape[0], bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            acc = np.full(sig.shape[0], np.uint64(band + 1), dtype=np.uint64)
+            for j in range(rows):
+                acc = _splitmix64(acc * _Q + sig[:, band * rows + j].astype(np.uint64))
+            out[:, band] = acc
+    return out.view(np.int64)
+
+
+def candidate_probability(j: float | np.ndarray, bands: int, rows: int) -> float | np.ndarray:
+    """Probability that two documents of Jaccard ``j`` share at least one band key."""
+    return 1.0 - (1.0 - np.power(j, rows)) ** bands
+
+
+def jaccard_sets(a: Shingles, b: Shingles) -> np.ndarray:
+    """Jaccard of document ``i`` of ``a`` with document ``i`` of ``b`` (both :meth:`Shingles.sets`);
+    0.0 when either has no shingles."""
+    if a.n_docs != b.n_docs:
+        raise ValueError("jaccard_sets needs the same number of documents on both sides")
+    pair = np.concatenate([a.doc_of(), b.doc_of()])
+    h = np.concatenate([a.hashes, b.hashes])
+    order = np.lexsort((h, pair))
+    h, pair = h[order], pair[order]
+    same = (h[1:] == h[:-1]) & (pair[1:] == pair[:-1])
+    inter = np.bincount(pair[1:][same], minlength=a.n_docs).astype(np.float64)
+    union = a.sizes() + b.sizes() - inter
+    out = np.zeros(a.n_docs, dtype=np.float64)
+    np.divide(inter, union, out=out, where=(a.sizes() > 0) & (b.sizes() > 0))
+    return out
+
+
+def jaccard_pairs(
+    texts_a: Sequence[str | None], texts_b: Sequence[str | None], cfg: FuzzyDedupConfig
+) -> np.ndarray:
+    """The true Jaccard similarity of ``texts_a[i]`` and ``texts_b[i]`` under ``cfg``'s shingles."""
+    if len(texts_a) != len(texts_b):
+        raise ValueError("jaccard_pairs needs two lists of the same length")
+    both = shingle_hashes(list(texts_a) + list(texts_b), cfg).sets()
+    n = len(texts_a)
+    cut = both.offsets[n]
+    a = Shingles(both.hashes[:cut], both.offsets[: n + 1])
+    b = Shingles(both.hashes[cut:], both.offsets[n:] - cut)
+    return jaccard_sets(a, b)

@@ -1,0 +1,145 @@
+"""The fuzzy-dedup rule in one process: the LSH rule against brute force over all pairs, and the
+properties every result must have (survivors, clusters, transitivity, scope, verification)."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+import pyarrow as pa
+import pytest
+
+from curation import schema as S
+from curation.config import FuzzyDedupConfig
+from curation.stages import fuzzy_dedup as FD
+from curation.stages import fuzzy_reference as R
+from curation.stages import minhash
+from tests.fuzzy_data import corpus
+
+COLUMNS = [S.ID, S.DUPLICATE_OF, S.SCORE, S.CLUSTER]
+
+
+@pytest.fixture(scope="module")
+def docs() -> pa.Table:
+    return corpus(400, seed=11)
+
+
+def _groups(removals: pa.Table, ids: list[str]) -> dict[str, str]:
+    survivor = {i: i for i in ids}
+    survivor.update(
+        zip(
+            removals.column(S.ID).to_pylist(),
+            removals.column(S.DUPLICATE_OF).to_pylist(),
+            strict=False,
+        )
+    )
+    return survivor
+
+
+@pytest.mark.parametrize(("threshold", "bands", "rows"), [(0.6, 30, 3), (0.8, 20, 5), (0.9, 20, 8)])
+def test_lsh_finds_what_brute_force_finds(docs, threshold, bands, rows):
+    """Bands chosen so a pair at the threshold is a candidate with probability >= 0.999."""
+    cfg = FuzzyDedupConfig(threshold=threshold, bands=bands, rows=rows)
+    assert minhash.candidate_probability(threshold, bands, rows) >= 0.999
+    brute = R.brute_force(docs, cfg)
+    lsh = R.lsh_reference(docs, cfg)
+    assert len(brute) >= 40  # the planted copies are there to be found
+    assert lsh.select(COLUMNS).to_pylist() == brute.select(COLUMNS).to_pylist()
+
+
+def test_every_removal_points_at_the_smallest_id_of_its_component(docs):
+    cfg = FuzzyDedupConfig(threshold=0.7)
+    removals = R.brute_force(docs, cfg)
+    ids = docs.column(S.ID).to_pylist()
+    survivor = _groups(removals, ids)
+    members = defaultdict(list)
+    for i, s in survivor.items():
+        members[s].append(i)
+    removed = set(removals.column(S.ID).to_pylist())
+    texts = dict(zip(ids, docs.column(S.TEXT).to_pylist(), strict=True))
+    chained = 0
+    for row in removals.to_pylist():
+        s = row[S.DUPLICATE_OF]
+        assert s not in removed and s < row[S.ID] and s == min(members[s])
+        assert row[S.CLUSTER] == FD.component_id(s)
+        j = minhash.jaccard_pairs([texts[row[S.ID]]], [texts[s]], cfg)[0]
+        assert row[S.SCORE] == j
+        # the neighbour named in detail met the threshold, even where the survivor does not
+        nb, nj = row[S.DETAIL].removeprefix("linked by ").split(" (jaccard ")
+        assert float(nj.rstrip(")")) >= cfg.threshold
+        assert minhash.jaccard_pairs([texts[row[S.ID]]], [texts[nb]], cfg)[0] >= cfg.threshold
+        chained += row[S.SCORE] < cfg.threshold
+    assert chained >= 1  # transitive links occur in this corpus, and are scored honestly
+    # components are maximal: among the documents kept, no pair of a domain reaches the threshold
+    kept = docs.filter(pa.array([survivor[i] == i for i in ids]))
+    assert len(kept) == len(docs) - len(removals)
+    assert len(R.brute_force(kept, cfg)) == 0
+
+
+def test_scope_domain_never_links_across_domains_and_global_does(docs):
+    domains = dict(
+        zip(docs.column(S.ID).to_pylist(), docs.column(S.DOMAIN).to_pylist(), strict=True)
+    )
+    per_domain = R.lsh_reference(docs, FuzzyDedupConfig())
+    for row in per_domain.to_pylist():
+        assert domains[row[S.ID]] == domains[row[S.DUPLICATE_OF]]
+    everywhere = R.lsh_reference(docs, FuzzyDedupConfig(scope="global"))
+    across = [r for r in everywhere.to_pylist() if domains[r[S.ID]] != domains[r[S.DUPLICATE_OF]]]
+    assert across and len(everywhere) > len(per_domain)
+
+
+def test_without_verification_candidates_alone_link():
+    docs = corpus(300, seed=4)
+    # few rows per band: many false candidates, which verification drops
+    loose = FuzzyDedupConfig(bands=30, rows=2, threshold=0.8)
+    verified = R.lsh_reference(docs, loose)
+    unverified = R.lsh_reference(
+        docs, FuzzyDedupConfig(bands=30, rows=2, threshold=0.8, verify=False)
+    )
+    assert R.removed_ids(verified) < R.removed_ids(unverified)
+    assert unverified.column(S.DETAIL).null_count == len(unverified)
+    assert (
+        verified.select(COLUMNS).to_pylist()
+        == R.brute_force(docs, loose).select(COLUMNS).to_pylist()
+    )
+
+
+def test_star_edges_pair_each_bucket_with_its_smallest_id():
+    bands = pa.table(
+        {
+            S.ID: ["d", "b", "c", "a", "e", "b", "d", "x"],
+            FD.GROUP: ["g"] * 7 + ["h"],
+            FD.BAND: pa.array([0, 0, 0, 1, 1, 1, 2, 2], pa.int32()),
+            FD.KEY: pa.array([7, 7, 7, 5, 5, 9, 3, 3], pa.int64()),
+        },
+        schema=FD.BAND_SCHEMA,
+    )
+    pairs = FD.star_edges(bands)
+    # band 0 bucket {b,c,d} -> (b,c),(b,d); band 1 bucket {a,e}; band 2: d and x differ in group
+    assert list(
+        zip(pairs.column(FD.A).to_pylist(), pairs.column(FD.B).to_pylist(), strict=False)
+    ) == [
+        ("a", "e"),
+        ("b", "c"),
+        ("b", "d"),
+    ]
+
+
+def test_union_find_components_label_every_node_with_its_minimum():
+    rng = random.Random(2)
+    nodes = [f"n{i:03d}" for i in range(300)]
+    edges = [(rng.choice(nodes), rng.choice(nodes)) for _ in range(200)]
+    edges += [(nodes[i], nodes[i + 1]) for i in range(100, 160)]  # a long path
+    got = FD.components(nodes, edges)
+    adj = defaultdict(set)
+    for a, b in edges:
+        adj[a].add(b)
+        adj[b].add(a)
+    for n in nodes:  # breadth-first search from each node
+        seen, todo = {n}, [n]
+        while todo:
+            for m in adj[todo.pop()]:
+                if m not in seen:
+                    seen.add(m)
+                    todo.append(m)
+        assert got[n] == min(seen)
