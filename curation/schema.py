@@ -78,6 +78,7 @@ STAGE_INVALID = "invalid"
 STAGE_LANGID = "langid"
 STAGE_EXACT_DEDUP = "exact_dedup"
 STAGE_LENGTH = "length"
+STAGE_FUZZY_DEDUP = "fuzzy_dedup"
 STAGE_SEMDEDUP_KMEANS = "semdedup_kmeans"
 STAGE_SEMDEDUP_HDBSCAN = "semdedup_hdbscan"
 
@@ -219,6 +220,12 @@ ANNOTATED_SCHEMA = pa.schema(
 FIRST_AT = "first_at"  # "file:line" of the first valid row with this row's id, when not this row
 SURVIVOR = "survivor"  # smallest id of the rows of this row's exact-dedup group that reach dedup
 REACHES_DEDUP = "reaches_dedup"  # the row passed the rules before exact dedup and takes part in it
+# fuzzy dedup's facts (null unless the row is a removed member of a near-duplicate component)
+NEAR_OF = "near_of"  # the component's survivor (its smallest id)
+NEAR_SCORE = "near_score"  # true Jaccard of the row with that survivor
+NEAR_CLUSTER = "near_cluster"  # the component's id
+NEAR_DETAIL = "near_detail"  # the verified pair that linked the row ("linked by <id> (jaccard j)")
+NEAR_FACTS = (NEAR_OF, NEAR_SCORE, NEAR_CLUSTER, NEAR_DETAIL)
 
 DECISION_SCHEMA = pa.schema(
     [
@@ -228,12 +235,13 @@ DECISION_SCHEMA = pa.schema(
         pa.field(SCORE, pa.float64()),
         pa.field(DETAIL, pa.string()),
         pa.field(DUPLICATE_OF, pa.string()),
+        pa.field(CLUSTER, pa.int64()),
         pa.field(REACHES_DEDUP, pa.bool_(), nullable=False),
     ]
 )
 """What Dataset-1 decides for each row (:func:`curation.stages.dataset1.decide`): its output
 domain and, for a removed row, the ledger's ``stage``/``reason``/``score``/``detail``/
-``duplicate_of`` (``stage`` null = kept)."""
+``duplicate_of``/``cluster`` (``stage`` null = kept)."""
 
 
 def empty_table(schema: pa.Schema) -> pa.Table:

@@ -38,9 +38,9 @@ def _rows(*rows: dict) -> pa.Table:
 
 def _decide(rows: pa.Table, cfg) -> list[dict]:
     facts = D.group_facts(rows, cfg)
-    full = rows.append_column(S.FIRST_AT, facts[S.FIRST_AT]).append_column(
-        S.SURVIVOR, facts[S.SURVIVOR]
-    )
+    full = rows
+    for name in facts.column_names:
+        full = full.append_column(name, facts[name])
     return D.decide(full, cfg).to_pylist()
 
 
@@ -134,3 +134,50 @@ def test_kept_and_ledger_rows_have_their_schemas():
 def test_decide_needs_its_columns():
     with pytest.raises(KeyError):
         D.decide(_rows({}).drop_columns([S.LANG]), _cfg())
+
+
+NEAR = " ".join(f"word{i}" for i in range(60))  # 56 distinct word 5-grams, 300+ characters
+
+
+def _edited(text: str, k: int) -> str:
+    """``text`` with its ``k``-th word replaced (Jaccard 51/61 with it under word 5-grams)."""
+    words = text.split()
+    words[k] = "edited"
+    return " ".join(words)
+
+
+def test_near_duplicate_rule_comes_after_exact_dedup_and_length():
+    cfg = _cfg("fuzzy_dedup.enabled=true", "fuzzy_dedup.threshold=0.8", "length.min_chars=310")
+    rows = _rows(
+        {S.ID: "n1", "text": NEAR},
+        {S.ID: "n0", "text": _edited(NEAR, 30)},  # a near duplicate, smaller id: survives
+        {S.ID: "n2", "text": NEAR},  # exact copy of n1: exact dedup first
+        {S.ID: "a", "text": _edited(NEAR, 31)[:305]},  # near but too short: length first
+        {S.ID: "n3", "text": _edited(NEAR, 20), S.LANG: "de"},  # language first
+        {S.ID: "zz", "text": " ".join(f"other{i}" for i in range(60))},
+    )  # fmt: skip
+    got = _decide(rows, cfg)
+    assert [_outcome(v) for v in got] == [
+        ("fuzzy_dedup", "near_duplicate"), (None, None), ("exact_dedup", "exact_duplicate"),
+        ("length", "too_short"), ("langid", "lang_other"), (None, None),
+    ]  # fmt: skip
+    near = got[0]
+    assert near[S.DUPLICATE_OF] == "n0" and near[S.SCORE] == pytest.approx(51 / 61)
+    assert near[S.DETAIL] == f"linked by n0 (jaccard {51 / 61:.4f})"
+    assert near[S.CLUSTER] is not None and got[1][S.CLUSTER] is None
+    assert got[2][S.DUPLICATE_OF] == "n1"  # exact duplicates keep naming their exact survivor
+    # off (the reference): the same rows are kept
+    off = _decide(rows, _cfg("length.min_chars=310"))
+    assert [_outcome(v) for v in off][:2] == [(None, None), (None, None)]
+
+
+def test_near_duplicate_facts_need_the_domain_under_domain_scope():
+    cfg = _cfg("fuzzy_dedup.enabled=true", "langid.domains=[]")
+    rows = _rows(
+        {S.ID: "b", "text": NEAR},
+        {S.ID: "a", "text": _edited(NEAR, 5), S.SRC_DOMAIN: "wiki", S.DOMAIN: "wiki"},
+    )
+    assert [_outcome(v) for v in _decide(rows, cfg)] == [(None, None), (None, None)]
+    both = _decide(rows, _cfg("fuzzy_dedup.enabled=true", "langid.domains=[]",
+                              "fuzzy_dedup.scope=global"))  # fmt: skip
+    assert [v[S.DUPLICATE_OF] for v in both] == ["a", None]

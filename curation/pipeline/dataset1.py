@@ -1,4 +1,4 @@
-"""Dataset-1 on Spark: ingest -> language ID -> MD5 exact dedup -> length filter.
+"""Dataset-1 on Spark: ingest -> language ID -> MD5 exact dedup -> length filter -> (fuzzy dedup).
 
 Two declared stages, run by :mod:`curation.runner`:
 
@@ -8,7 +8,9 @@ Two declared stages, run by :mod:`curation.runner`:
    write it as Parquet *chunks* (:func:`curation.pipeline.dataset1_tasks.ingest_files`); its
    manifest lists them.
 2. ``dataset-1``: Spark computes the group facts over the key columns only (first row of every
-   id, survivor of every exact-dedup group: :mod:`curation.spark.adapters`); writer tasks merge
+   id, survivor of every exact-dedup group, and with ``fuzzy_dedup.enabled`` the near-duplicate
+   components among the rows the other rules keep: :mod:`curation.spark.adapters`, whose Python
+   tasks read texts from the chunks and shuffle only MinHash band keys); writer tasks merge
    them with the chunks, apply :func:`curation.stages.dataset1.decide` - the whole keep/remove
    table - and write the kept documents and the removal ledger; their counts are the manifest.
 
@@ -39,8 +41,10 @@ from curation.storage import join, normalize_uri, storage_for
 
 log = logging.getLogger(__name__)
 
+FUZZY_WORK = "_fuzzy"  # fuzzy dedup's intermediate results inside the staging folder (deleted)
+
 ANNOTATION_VERSION = 3  # bump when ingest, annotate_batch or _work/annotated's chunk layout change
-DATASET1_SECTIONS = ("ingest", "langid", "exact_dedup", "length")
+DATASET1_SECTIONS = ("ingest", "langid", "exact_dedup", "length", "fuzzy_dedup")
 
 
 class DuplicateIdError(CurationError, ValueError):
@@ -147,9 +151,21 @@ def build_dataset1(ctx: Build) -> dict:
             )
     sc.setJobDescription("dataset-1 [2/2]: exact dedup, write kept documents and the ledger")
     facts = adapters.group_facts(keys, cfg)
+    fuzzy: dict = {}
+    work = join(staging, FUZZY_WORK)
+    if cfg.fuzzy_dedup.enabled:
+        facts.write.parquet(join(work, "facts"))
+        facts = spark.read.parquet(join(work, "facts"))
+        facts, result = adapters.near_facts(facts, names, ann.path(DATA), work, cfg)
+        fuzzy = {"fuzzy_dedup": {**result.stats(), "removed": result.removed}}
+        sc.setJobDescription("dataset-1 [2/2]: write kept documents and the ledger")
+    else:
+        facts = adapters.without_near_facts(facts)
     counted = adapters.run_writers(facts, names, ann.path(DATA), staging, cfg)
     for folder in (join(staging, DATA), join(staging, REMOVED)):
         tasks.cleanup_temporary(folder)
+    if ctx.storage.exists(work):
+        ctx.storage.delete(work)
     counts = [Count(r[S.SRC_DOMAIN], r[S.DOMAIN], r[S.STAGE], r[S.REASON], r["n"]) for r in counted]
     return build_manifest(
         counts,
@@ -165,6 +181,7 @@ def build_dataset1(ctx: Build) -> dict:
             "not_followed": p.not_followed[:100],
         },
         elapsed_s=round(time.time() - t0, 2),
+        **fuzzy,
     )
 
 
@@ -193,7 +210,7 @@ DATASET1_STAGE = Stage(
     kind="dataset",
     parents=(ANNOTATED,),
     reads=DATASET1_SECTIONS,
-    description="Dataset-1: language ID, exact dedup, length filter",
+    description="Dataset-1: language ID, exact dedup, length filter, fuzzy dedup",
 )
 
 

@@ -75,8 +75,19 @@ COUNT_SCHEMA = pa.schema(
 )
 """What :func:`write_outputs` reports: rows per outcome (``stage`` null = kept)."""
 
-FACT_COLUMNS = (CHUNK, S.SRC_FILE, S.SRC_LINE, S.FIRST_AT, S.SURVIVOR)
+FACT_COLUMNS = (CHUNK, S.SRC_FILE, S.SRC_LINE, S.FIRST_AT, S.SURVIVOR, *S.NEAR_FACTS)
 """The columns of the facts a writer task receives, sorted by chunk, file and line."""
+
+WANT = "_want"  # a row whose text :func:`read_texts` returns
+
+TEXT_SCHEMA = pa.schema(
+    [
+        pa.field(S.ID, pa.string(), nullable=False),
+        pa.field(S.DOMAIN, pa.string(), nullable=False),
+        pa.field(S.TEXT, pa.string()),
+    ]
+)
+"""What :func:`read_texts` yields: a wanted row's id, (routed) domain and text."""
 
 
 def open_input(f: ingest.InputFile, seekable: bool = False) -> BinaryIO:
@@ -288,31 +299,19 @@ def write_outputs(
     stream = _Facts(facts)
     outputs = _Outputs(out, task, cfg)
     counts: Counter[tuple] = Counter()
-    fs, base = arrow_filesystem(annotated)
-    while (chunk := stream.next_chunk()) is not None:
-        with fs.open_input_file(f"{base}/{chunks[chunk]}") as fh:
-            pf = pq.ParquetFile(fh)
-            for i in range(pf.num_row_groups):
-                rows = pf.read_row_group(i)
-                got = stream.take(rows.num_rows)
-                _check_aligned(rows, got, chunk, chunks[chunk])
-                rows = rows.append_column(S.FIRST_AT, got.column(S.FIRST_AT)).append_column(
-                    S.SURVIVOR, got.column(S.SURVIVOR)
-                )
-                verdict = decisions.decide(rows, cfg)
-                outputs.add(
-                    decisions.kept_rows(rows, verdict), decisions.ledger_rows(rows, verdict)
-                )
-                keys = zip(
-                    rows.column(S.SRC_DOMAIN).to_pylist(),
-                    verdict.column(S.DOMAIN).to_pylist(),
-                    verdict.column(S.STAGE).to_pylist(),
-                    verdict.column(S.REASON).to_pylist(),
-                    strict=True,
-                )
-                counts.update(keys)
-        if stream.next_chunk() == chunk:
-            raise RuntimeError(f"chunk {chunks[chunk]} has fewer rows than its facts")
+    for rows, got in _merged(stream, chunks, annotated):
+        for name in FACT_COLUMNS[3:]:
+            rows = rows.append_column(name, got.column(name))
+        verdict = decisions.decide(rows, cfg)
+        outputs.add(decisions.kept_rows(rows, verdict), decisions.ledger_rows(rows, verdict))
+        keys = zip(
+            rows.column(S.SRC_DOMAIN).to_pylist(),
+            verdict.column(S.DOMAIN).to_pylist(),
+            verdict.column(S.STAGE).to_pylist(),
+            verdict.column(S.REASON).to_pylist(),
+            strict=True,
+        )
+        counts.update(keys)
     outputs.close()
     if counts:
         rows = [(*k, n) for k, n in sorted(counts.items(), key=lambda kv: tuple(map(str, kv[0])))]
@@ -320,6 +319,42 @@ def write_outputs(
             [pa.array(c, f.type) for c, f in zip(zip(*rows, strict=True), COUNT_SCHEMA, strict=True)],
             schema=COUNT_SCHEMA,
         )  # fmt: skip
+
+
+def _merged(
+    stream: _Facts, chunks: list[str], annotated: str, columns: list[str] | None = None
+) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """(row group of a chunk, its facts) for every chunk the facts name, in their order; only
+    ``columns`` of the rows are read (all when None)."""
+    fs, base = arrow_filesystem(annotated)
+    while (chunk := stream.next_chunk()) is not None:
+        with fs.open_input_file(f"{base}/{chunks[chunk]}") as fh:
+            pf = pq.ParquetFile(fh)
+            for i in range(pf.num_row_groups):
+                rows = pf.read_row_group(i, columns=columns)
+                got = stream.take(rows.num_rows)
+                _check_aligned(rows, got, chunk, chunks[chunk])
+                yield rows, got
+        if stream.next_chunk() == chunk:
+            raise RuntimeError(f"chunk {chunks[chunk]} has fewer rows than its facts")
+
+
+def read_texts(
+    facts: Iterator[pa.RecordBatch], chunks: list[str], annotated: str
+) -> Iterator[pa.Table]:
+    """The texts of some rows (fuzzy dedup's inputs) read from their chunks, texts never
+    shuffled: ``facts`` are (:data:`CHUNK`, file, line, id, domain, :data:`WANT`) of *every*
+    row of some chunks, sorted by chunk, file and line; yields :data:`TEXT_SCHEMA` tables of
+    the rows whose ``_want`` is true (their domain is the one in the facts: the routed one)."""
+    stream = _Facts(facts)
+    for rows, got in _merged(stream, chunks, annotated, [S.SRC_FILE, S.SRC_LINE, S.TEXT]):
+        want = pc.fill_null(got.column(WANT), False)
+        if not pc.any(want).as_py():
+            continue
+        table = pa.table(
+            {S.ID: got.column(S.ID), S.DOMAIN: got.column(S.DOMAIN), S.TEXT: rows.column(S.TEXT)}
+        ).filter(want)
+        yield table.cast(TEXT_SCHEMA)
 
 
 def _check_aligned(rows: pa.Table, facts: pa.Table, chunk: int, name: str) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from curation import schema as S
 from curation.config import PipelineConfig
@@ -188,3 +189,92 @@ def run_writers(facts, chunks: list[str], annotated: str, out: str, cfg: Pipelin
         yield from tasks.write_outputs(_partition_id(), batches, chunks, annotated, out, cfg)
 
     return sorted_facts.mapInArrow(run, to_spark_schema(tasks.COUNT_SCHEMA)).collect()
+
+
+def without_near_facts(facts):
+    """``facts`` with null near-duplicate facts (``fuzzy_dedup`` off)."""
+    from pyspark.sql import functions as F
+
+    for f in decisions.FACTS_SCHEMA:
+        if f.name in S.NEAR_FACTS:
+            spark_type = to_spark_schema(pa.schema([f]))[0].dataType
+            facts = facts.withColumn(f.name, F.lit(None).cast(spark_type))
+    return facts
+
+
+def _by_chunk(rows, n: int):
+    """``rows`` on the writer task of their chunk, sorted by chunk, file and line (the order the
+    Python tasks read chunks in)."""
+    from pyspark.sql import functions as F
+
+    return (
+        rows.repartition(n, F.col(tasks.TASK_KEY))
+        .sortWithinPartitions(tasks.CHUNK, S.SRC_FILE, S.SRC_LINE)
+        .drop(tasks.TASK_KEY)
+    )
+
+
+def near_facts(facts, chunks: list[str], annotated: str, work: str, cfg: PipelineConfig):
+    """``facts`` (:func:`group_facts`, saved) with the near-duplicate facts of fuzzy dedup, and
+    its :class:`~curation.spark.fuzzy.FuzzyResult`.
+
+    The documents it compares are the rows that pass rules 1-5 of
+    :func:`~curation.stages.dataset1.decide` (decided here on the key columns); Python tasks read
+    their texts from the chunks and turn them into band keys in the same task, so only keys are
+    shuffled; the texts of candidate documents are read the same way for verification
+    (:func:`curation.spark.fuzzy.near_duplicates_of`)."""
+    from pyspark.sql import functions as F
+
+    from curation.spark.fuzzy import near_duplicates_of
+    from curation.stages import fuzzy_dedup as FD
+    from curation.storage import join
+
+    spark = facts.sparkSession
+    n = cfg.spark.shuffle_partitions
+    fcfg = cfg.fuzzy_dedup
+    key_cols = [tasks.TASK_KEY, tasks.CHUNK, S.SRC_FILE, S.SRC_LINE, S.ID, S.DOMAIN, tasks.WANT]
+    arrow_keys = pa.schema([_field(c) if c != S.DOMAIN else pa.field(c, pa.string())
+                            for c in key_cols[:-1]] + [pa.field(tasks.WANT, pa.bool_())])  # fmt: skip
+
+    def reach(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            verdict = decisions.decide(table, cfg)
+            out = table.select(key_cols[:-1])
+            out = out.set_column(out.schema.get_field_index(S.DOMAIN), S.DOMAIN,
+                                 verdict.column(S.DOMAIN))  # fmt: skip
+            out = out.append_column(tasks.WANT, pc.is_null(verdict.column(S.STAGE)))
+            yield from out.cast(arrow_keys).to_batches()
+
+    spark.sparkContext.setJobDescription("fuzzy dedup: the documents that reach it")
+    keys = facts.mapInArrow(reach, to_spark_schema(arrow_keys))
+    keys.write.parquet(join(work, "reach"))
+    keys = spark.read.parquet(join(work, "reach"))
+
+    def bands_of(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for table in tasks.read_texts(batches, chunks, annotated):
+            yield from FD.band_rows(table, fcfg).to_batches()
+
+    bands = _by_chunk(keys, n).mapInArrow(bands_of, to_spark_schema(FD.BAND_SCHEMA))
+
+    def texts(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for table in tasks.read_texts(batches, chunks, annotated):
+            yield from table.to_batches()
+
+    def texts_of(ids):
+        hit = ids.select(S.ID, F.lit(True).alias("_hit"))
+        marked = keys.join(hit, on=S.ID, how="left").withColumn(
+            tasks.WANT, F.col(tasks.WANT) & F.col("_hit").isNotNull()
+        )
+        wanted = _by_chunk(marked.select(*key_cols), n)
+        return wanted.mapInArrow(texts, to_spark_schema(tasks.TEXT_SCHEMA)).select(S.ID, S.TEXT)
+
+    result = near_duplicates_of(bands, texts_of, fcfg, join(work, "fuzzy"))
+    removals = spark.read.parquet(result.removals).select(
+        S.ID,
+        F.col(S.DUPLICATE_OF).alias(S.NEAR_OF),
+        F.col(S.SCORE).alias(S.NEAR_SCORE),
+        F.col(S.CLUSTER).alias(S.NEAR_CLUSTER),
+        F.col(S.DETAIL).alias(S.NEAR_DETAIL),
+    )
+    return facts.join(removals, on=S.ID, how="left"), result

@@ -52,17 +52,28 @@ def _arrow_map(fn, schema: pa.Schema):
 def near_duplicates(docs, cfg: FuzzyDedupConfig, work: str) -> FuzzyResult:
     """Find the near-duplicates among ``docs`` (a DataFrame with ``id``, ``domain``, ``text``,
     unique ids: the documents still in play) and write their removal rows under ``work``."""
+    docs = docs.select(S.ID, S.DOMAIN, S.TEXT)
+    bands = docs.mapInArrow(
+        _arrow_map(lambda t: FD.band_rows(t, cfg), FD.BAND_SCHEMA),
+        S.to_spark_schema(FD.BAND_SCHEMA),
+    )
+
+    def texts_of(ids):
+        return docs.join(ids, on=S.ID, how="left_semi").select(S.ID, S.TEXT)
+
+    return near_duplicates_of(bands, texts_of, cfg, work)
+
+
+def near_duplicates_of(bands, texts_of, cfg: FuzzyDedupConfig, work: str) -> FuzzyResult:
+    """The stage from the documents' band rows (a DataFrame of
+    :data:`~curation.stages.fuzzy_dedup.BAND_SCHEMA`) and ``texts_of(ids)``, which returns the
+    (``id``, ``text``) DataFrame of the documents of an ``id`` DataFrame (distinct ids): how
+    Dataset-1 reads texts from its chunks without shuffling them. Removal rows go under ``work``."""
     from pyspark.sql import functions as F
 
-    spark = docs.sparkSession
+    spark = bands.sparkSession
     sc = spark.sparkContext
-    to_spark = S.to_spark_schema
-    docs = docs.select(S.ID, S.DOMAIN, S.TEXT)
-
     sc.setJobDescription("fuzzy dedup: MinHash band keys, buckets, candidate pairs")
-    bands = docs.mapInArrow(
-        _arrow_map(lambda t: FD.band_rows(t, cfg), FD.BAND_SCHEMA), to_spark(FD.BAND_SCHEMA)
-    )
     buckets = (
         bands.groupBy(FD.GROUP, FD.BAND, FD.KEY)
         .agg(F.min(S.ID).alias(FD.A), F.collect_list(S.ID).alias("_ids"))
@@ -80,10 +91,7 @@ def near_duplicates(docs, cfg: FuzzyDedupConfig, work: str) -> FuzzyResult:
         nodes = candidates.select(F.col(FD.A).alias(S.ID)).unionByName(
             candidates.select(F.col(FD.B).alias(S.ID))
         )
-        texts = _save(
-            docs.join(nodes.distinct(), on=S.ID, how="left_semi").select(S.ID, S.TEXT),
-            join(work, "texts"),
-        )
+        texts = _save(texts_of(nodes.distinct()), join(work, "texts"))
         sc.setJobDescription("fuzzy dedup: true Jaccard of the candidate pairs")
         scored = _scored(candidates, texts, cfg)
         linked = scored.filter(F.col(FD.JACCARD) >= F.lit(cfg.threshold))
@@ -115,18 +123,8 @@ def near_duplicates(docs, cfg: FuzzyDedupConfig, work: str) -> FuzzyResult:
     )
     members = members.join(direct, on=[S.ID, FD.SURVIVOR], how="left")
     if texts is None:
-        texts = _save(
-            docs.join(members.select(S.ID), on=S.ID, how="left_semi")
-            .unionByName(
-                docs.join(
-                    members.select(F.col(FD.SURVIVOR).alias(S.ID)).distinct(),
-                    on=S.ID,
-                    how="left_semi",
-                )
-            )
-            .select(S.ID, S.TEXT),
-            join(work, "texts"),
-        )
+        nodes = members.select(S.ID).unionByName(members.select(F.col(FD.SURVIVOR).alias(S.ID)))
+        texts = _save(texts_of(nodes.distinct()), join(work, "texts"))
     known = members.filter(F.col("_j").isNotNull()).select(
         S.ID, FD.SURVIVOR, F.col("_j").alias(FD.JACCARD)
     )
@@ -139,7 +137,7 @@ def near_duplicates(docs, cfg: FuzzyDedupConfig, work: str) -> FuzzyResult:
     scored_members = known.unionByName(computed).join(best, on=S.ID, how="left")
     sc.setJobDescription("fuzzy dedup: removal rows")
     removals = scored_members.select(*FD.MEMBER_SCHEMA.names).mapInArrow(
-        _arrow_map(FD.removal_rows, FD.REMOVAL_SCHEMA), to_spark(FD.REMOVAL_SCHEMA)
+        _arrow_map(FD.removal_rows, FD.REMOVAL_SCHEMA), S.to_spark_schema(FD.REMOVAL_SCHEMA)
     )
     out = join(work, "removals")
     removals.write.parquet(out)

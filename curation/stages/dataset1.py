@@ -8,7 +8,11 @@ only a look at other rows can give:
 * :data:`~curation.schema.FIRST_AT` - where the first valid row with the same id lies (``file:line``),
   when that is not this row (``ingest.on_duplicate_id=quarantine``; null otherwise);
 * :data:`~curation.schema.SURVIVOR` - the smallest id among the rows of this row's exact-dedup
-  group that reach exact dedup (null when the row does not reach it, or when it is unknown yet).
+  group that reach exact dedup (null when the row does not reach it, or when it is unknown yet);
+* :data:`~curation.schema.NEAR_FACTS` - with ``fuzzy_dedup.enabled``, for a row that is a removed
+  member of a near-duplicate component (:mod:`curation.stages.fuzzy_dedup`): the component's
+  survivor, the row's true Jaccard with it, the component id and the pair that linked the row
+  (null otherwise). Components are formed among the rows that pass rules 1-5.
 
 Spark computes the facts over the key columns only (:mod:`curation.spark.adapters`);
 :func:`group_facts` computes the same over one in-memory table (tests, small local runs).
@@ -24,6 +28,11 @@ The precedence - the first rule that applies decides the row:
    smaller); ``duplicate_of`` names it;
 5. **too short** (stage ``length``): fewer than ``length.min_chars`` characters - also a group's
    survivor, as in the reference, where dedup runs before the length filter;
+6. **near duplicate** (stage ``fuzzy_dedup``, reason ``near_duplicate``; off in the reference):
+   another row of its near-duplicate component survives (the smallest id); ``duplicate_of`` names
+   it, ``score`` is their true Jaccard, ``cluster`` the component, ``detail`` the linking pair.
+   It comes after the length filter so that only documents that would be kept are hashed and
+   compared, and a component's survivor is always a kept document (README, "Rules worth knowing");
 
 otherwise the row is kept, in its routed domain. Rows that pass rules 1-3 are the ones that reach
 exact dedup (:data:`~curation.schema.REACHES_DEDUP`); their domain is the routed one (``cc`` -> ``ru-CC``), and
@@ -39,7 +48,7 @@ import pyarrow.compute as pc
 
 from curation import schema as S
 from curation.config import PipelineConfig
-from curation.stages import exact_dedup, langid, length_filter
+from curation.stages import exact_dedup, fuzzy_dedup, langid, length_filter
 from curation.stages.ingest import DUPLICATE_ID
 
 DECISION_COLUMNS = (
@@ -48,7 +57,16 @@ DECISION_COLUMNS = (
 )  # fmt: skip
 """The annotated columns :func:`decide` reads (never the text)."""
 
-FACTS_SCHEMA = pa.schema([pa.field(S.FIRST_AT, pa.string()), pa.field(S.SURVIVOR, pa.string())])
+FACTS_SCHEMA = pa.schema(
+    [
+        pa.field(S.FIRST_AT, pa.string()),
+        pa.field(S.SURVIVOR, pa.string()),
+        pa.field(S.NEAR_OF, pa.string()),
+        pa.field(S.NEAR_SCORE, pa.float64()),
+        pa.field(S.NEAR_CLUSTER, pa.int64()),
+        pa.field(S.NEAR_DETAIL, pa.string()),
+    ]
+)
 """The group facts :func:`decide` reads besides the annotations."""
 
 
@@ -85,6 +103,7 @@ def decide(rows: pa.Table, cfg: PipelineConfig) -> pa.Table:
     null_s, null_f = pa.nulls(n, pa.string()), pa.nulls(n, pa.float64())
     first_at = _column(rows, S.FIRST_AT, pa.string())
     survivor = _column(rows, S.SURVIVOR, pa.string())
+    near_of = _column(rows, S.NEAR_OF, pa.string())
     ids = _array(rows.column(S.ID))
 
     # 1. invalid rows
@@ -101,6 +120,11 @@ def decide(rows: pa.Table, cfg: PipelineConfig) -> pa.Table:
     by_length = pc.and_(
         pc.and_(reaches, pc.invert(by_dedup)), length_filter.too_short(rows, cfg.length)
     )
+    # 6. near duplicates: the rows that pass 1-5 and whose component survivor is another row
+    by_near = pc.and_(
+        pc.and_(reaches, pc.invert(pc.or_(by_dedup, by_length))),
+        pc.fill_null(pc.not_equal(near_of, ids), False),
+    )
 
     def pick(*cases: tuple[pa.Array, pa.Array | pa.Scalar], default: pa.Array) -> pa.Array:
         out = default
@@ -112,28 +136,32 @@ def decide(rows: pa.Table, cfg: PipelineConfig) -> pa.Table:
     stage = pick(
         (invalid, lit(S.STAGE_INVALID)), (dup_id, lit(S.STAGE_INVALID)),
         (by_lang, lit(S.STAGE_LANGID)), (by_dedup, lit(S.STAGE_EXACT_DEDUP)),
-        (by_length, lit(S.STAGE_LENGTH)), default=null_s,
+        (by_length, lit(S.STAGE_LENGTH)), (by_near, lit(S.STAGE_FUZZY_DEDUP)), default=null_s,
     )  # fmt: skip
     reason = pick(
         (invalid, rows.column(S.INVALID_REASON)), (dup_id, lit(DUPLICATE_ID)),
         (by_lang, lang_reason), (by_dedup, lit(exact_dedup.REASON_DUPLICATE)),
-        (by_length, lit(length_filter.REASON_SHORT)), default=null_s,
+        (by_length, lit(length_filter.REASON_SHORT)),
+        (by_near, lit(fuzzy_dedup.REASON_NEAR_DUPLICATE)), default=null_s,
     )  # fmt: skip
     score = pick(
         (invalid, null_f), (dup_id, null_f),
         (by_lang, rows.column(S.LANG_SCORE).cast(pa.float64())),
         (by_dedup, null_f), (by_length, rows.column(S.N_CHARS).cast(pa.float64())),
-        default=null_f,
+        (by_near, _column(rows, S.NEAR_SCORE, pa.float64())), default=null_f,
     )  # fmt: skip
     again = pc.binary_join_element_wise(where(rows), lit(": id "), ids, lit(" already used at "),
                                         first_at, lit(""))  # fmt: skip
     detail = pick(
         (invalid, rows.column(S.DETAIL)), (dup_id, again), (by_lang, rows.column(S.LANG)),
-        (by_dedup, rows.column(S.DEDUP_KEY)), default=null_s,
+        (by_dedup, rows.column(S.DEDUP_KEY)), (by_near, _column(rows, S.NEAR_DETAIL, pa.string())),
+        default=null_s,
     )  # fmt: skip
-    duplicate_of = pick((by_dedup, survivor), default=null_s)
+    duplicate_of = pick((by_dedup, survivor), (by_near, near_of), default=null_s)
+    cluster = pick((by_near, _column(rows, S.NEAR_CLUSTER, pa.int64())),
+                   default=pa.nulls(n, pa.int64()))  # fmt: skip
     return pa.Table.from_arrays(
-        [domain, stage, reason, score, detail, duplicate_of, _array(reaches)],
+        [domain, stage, reason, score, detail, duplicate_of, cluster, _array(reaches)],
         schema=S.DECISION_SCHEMA,
     )
 
@@ -150,7 +178,9 @@ def group_facts(rows: pa.Table, cfg: PipelineConfig) -> pa.Table:
     Spark computes as shuffles over the key columns.
 
     ``first_at`` is set only under ``ingest.on_duplicate_id=quarantine`` (under ``error`` the
-    caller fails on :func:`duplicate_ids` first)."""
+    caller fails on :func:`duplicate_ids` first). The near-duplicate facts (``fuzzy_dedup.enabled``)
+    need the ``text`` column and come from
+    :func:`curation.stages.fuzzy_reference.lsh_reference` - the rule the Spark stage equals."""
     n = rows.num_rows
     first_at = pa.nulls(n, pa.string())
     indexed = rows.select(list(DECISION_COLUMNS)).append_column(
@@ -186,7 +216,40 @@ def group_facts(rows: pa.Table, cfg: PipelineConfig) -> pa.Table:
     survivor: list[str | None] = [None] * n
     for row, value in zip(joined["_row"].to_pylist(), joined[S.SURVIVOR].to_pylist(), strict=True):
         survivor[row] = value
-    return facts.set_column(1, S.SURVIVOR, pa.array(survivor, pa.string()))
+    facts = facts.set_column(1, S.SURVIVOR, pa.array(survivor, pa.string()))
+    return _near_facts(rows, facts, cfg)
+
+
+def _near_facts(rows: pa.Table, facts: pa.Table, cfg: PipelineConfig) -> pa.Table:
+    """``facts`` with the near-duplicate facts of :data:`FACTS_SCHEMA` (null when disabled)."""
+    from curation.stages.fuzzy_reference import lsh_reference
+
+    n = rows.num_rows
+    near = {f.name: pa.nulls(n, f.type) for f in FACTS_SCHEMA if f.name in S.NEAR_FACTS}
+    if cfg.fuzzy_dedup.enabled:
+        with_facts = rows.select(list(DECISION_COLUMNS))
+        for name in facts.column_names:
+            with_facts = with_facts.append_column(name, facts.column(name))
+        verdict = decide(with_facts, cfg)
+        reach = pc.is_null(verdict.column(S.STAGE))
+        docs = pa.table(
+            {
+                S.ID: rows.column(S.ID),
+                S.DOMAIN: verdict.column(S.DOMAIN),
+                S.TEXT: rows.column(S.TEXT),
+            }
+        ).filter(reach)
+        removals = lsh_reference(docs, cfg.fuzzy_dedup)
+        found = {r[S.ID]: r for r in removals.to_pylist()}
+        ids = rows.column(S.ID).to_pylist()
+        hit = [found.get(i) if ok else None for i, ok in zip(ids, reach.to_pylist(), strict=True)]
+        for name, column in ((S.NEAR_OF, S.DUPLICATE_OF), (S.NEAR_SCORE, S.SCORE),
+                             (S.NEAR_CLUSTER, S.CLUSTER), (S.NEAR_DETAIL, S.DETAIL)):  # fmt: skip
+            near[name] = pa.array([None if h is None else h[column] for h in hit],
+                                  FACTS_SCHEMA.field(name).type)  # fmt: skip
+    for name in S.NEAR_FACTS:
+        facts = facts.append_column(FACTS_SCHEMA.field(name), near[name])
+    return facts
 
 
 def duplicate_ids(rows: pa.Table, limit: int = 10) -> DuplicateIds:
