@@ -44,7 +44,7 @@ else
   JOB := $(PY)
 endif
 
-.PHONY: help install install-cuml gpu-check dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats compare-embedders test test-fast lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens bench-embedders bench-cross clean
+.PHONY: help install install-cuml gpu-check dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats compare-embedders test test-fast lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens bench-embedders bench-cross bench-fuzzy-params clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
@@ -137,6 +137,9 @@ bench-hdbscan: $(STAMP)
 
 bench-tokens: $(STAMP)
 	$(PY) bench/bench_tokens.py
+
+bench-fuzzy-params: $(STAMP)
+	$(PY) bench/fuzzy_params.py
 
 bench-embedders: $(STAMP)
 	$(PY) bench/bench_embedders.py

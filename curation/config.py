@@ -165,7 +165,7 @@ class LengthConfig:
 @dataclass(frozen=True)
 class FuzzyDedupConfig:
     """Near-duplicate removal with MinHash LSH (Dataset-1, after the length filter; off in the
-    reference). See :mod:`curation.stages.minhash` for the shingles, the hashing and the curve
+    reference preset, on in ``extended``). See :mod:`curation.stages.minhash` for the shingles, the hashing and the curve
     of the probability that a pair of Jaccard ``J`` becomes a candidate:
     ``1 - (1 - J**rows)**bands``."""
 

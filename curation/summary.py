@@ -62,6 +62,7 @@ FUNNEL = [
     ("langid", ("dataset-1", "langid")),
     ("exact", ("dataset-1", "exact_dedup")),
     ("length", ("dataset-1", "length")),
+    ("fuzzy", ("dataset-1", "fuzzy_dedup")),  # only when fuzzy dedup ran (extended preset)
     ("D1", "dataset-1"),
     ("kmeans", ("dataset-2", "semdedup_kmeans")),
     ("D2", "dataset-2"),
@@ -92,7 +93,7 @@ def pipeline_rows(manifests: dict[str, dict]) -> dict[str, dict[str, int]]:
                 row[column] = bucket["rows_in"]
                 continue
             dataset = source if isinstance(source, str) else source[0]
-            if dataset not in per:
+            if dataset not in per or (column == "fuzzy" and "fuzzy_dedup" not in d1):
                 continue
             bucket = manifests[dataset] if domain == "TOTAL" else per[dataset].get(domain)
             if bucket is None:

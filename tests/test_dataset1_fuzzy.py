@@ -98,6 +98,26 @@ def test_other_partitioning_gives_the_same_dataset(spark, input_dir, run_a, tmp_
     )
 
 
+def test_summary_and_explain_show_fuzzy_dedup(run_a):
+    from curation.inspect import explain
+    from curation.summary import pipeline_rows
+
+    run, manifest = run_a
+    ledger = read_ledger(str(run), "dataset-1")
+    rows = pipeline_rows({"dataset-1": manifest})
+    assert rows["TOTAL"]["fuzzy"] == manifest["fuzzy_dedup"]["removed"] > 0
+    assert (
+        rows["TOTAL"]["raw"] - sum(v for k, v in rows["TOTAL"].items() if k not in ("raw", "D1"))
+        == rows["TOTAL"]["D1"]
+    )
+    near = _fuzzy(ledger).to_pylist()[0]
+    text = explain.format_history(explain.explain(str(run), near[S.ID]))
+    assert "REMOVED by fuzzy_dedup (near_duplicate) in dataset-1" in text
+    assert f"near duplicate of {near[S.DUPLICATE_OF]}: Jaccard {near[S.SCORE]:.4f}" in text
+    assert f"near-duplicate group {near[S.CLUSTER]}" in text
+    assert f"twin     {near[S.DUPLICATE_OF]}" in text
+
+
 def test_the_reference_preset_has_no_fuzzy_dedup():
     assert not load_config("reference").fuzzy_dedup.enabled
     assert load_config("extended").fuzzy_dedup.enabled

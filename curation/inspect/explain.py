@@ -127,6 +127,11 @@ def _ledger_step(dataset: str, row: dict) -> Step:
         facts.append(f"similarity {row[S.SCORE]:.4f} to {row[S.DUPLICATE_OF]}{across}")
     elif row[S.STAGE] == S.STAGE_EXACT_DEDUP:
         facts.append(f"identical text (md5 {row[S.DETAIL]}) to {row[S.DUPLICATE_OF]}")
+    elif row[S.STAGE] == S.STAGE_FUZZY_DEDUP and row[S.SCORE] is not None:
+        facts.append(
+            f"near duplicate of {row[S.DUPLICATE_OF]}: Jaccard {row[S.SCORE]:.4f} of their "
+            f"shingles ({row[S.DETAIL]})"
+        )
     elif row[S.DETAIL]:
         facts.append(str(row[S.DETAIL]))
     return Step(
@@ -281,7 +286,9 @@ def format_history(h: History, width: int = 100, lines: int = 12) -> str:
             parts.append(f"stage {step.stage}, reason {step.reason}")
         if step.score is not None and step.stage in SEMDEDUP_STAGES:
             parts.append(f"score {step.score:.4f}")
-        if step.cluster is not None:
+        if step.cluster is not None and step.stage == S.STAGE_FUZZY_DEDUP:
+            parts.append(f"near-duplicate group {step.cluster}")
+        elif step.cluster is not None:
             parts.append(
                 f"{'HDBSCAN' if step.dataset == DATASET_3 else 'k-means'} cluster {step.cluster}"
             )

@@ -19,6 +19,7 @@ STAGE_COLORS = {
     "langid": "#9467bd",
     "exact": "#d62728",
     "length": "#ff7f0e",
+    "fuzzy": "#e377c2",
     "kmeans": "#1f77b4",
     "hdbscan": "#17becf",
 }

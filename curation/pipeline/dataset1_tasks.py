@@ -12,6 +12,8 @@
   (:func:`curation.stages.dataset1.decide`) and written: kept documents to
   ``data/domain=<name>/part-<task>.parquet``, removed ones to ``removed/part-<task>.parquet``.
   Returns a :data:`COUNT_SCHEMA` row per (source domain, domain, stage, reason).
+* :func:`read_texts` (fuzzy dedup) - the same merge of facts and chunks, yielding the texts of
+  the rows the facts mark (:data:`WANT`): how fuzzy dedup gets texts without shuffling them.
 
 Memory of a task: one batch of input (``ingest.batch_rows`` rows, ``ingest.batch_chars``
 characters, the longest document at least) and its Arrow copies, the kept rows waiting for their
