@@ -118,6 +118,9 @@ def test_summary_and_explain_show_fuzzy_dedup(run_a):
     assert f"twin     {near[S.DUPLICATE_OF]}" in text
 
 
-def test_the_reference_preset_has_no_fuzzy_dedup():
-    assert not load_config("reference").fuzzy_dedup.enabled
-    assert load_config("extended").fuzzy_dedup.enabled
+def test_extended_is_the_reference_plus_fuzzy_dedup():
+    import dataclasses
+
+    ref, ext = load_config("reference"), load_config("extended")
+    assert not ref.fuzzy_dedup.enabled and ext.fuzzy_dedup.enabled
+    assert dataclasses.replace(ext, fuzzy_dedup=ref.fuzzy_dedup) == ref
