@@ -126,8 +126,8 @@ test-fast: $(STAMP)
 	$(VENV)/bin/pytest -q -m "not slow"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check curation jobs tests bench tools
-	$(VENV)/bin/ruff format --check curation jobs tests bench tools
+	$(VENV)/bin/ruff check curation jobs tests bench tools notebooks
+	$(VENV)/bin/ruff format --check curation jobs tests bench tools notebooks
 
 bench-dataset1: $(STAMP)
 	$(PY) -m bench.dataset1 --cores $(CORES)
