@@ -188,13 +188,17 @@ def _stale_source(
     storage: Storage, run: str, name: str, seen: set[str] | None = None
 ) -> str | None:
     """The first stage that ``name`` (finished, not in this job) derives from and that was rebuilt
-    after ``name`` was built - directly or further up - or None when ``name`` is current."""
+    after ``name`` was built - directly or further up - or None when ``name`` is current (a stage
+    it derives from that is not in the run folder at all does not count)."""
     seen = set() if seen is None else seen
     if name in seen:
         return None
     seen.add(name)
     for anchor, build in (_success(storage, run, name).get("parents") or {}).items():
-        if _success(storage, run, anchor).get("build", "") != build:
+        now = _success(storage, run, anchor)
+        if not now:  # not in this run folder (a dataset copied on its own): nothing to compare
+            continue
+        if now.get("build", "") != build:
             return anchor
         upstream = _stale_source(storage, run, anchor, seen)
         if upstream is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -259,4 +260,14 @@ def test_a_parent_outside_the_job_derived_from_a_rebuilt_stage_is_refused(run):
     _run(run, [C, D])  # d (stale) is rebuilt without --force, then e follows
     assert CALLS == ["c", "d"]
     _run(run, [E])
+    assert CALLS == ["e"]
+
+
+def test_a_parent_copied_without_the_stages_it_derives_from_is_usable(run, tmp_path):
+    """A dataset copied into another run folder on its own (tests, hand-made runs) has no
+    recorded ancestor there to be stale against."""
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copytree(run / "d", other / "d")
+    _run(other, [E])
     assert CALLS == ["e"]
