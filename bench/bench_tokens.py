@@ -48,7 +48,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curation import tokenizer as T
+from curation import tokenizer as TOK
 from curation.config import load_config
 from curation.pipeline import tokens
 from curation.run_layout import StageDir
@@ -107,11 +107,11 @@ def files_of(run: Path) -> list[Path]:
 
 
 def train_tokenizer(run: Path, path: Path, vocab: int, train_mb: float) -> None:
-    if path.is_file() and T.vocab_size(T.load_tokenizer(str(path))) >= min(vocab, 1000):
+    if path.is_file() and TOK.vocab_size(TOK.load_tokenizer(str(path))) >= min(vocab, 1000):
         return
     texts, n, _ = tokens._training_texts([str(f) for f in files_of(run)], int(train_mb * 1e6))
-    tok = T.train_bpe(texts, vocab, length=n)
-    T.with_specials(tok)
+    tok = TOK.train_bpe(texts, vocab, length=n)
+    TOK.with_specials(tok)
     path.parent.mkdir(parents=True, exist_ok=True)
     tok.save(str(path))
 
@@ -152,7 +152,7 @@ def measured(fn) -> dict:
 
 def plain_loop(files: list[Path], tok_path: Path, threads: bool) -> int:
     os.environ["TOKENIZERS_PARALLELISM"] = "true" if threads else "false"
-    tok = T.load_tokenizer(str(tok_path))
+    tok = TOK.load_tokenizer(str(tok_path))
     n = 0
     for f in files:
         texts = pq.read_table(f, columns=["text"]).column("text").to_pylist()

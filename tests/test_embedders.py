@@ -18,7 +18,7 @@ import pytest
 
 from curation.config import ConfigError, load_config
 from curation.embedders import NonFiniteVectorsError, get_embedder
-from curation.embedders import transformer as T
+from curation.embedders import transformer as TR
 from curation.embedders.base import CHARS_PER_TOKEN_BUDGET
 from curation.formats import embeddings as E
 from curation.stages import embed as stage
@@ -112,7 +112,7 @@ def test_sentence_transformer_tokenizes_each_text_once_and_overlaps_the_model():
     seen: list[str] = []
     threads: set[str] = set()
     second_chunk_started = threading.Event()
-    chunk_size = cfg.batch_size * T.CHUNK_BATCHES
+    chunk_size = cfg.batch_size * TR.CHUNK_BATCHES
     real_preprocess, real_forward = model.preprocess, model.forward
     overlapped = []
 
@@ -162,7 +162,7 @@ def test_sentence_transformer_tokenizes_each_text_once_and_overlaps_the_model():
     ],
 )
 def test_precision_rules(requested, device, checkpoint, capability, cpu_bf16, expected):
-    got = T.resolve_precision(
+    got = TR.resolve_precision(
         requested, device, checkpoint=checkpoint, capability=capability, cpu_bf16=cpu_bf16
     )
     assert got == expected
@@ -170,7 +170,7 @@ def test_precision_rules(requested, device, checkpoint, capability, cpu_bf16, ex
 
 def test_int8_on_a_gpu_and_reduced_precision_on_use_are_config_errors():
     with pytest.raises(ConfigError, match="int8"):
-        T.resolve_precision("int8", "cuda", capability=(9, 0))
+        TR.resolve_precision("int8", "cuda", capability=(9, 0))
     with pytest.raises(ConfigError, match="fp32 only"):
         get_embedder(_cfg("use", "embed.precision=bf16"), "cpu")
 
@@ -179,7 +179,7 @@ def _saved_minilm(tmp_path: Path, name: str, change) -> Path:
     """A copy of the builtin MiniLM checkpoint, changed by ``change(model)`` and saved."""
     from sentence_transformers import SentenceTransformer
 
-    model = SentenceTransformer(T.model_source("builtin:all-MiniLM-L6-v2"), device="cpu")
+    model = SentenceTransformer(TR.model_source("builtin:all-MiniLM-L6-v2"), device="cpu")
     change(model)
     folder = tmp_path / name
     model.save(str(folder))
@@ -190,7 +190,7 @@ def test_fp32_really_runs_fp32_on_a_bf16_checkpoint(tmp_path):
     import torch
 
     folder = _saved_minilm(tmp_path, "minilm-bf16", lambda m: m.to(torch.bfloat16))
-    assert T.checkpoint_dtype(folder) == "bf16"
+    assert TR.checkpoint_dtype(folder) == "bf16"
     cfg = load_config("demo", [f"embed.model={folder}", "embed.precision=fp32"]).embed
     emb = get_embedder(cfg, "cpu")
     assert emb.checkpoint == "bf16" and emb.precision == "fp32"
@@ -253,7 +253,7 @@ def test_one_process_with_two_token_limits_gets_two_models():
     a, b = short.encode([text]), long_.encode([text])
     assert (short.model.max_seq_length, long_.model.max_seq_length) == (64, 256)
     assert float(a[0] @ b[0]) < 0.9999  # 256 tokens see more of the text than 64
-    T.clear_models()
+    TR.clear_models()
     assert float(make(256).encode([text])[0] @ b[0]) > 0.9999  # the same as a fresh load
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from curation import tokenizer as T
+from curation import tokenizer as TOK
 from curation.config import ConfigError, TokensConfig, load_config
 from curation.pipeline import tokens
 from tests.tokens_helpers import write_dataset
@@ -33,7 +33,7 @@ def _poisoned(n_docs: int = 400, huge_bytes: int = 400_000) -> list[str]:
     the hash order is one repetitive document of ``huge_bytes`` bytes."""
     rnd = random.Random(5)
     texts = [_words(rnd, 60) for _ in range(n_docs)]
-    order = np.argsort(T.sample_hashes([f"web-{i}" for i in range(n_docs)], SEED))
+    order = np.argsort(TOK.sample_hashes([f"web-{i}" for i in range(n_docs)], SEED))
     texts[int(order[0])] = "spam " * (huge_bytes // 5)
     return texts
 
@@ -44,12 +44,12 @@ def test_one_huge_document_cannot_fill_the_training_sample(tmp_path):
     budget = 200_000  # smaller than the huge document alone
     texts, n, info = tokens._training_texts(files, budget, SEED)
     texts = list(texts)
-    cap = budget // T.SAMPLE_MIN_DOCUMENTS
+    cap = budget // TOK.SAMPLE_MIN_DOCUMENTS
     assert info == {
         "documents": n, "bytes": sum(len(t.encode()) for t in texts), "cut_documents": 1,
         "cap_bytes": cap,
     }  # fmt: skip
-    assert len(texts) == n and n > T.SAMPLE_MIN_DOCUMENTS  # many documents, not one
+    assert len(texts) == n and n > TOK.SAMPLE_MIN_DOCUMENTS  # many documents, not one
     assert max(len(t.encode()) for t in texts) <= cap
     assert sum(t.startswith("spam spam") for t in texts) == 1  # the huge one, cut to the cap
     assert info["bytes"] <= budget
@@ -58,20 +58,20 @@ def test_one_huge_document_cannot_fill_the_training_sample(tmp_path):
 def test_training_sample_is_keyed_by_the_seed_and_ignores_order():
     ids = [f"d{i}" for i in range(1000)]
     sizes = np.full(1000, 100, dtype=np.int64)
-    cut_a, cap = T.training_sample(T.sample_hashes(ids, 1), sizes, 10_000)
-    chosen_a = {i for i, h in zip(ids, T.sample_hashes(ids, 1), strict=True) if h <= cut_a}
+    cut_a, cap = TOK.training_sample(TOK.sample_hashes(ids, 1), sizes, 10_000)
+    chosen_a = {i for i, h in zip(ids, TOK.sample_hashes(ids, 1), strict=True) if h <= cut_a}
     shuffled = ids[::-1]
-    cut_b, _ = T.training_sample(T.sample_hashes(shuffled, 1), sizes, 10_000)
+    cut_b, _ = TOK.training_sample(TOK.sample_hashes(shuffled, 1), sizes, 10_000)
     assert cut_a == cut_b and len(chosen_a) == 100 and cap == 100
-    cut_c, _ = T.training_sample(T.sample_hashes(ids, 2), sizes, 10_000)
-    chosen_c = {i for i, h in zip(ids, T.sample_hashes(ids, 2), strict=True) if h <= cut_c}
+    cut_c, _ = TOK.training_sample(TOK.sample_hashes(ids, 2), sizes, 10_000)
+    chosen_c = {i for i, h in zip(ids, TOK.sample_hashes(ids, 2), strict=True) if h <= cut_c}
     assert len(chosen_c) == 100 and chosen_c != chosen_a  # another seed, another sample
 
 
 def test_cap_text_cuts_at_a_character_boundary():
-    assert T.cap_text("абв", 5) == "аб"  # 2 bytes each: the third does not fit
-    assert T.cap_text("abc", 3) == "abc"
-    assert T.cap_text("😀x", 3) == ""
+    assert TOK.cap_text("абв", 5) == "аб"  # 2 bytes each: the third does not fit
+    assert TOK.cap_text("abc", 3) == "abc"
+    assert TOK.cap_text("😀x", 3) == ""
 
 
 def _token_cfg(*more: str):

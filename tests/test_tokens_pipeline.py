@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 from xxhash import xxh3_64_intdigest
 
-from curation import tokenizer as T
+from curation import tokenizer as TOK
 from curation.config import load_config
 from curation.datasets import read_kept
-from curation.formats import token_shards as F
+from curation.formats import token_shards as TS
 from curation.pipeline import tokens
 from curation.run_layout import StageConflictError
 from tests.tokens_helpers import write_dataset
@@ -72,10 +72,10 @@ def _texts(run: Path) -> dict[str, tuple[str, str]]:
 
 
 def _tables(run: Path, domain: str):
-    folder = F.domain_dir(run / "tokens", domain)
+    folder = TS.domain_dir(run / "tokens", domain)
     return (
-        pq.read_table(folder / F.SEQUENCES).to_pandas(),
-        pq.read_table(folder / F.DOCUMENTS).to_pandas(),
+        pq.read_table(folder / TS.SEQUENCES).to_pandas(),
+        pq.read_table(folder / TS.DOCUMENTS).to_pandas(),
     )
 
 
@@ -85,15 +85,15 @@ def _manifest(run: Path) -> dict:
 
 def test_round_trip_through_our_reader_and_megatrons(pad_run, megatron):
     texts = _texts(pad_run)
-    tok = T.load_tokenizer(str(pad_run / "tokens" / "tokenizer"))
+    tok = TOK.load_tokenizer(str(pad_run / "tokens" / "tokenizer"))
     m = _manifest(pad_run)
     eos, pad = m["tokenizer"]["eos_id"], m["tokenizer"]["pad_id"]
     checked = 0
     for domain in m["per_domain"]:
         seqs, docs = _tables(pad_run, domain)
-        ours = F.DomainReader(pad_run / "tokens", domain)
-        folder = F.domain_dir(pad_run / "tokens", domain)
-        theirs = {s: megatron(str(F.shard_prefix(folder, s))) for s in seqs["shard"].unique()}
+        ours = TS.DomainReader(pad_run / "tokens", domain)
+        folder = TS.domain_dir(pad_run / "tokens", domain)
+        theirs = {s: megatron(str(TS.shard_prefix(folder, s))) for s in seqs["shard"].unique()}
         for d in docs.sample(n=min(8, len(docs)), random_state=1).itertuples():
             expected = tok.encode(texts[d.id][1]).ids
             assert d.tokens == len(expected)
@@ -121,7 +121,7 @@ def test_pad_mode_every_sequence_n_tokens_padding_only_at_document_ends(pad_run)
     texts = _texts(pad_run)
     for domain, dm in m["per_domain"].items():
         seqs, docs = _tables(pad_run, domain)
-        reader = F.DomainReader(pad_run / "tokens", domain)
+        reader = TS.DomainReader(pad_run / "tokens", domain)
         assert all((s.index.lengths == N).all() for s in reader.shards)
         data = np.stack([reader[i] for i in range(len(reader))])
         real = np.arange(N)[None, :] < seqs.tokens.to_numpy()[:, None]
@@ -142,11 +142,11 @@ def test_pad_mode_every_sequence_n_tokens_padding_only_at_document_ends(pad_run)
 def test_pack_mode_no_padding_but_at_the_end(pack_run):
     m = _manifest(pack_run)
     pad, eos = m["tokenizer"]["pad_id"], m["tokenizer"]["eos_id"]
-    tok = T.load_tokenizer(str(pack_run / "tokens" / "tokenizer"))
+    tok = TOK.load_tokenizer(str(pack_run / "tokens" / "tokenizer"))
     texts = _texts(pack_run)
     for domain, dm in m["per_domain"].items():
         seqs, docs = _tables(pack_run, domain)
-        reader = F.DomainReader(pack_run / "tokens", domain)
+        reader = TS.DomainReader(pack_run / "tokens", domain)
         stream = reader.stream(0, len(reader))
         assert (seqs.tokens[:-1] == N).all()
         total = dm["tokens"] + dm["documents"]
@@ -234,19 +234,19 @@ BAD = [
     (
         {"a": ["x y z " * 50] * 3},
         ["tokens.tokenizer=/no/such/tokenizer.json"],
-        T.TokenizerLoadError,
+        TOK.TokenizerLoadError,
         "tokenizer path /no/such/tokenizer.json does not exist",
     ),
     (
         {"a": ["x y z " * 50] * 3},
         ["tokens.compare=[~/no-such-folder]"],
-        T.TokenizerLoadError,
+        TOK.TokenizerLoadError,
         "tokenizer path ~/no-such-folder does not exist",
     ),
     (
         {"a": ["x y z " * 50] * 3},
         ["tokens.vocab_size=5000000000"],
-        F.VocabTooLargeError,
+        TS.VocabTooLargeError,
         "5,000,000,000 tokens does not fit the largest token dtype",
     ),
 ]

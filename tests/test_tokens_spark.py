@@ -15,9 +15,9 @@ import pyarrow.parquet as pq
 import pytest
 from xxhash import xxh3_64_intdigest
 
-from curation import tokenizer as T
+from curation import tokenizer as TOK
 from curation.config import load_config
-from curation.formats import token_shards as F
+from curation.formats import token_shards as TS
 from curation.pipeline import tokens
 from curation.spark import tokens as spark_tokens
 from curation.spark.writers import read_dataset
@@ -74,17 +74,17 @@ def _check_content(run: Path, docs: dict[str, list[str]]) -> int:
     """Every document of the dataset once, its tokens (then <eos>) where documents.parquet says,
     in the seeded shuffle order; returns the shards written."""
     m = json.loads((run / "tokens" / "_MANIFEST.json").read_text())
-    tok = T.load_tokenizer(str(run / "tokens" / "tokenizer"))
+    tok = TOK.load_tokenizer(str(run / "tokens" / "tokenizer"))
     eos = m["tokenizer"]["eos_id"]
     shards = 0
     assert sorted(m["per_domain"]) == sorted(docs)
     for domain, texts in docs.items():
-        table = pq.read_table(F.domain_dir(run / "tokens", domain) / F.DOCUMENTS).to_pandas()
+        table = pq.read_table(TS.domain_dir(run / "tokens", domain) / TS.DOCUMENTS).to_pandas()
         assert sorted(table.id) == sorted(f"{domain}-{i}" for i in range(len(texts)))
         assert list(table.position) == list(range(len(table)))
         keys = [xxh3_64_intdigest(i.encode(), m["config"]["seed"]) for i in table.id]
         assert keys == sorted(keys)
-        reader = F.DomainReader(run / "tokens", domain)
+        reader = TS.DomainReader(run / "tokens", domain)
         stream = reader.stream(0, len(reader))
         for d in table.itertuples():
             start = d.sequence * N + d.offset

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from curation import tokenizer as T
+from curation import tokenizer as TOK
 from curation.demo.corpus import generate
 
 
@@ -27,19 +27,19 @@ def texts(tmp_path_factory) -> list[str]:
 
 @pytest.fixture(scope="module")
 def trained(texts):
-    return T.train_bpe(iter(texts), vocab_size=1500, length=len(texts))
+    return TOK.train_bpe(iter(texts), vocab_size=1500, length=len(texts))
 
 
 def test_specials_first_and_vocabulary_size(trained):
-    assert [trained.token_to_id(t) for t in T.SPECIAL_TOKENS] == [0, 1, 2]
-    assert T.vocab_size(trained) == 1500
+    assert [trained.token_to_id(t) for t in TOK.SPECIAL_TOKENS] == [0, 1, 2]
+    assert TOK.vocab_size(trained) == 1500
 
 
 def test_no_vocabulary_token_holds_more_than_one_digit(trained):
     vocab = trained.get_vocab()
     multi = []
     for token in vocab:
-        text = T.token_bytes(trained, token).decode("utf-8", errors="ignore")
+        text = TOK.token_bytes(trained, token).decode("utf-8", errors="ignore")
         if sum(ch.isnumeric() for ch in text) > 1:
             multi.append(token)
     assert multi == []
@@ -62,44 +62,44 @@ def test_special_tokens_in_text_stay_text(trained):
 
 
 def test_byte_fallback_pieces_are_classified(trained):
-    unknown, fallback = T.token_classes(trained)
+    unknown, fallback = TOK.token_classes(trained)
     assert not unknown.any()  # byte-level BPE has no unknown token
-    by_bytes = {T.token_bytes(trained, t): i for t, i in trained.get_vocab().items()}
+    by_bytes = {TOK.token_bytes(trained, t): i for t, i in trained.get_vocab().items()}
     assert fallback[by_bytes[b"\xd0"]]  # the first byte of a Cyrillic letter, alone
     assert not fallback[by_bytes["я".encode()]]  # a whole Cyrillic letter
     assert not fallback[trained.token_to_id("a")] and not fallback[0]
 
 
 def test_vocabulary_too_small_for_byte_level(texts):
-    with pytest.raises(T.TokenizerLoadError, match="too small for byte-level BPE"):
-        T.train_bpe(iter(texts), vocab_size=100)
+    with pytest.raises(TOK.TokenizerLoadError, match="too small for byte-level BPE"):
+        TOK.train_bpe(iter(texts), vocab_size=100)
 
 
 def test_loading_errors_name_the_tokenizer(tmp_path):
-    with pytest.raises(T.TokenizerLoadError, match="tokenizer path /no/such/tok.json does not"):
-        T.load_tokenizer("/no/such/tok.json")
-    with pytest.raises(T.TokenizerLoadError, match="has no tokenizer.json"):
-        T.load_tokenizer(str(tmp_path))
+    with pytest.raises(TOK.TokenizerLoadError, match="tokenizer path /no/such/tok.json does not"):
+        TOK.load_tokenizer("/no/such/tok.json")
+    with pytest.raises(TOK.TokenizerLoadError, match="has no tokenizer.json"):
+        TOK.load_tokenizer(str(tmp_path))
     (tmp_path / "tokenizer.json").write_text("{not json")
-    with pytest.raises(T.TokenizerLoadError, match="not a readable tokenizer.json"):
-        T.load_tokenizer(str(tmp_path))
-    with pytest.raises(T.TokenizerLoadError, match="not in the local cache|neither a local path"):
-        T.load_tokenizer("some-org/not-a-cached-model")
-    with pytest.raises(T.TokenizerLoadError, match="unknown builtin tokenizer"):
-        T.load_tokenizer("builtin:nope")
+    with pytest.raises(TOK.TokenizerLoadError, match="not a readable tokenizer.json"):
+        TOK.load_tokenizer(str(tmp_path))
+    with pytest.raises(TOK.TokenizerLoadError, match="not in the local cache|neither a local path"):
+        TOK.load_tokenizer("some-org/not-a-cached-model")
+    with pytest.raises(TOK.TokenizerLoadError, match="unknown builtin tokenizer"):
+        TOK.load_tokenizer("builtin:nope")
 
 
 def test_an_existing_tokenizer_gets_pad_and_eos(tmp_path, trained):
-    bert = T.load_tokenizer("builtin:all-MiniLM-L6-v2")
-    before = T.vocab_size(bert)
-    special = T.with_specials(bert)
+    bert = TOK.load_tokenizer("builtin:all-MiniLM-L6-v2")
+    before = TOK.vocab_size(bert)
+    special = TOK.with_specials(bert)
     assert (special.pad, special.eos) == (before, before + 1)
-    unknown, fallback = T.token_classes(bert)
+    unknown, fallback = TOK.token_classes(bert)
     assert unknown.sum() == 1 and unknown[bert.token_to_id("[UNK]")]
     ids = np.array(bert.encode("hello ⟁⟁ world", add_special_tokens=False).ids)
     assert unknown[ids].any()
     path = tmp_path / "t.json"
     trained.save(str(path))
-    again = T.load_tokenizer(str(path))
-    assert T.with_specials(again) == T.SpecialIds(pad=0, eos=1)  # nothing added
-    assert T.vocab_size(again) == T.vocab_size(trained)
+    again = TOK.load_tokenizer(str(path))
+    assert TOK.with_specials(again) == TOK.SpecialIds(pad=0, eos=1)  # nothing added
+    assert TOK.vocab_size(again) == TOK.vocab_size(trained)

@@ -49,16 +49,16 @@ import pyarrow.parquet as pq
 
 from curation import runner
 from curation import schema as S
-from curation import tokenizer as T
+from curation import tokenizer as TOK
 from curation.config import PipelineConfig, TokensConfig
 from curation.errors import CurationError
-from curation.formats import token_shards as F
+from curation.formats import token_shards as TS
 from curation.pipeline import tokens_tasks as W
 from curation.run_layout import DATA, DATASET_1, DATASET_2, DATASET_3, TOKENS
 from curation.runner import Build, Stage
 from curation.stages import token_encode as TE
 from curation.stages import token_output as O
-from curation.stages import tokenizer_efficiency as E
+from curation.stages import tokenizer_efficiency as EFF
 from curation.storage import (
     Storage,
     arrow_filesystem,
@@ -193,12 +193,12 @@ def _check_source(tc: TokensConfig) -> str | None:
     """Fail early on a tokenizer that cannot be loaded or a vocabulary too large; return the
     tokenizer file's hash (None when trained)."""
     for other in tc.compare:
-        T.tokenizer_file(other)
-    if tc.tokenizer == T.TRAIN:
-        F.dtype_for_vocab(tc.vocab_size)
+        TOK.tokenizer_file(other)
+    if tc.tokenizer == TOK.TRAIN:
+        TS.dtype_for_vocab(tc.vocab_size)
         return None
-    path = T.tokenizer_file(tc.tokenizer)
-    F.dtype_for_vocab(T.vocab_size(T.load_tokenizer(tc.tokenizer)))
+    path = TOK.tokenizer_file(tc.tokenizer)
+    TS.dtype_for_vocab(TOK.vocab_size(TOK.load_tokenizer(tc.tokenizer)))
     return _file_sha256(path)
 
 
@@ -221,10 +221,10 @@ def _training_texts(
     hashes, sizes = [], []
     for path in files:
         t = read(path, [S.ID, S.TEXT])
-        hashes.append(T.sample_hashes(t.column(S.ID).to_pylist(), seed))
+        hashes.append(TOK.sample_hashes(t.column(S.ID).to_pylist(), seed))
         sizes.append(np.asarray(pc.binary_length(t.column(S.TEXT)), dtype=np.int64))
     h, size = np.concatenate(hashes), np.concatenate(sizes)
-    cut, cap = T.training_sample(h, size, budget)
+    cut, cap = TOK.training_sample(h, size, budget)
     chosen = h <= cut
     info = {
         "documents": int(chosen.sum()),
@@ -238,7 +238,7 @@ def _training_texts(
         if len(keep):
             t = read(path, [S.ID, S.TEXT]).take(pa.array(keep))
             sample += [
-                (int(x), i, T.cap_text(text, cap))
+                (int(x), i, TOK.cap_text(text, cap))
                 for x, i, text in zip(
                     hs[keep], t.column(S.ID).to_pylist(), t.column(S.TEXT).to_pylist(), strict=True
                 )
@@ -253,8 +253,8 @@ def build_tokenizer(tc: TokensConfig, files: list[str], spark=None, run_uri: str
 
     A trained vocabulary smaller than ``tokens.vocab_size`` (too little distinct text in the
     sample) is logged as a warning that says what to change."""
-    if tc.tokenizer != T.TRAIN:
-        return T.load_tokenizer(tc.tokenizer)
+    if tc.tokenizer != TOK.TRAIN:
+        return TOK.load_tokenizer(tc.tokenizer)
     if spark is not None:
         from curation.spark import tokens as spark_tokens
         from curation.spark.writers import read_dataset
@@ -272,8 +272,8 @@ def build_tokenizer(tc: TokensConfig, files: list[str], spark=None, run_uri: str
         info["cut_documents"],
         info["cap_bytes"],
     )
-    tok = T.train_bpe(texts, tc.vocab_size, length=n)
-    got = T.vocab_size(tok)
+    tok = TOK.train_bpe(texts, tc.vocab_size, length=n)
+    got = TOK.vocab_size(tok)
     if got < tc.vocab_size:
         log.warning("%s", short_vocabulary_message(got, tc.vocab_size, info))
     return tok
@@ -326,8 +326,8 @@ def _conserved(files: dict[str, list[DatasetFile]], totals: dict[str, O.DomainTo
 
 
 def _tokenizer_meta(source: str, tok, chosen: bool) -> dict:
-    vocab = T.vocab_size(tok)
-    name = f"bpe-{vocab} (trained)" if source == T.TRAIN else source
+    vocab = TOK.vocab_size(tok)
+    name = f"bpe-{vocab} (trained)" if source == TOK.TRAIN else source
     return {"name": name, "source": source, "vocab_size": vocab, "chosen": chosen}
 
 
@@ -354,12 +354,12 @@ def build(ctx: Build) -> dict:
     files = inventory(ctx.storage, ctx.run, tc.dataset)
     all_files = [f.path for fs in files.values() for f in sorted(fs, key=lambda f: f.path)]
     tok = build_tokenizer(tc, all_files, ctx.spark, ctx.run)
-    special = T.with_specials(tok)
-    vocab = T.vocab_size(tok)
-    dtype = F.dtype_for_vocab(vocab)
+    special = TOK.with_specials(tok)
+    vocab = TOK.vocab_size(tok)
+    dtype = TS.dtype_for_vocab(vocab)
     tok_json = tok.to_str(pretty=True)
-    ctx.storage.write_text(ctx.path(F.TOKENIZER_DIR, T.TOKENIZER_FILE), tok_json)
-    compare = tuple(T.tokenizer_file(c).read_text(encoding="utf-8") for c in tc.compare)
+    ctx.storage.write_text(ctx.path(TS.TOKENIZER_DIR, TOK.TOKENIZER_FILE), tok_json)
+    compare = tuple(TOK.tokenizer_file(c).read_text(encoding="utf-8") for c in tc.compare)
     tokenizers = TE.TokenizerSet(tok_json, compare, dtype.name, tc.seed)
     layout = O.Layout(
         tc.context_length, tc.mode, tc.shard_sequences, special.pad, special.eos, dtype.name
@@ -380,13 +380,13 @@ def build(ctx: Build) -> dict:
     _conserved(files, totals)
     per_domain = {d: _domain_manifest(totals[d], layout) for d in sorted(totals)}
     mixture = mixture_weights({d: m["tokens"] for d, m in per_domain.items()}, tc.mixture)
-    ctx.storage.write_text(ctx.path(F.MIXTURE), json.dumps(mixture, indent=2) + "\n")
+    ctx.storage.write_text(ctx.path(TS.MIXTURE), json.dumps(mixture, indent=2) + "\n")
     metas = [_tokenizer_meta(tc.tokenizer, tok, True)]
-    metas += [_tokenizer_meta(c, T.load_tokenizer(c), False) for c in tc.compare]
+    metas += [_tokenizer_meta(c, TOK.load_tokenizer(c), False) for c in tc.compare]
     by_tokenizer = [{d: cs[k] for d, cs in counts.counts.items()} for k in range(len(metas))]
-    efficiency = E.report(metas, by_tokenizer)
+    efficiency = EFF.report(metas, by_tokenizer)
     ctx.storage.write_text(ctx.path(f"{EFFICIENCY}.json"), json.dumps(efficiency, indent=1) + "\n")
-    ctx.storage.write_text(ctx.path(f"{EFFICIENCY}.md"), E.markdown(efficiency))
+    ctx.storage.write_text(ctx.path(f"{EFFICIENCY}.md"), EFF.markdown(efficiency))
     manifest = _manifest(tc, per_domain, mixture, efficiency, vocab, dtype, special, source)
     manifest["engine"] = "spark" if ctx.spark is not None else "local"
     manifest["elapsed_s"] = round(time.time() - t0, 2)
@@ -445,9 +445,9 @@ def _manifest(tc, per_domain, mixture, efficiency, vocab, dtype, special, source
         },
         "tokenizer": {
             "source": tc.tokenizer,
-            "file": f"{F.TOKENIZER_DIR}/{T.TOKENIZER_FILE}",
+            "file": f"{TS.TOKENIZER_DIR}/{TOK.TOKENIZER_FILE}",
             "vocab_size": vocab,
-            "vocab_requested": tc.vocab_size if tc.tokenizer == T.TRAIN else None,
+            "vocab_requested": tc.vocab_size if tc.tokenizer == TOK.TRAIN else None,
             "pad_id": special.pad,
             "eos_id": special.eos,
         },

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from curation import schema as S
-from curation.stages import token_encode as E
+from curation.stages import token_encode as ENC
 from curation.stages import token_output as O
 from curation.storage import local_path
 
@@ -44,7 +44,7 @@ _STATE: dict[str, object] = {}
 class WorkerSetup:
     """What every worker needs, sent once to the pool initializer."""
 
-    tokenizers: E.TokenizerSet
+    tokenizers: ENC.TokenizerSet
     layout: O.Layout
     work: str  # the work folder's URI (unit files)
     tokens: str  # the output folder's URI
@@ -57,10 +57,10 @@ def init_worker(setup: WorkerSetup, single_threaded: bool = True) -> None:
     A failure is kept and raised by the first task: a pool whose initializer raises would start
     replacement workers forever instead of failing."""
     if single_threaded:  # the pool is the parallelism: no Rust threads competing with it
-        E.single_threaded()
+        ENC.single_threaded()
     _STATE.clear()
     try:
-        E.loaded(setup.tokenizers)
+        ENC.loaded(setup.tokenizers)
     except Exception as exc:  # raised again by the first task, in the parent
         _STATE["error"] = exc
         return
@@ -73,9 +73,9 @@ def _setup() -> WorkerSetup:
     return _STATE["setup"]  # type: ignore[return-value]
 
 
-def encode(unit: E.Unit) -> E.UnitResult:
+def encode(unit: ENC.Unit) -> ENC.UnitResult:
     setup = _setup()
-    return E.encode_unit(unit, setup.tokenizers, setup.work, inline=False)
+    return ENC.encode_unit(unit, setup.tokenizers, setup.work, inline=False)
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _unit_tokens(unit: int) -> np.ndarray:
     setup = _setup()
     mmaps: dict[int, np.ndarray] = _STATE["mmaps"]  # type: ignore[assignment]
     if unit not in mmaps:
-        path = local_path(E.tokens_file(setup.work, unit))
+        path = local_path(ENC.tokens_file(setup.work, unit))
         dtype = np.dtype(setup.layout.dtype).newbyteorder("<")
         size = path.stat().st_size  # type: ignore[union-attr]
         mmaps[unit] = np.memmap(path, dtype=dtype, mode="r") if size else np.zeros(0, dtype)
@@ -148,13 +148,13 @@ def _pool(workers: int, setup: WorkerSetup) -> Iterator[Callable[[Callable, Iter
         yield lambda fn, items: pool.imap_unordered(fn, items, chunksize=1)
 
 
-def _ordered(units: list[E.Unit], work: str) -> dict[str, pa.Table]:
+def _ordered(units: list[ENC.Unit], work: str) -> dict[str, pa.Table]:
     """Per domain, every document's id, key, token count and token file location, sorted by
     (key, id)."""
     tables = []
     for u in units:
         t = pq.read_table(
-            local_path(E.unit_file(work, u.index)),
+            local_path(ENC.unit_file(work, u.index)),
             columns=[S.ID, S.DOMAIN, S.ORDER_KEY, S.N_TOKENS],
         )
         n = np.asarray(t.column(S.N_TOKENS), np.int64)
@@ -198,10 +198,10 @@ def _shard_tasks(domain: str, t: pa.Table, layout: O.Layout) -> tuple[O.DomainTo
 
 
 def tokenize_and_write(
-    units: list[E.Unit], setup: WorkerSetup, workers: int
-) -> tuple[dict[str, O.DomainTotals], E.UnitResult]:
+    units: list[ENC.Unit], setup: WorkerSetup, workers: int
+) -> tuple[dict[str, O.DomainTotals], ENC.UnitResult]:
     """Every step on the pool; per-domain totals and the efficiency counts."""
-    counts = E.UnitResult()
+    counts = ENC.UnitResult()
     workers = max(1, min(workers, len(units)))
     with _pool(workers, setup) as pmap:
         t0 = time.time()

@@ -36,8 +36,8 @@ import pandas as pd
 import pyarrow as pa
 
 from curation import schema as S
-from curation import tokenizer as T
-from curation.stages import token_encode as E
+from curation import tokenizer as TOK
+from curation.stages import token_encode as ENC
 from curation.stages import token_output as O
 from curation.stages import tokenize_pack as P
 
@@ -64,8 +64,8 @@ def _key_udf(seed: int):  # noqa: ANN202
 
     @pandas_udf("long")
     def key(ids: pd.Series) -> pd.Series:
-        h = T.sample_hashes(ids.tolist(), seed)
-        return pd.Series((h ^ E.SIGN).view(np.int64))
+        h = TOK.sample_hashes(ids.tolist(), seed)
+        return pd.Series((h ^ ENC.SIGN).view(np.int64))
 
     return key
 
@@ -91,7 +91,7 @@ def training_texts(
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    cap = T.sample_cap(budget)
+    cap = TOK.sample_cap(budget)
     key = _key_udf(seed)
     keyed = docs.select(
         key(F.col(S.ID)).alias(S.ORDER_KEY),
@@ -126,7 +126,7 @@ def training_texts(
     def texts() -> Iterator[str]:
         spark.sparkContext.setJobDescription("tokens: the training sample's texts to the driver")
         for r in heads.toLocalIterator():
-            yield T.cap_text(r[S.TEXT], cap)  # the first ``cap`` characters hold ``cap`` bytes
+            yield TOK.cap_text(r[S.TEXT], cap)  # the first ``cap`` characters hold ``cap`` bytes
 
     return texts(), info
 
@@ -170,8 +170,8 @@ def _sample_cut(keyed, budget: int, exact: int) -> int:  # noqa: ANN001
             )
             rows = keyed.filter(same)
             got = rows.select(S.ORDER_KEY, _SIZE).toArrow()
-            hashes = np.asarray(got.column(S.ORDER_KEY), np.int64).view(np.uint64) ^ E.SIGN
-            cut = T.training_sample_window(
+            hashes = np.asarray(got.column(S.ORDER_KEY), np.int64).view(np.uint64) ^ ENC.SIGN
+            cut = TOK.training_sample_window(
                 hashes, np.asarray(got.column(_SIZE)), budget, before_n, before_bytes, before_max
             )
             return _signed(cut)
@@ -182,14 +182,14 @@ def _sample_cut(keyed, budget: int, exact: int) -> int:  # noqa: ANN001
 
 def tokenize_and_write(
     spark,  # noqa: ANN001
-    units: list[E.Unit],
-    tokenizers: E.TokenizerSet,
+    units: list[ENC.Unit],
+    tokenizers: ENC.TokenizerSet,
     layout: O.Layout,
     work: str,
     tokens_uri: str,
     parts: str,
     buckets: int,
-) -> tuple[dict[str, O.DomainTotals], E.UnitResult]:
+) -> tuple[dict[str, O.DomainTotals], ENC.UnitResult]:
     """Every step on the executors; per-domain totals and the efficiency counts."""
     from pyspark.sql import functions as F
 
@@ -197,14 +197,14 @@ def tokenize_and_write(
     shared = sc.broadcast(tokenizers)
     one_core = int(sc.getConf().get("spark.task.cpus", "1")) == 1
 
-    def encode(unit: E.Unit) -> E.UnitResult:
+    def encode(unit: ENC.Unit) -> ENC.UnitResult:
         if one_core:  # one task per core: no Rust threads competing with the other tasks
-            E.single_threaded()
-        return E.encode_unit(unit, shared.value, work, inline=True)
+            ENC.single_threaded()
+        return ENC.encode_unit(unit, shared.value, work, inline=True)
 
     t0 = time.time()
     sc.setJobDescription(f"tokens: tokenize {len(units)} row groups")
-    counts = sc.parallelize(units, len(units)).map(encode).treeReduce(E.UnitResult.merge)
+    counts = sc.parallelize(units, len(units)).map(encode).treeReduce(ENC.UnitResult.merge)
     log.info("tokenized %d row groups in %.1fs", len(units), time.time() - t0)
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions"))
     encoded = spark.read.parquet(work)
@@ -359,7 +359,7 @@ def _writer(layout: O.Layout, totals: dict[str, O.DomainTotals], tokens_uri: str
             np.asarray(t.column(S.POSITION)),
             np.asarray(t.column(S.START)),
             np.asarray(t.column(S.N_TOKENS)),
-            E.token_reader(t.column(S.TOKEN_IDS), dtype),
+            ENC.token_reader(t.column(S.TOKEN_IDS), dtype),
             tokens_uri,
             parts,
         )

@@ -20,7 +20,7 @@ from scipy import sparse
 
 from curation import schema as S
 from curation.config import FuzzyDedupConfig
-from curation.stages import fuzzy_dedup as F
+from curation.stages import fuzzy_dedup as FD
 from curation.stages import minhash
 
 
@@ -42,7 +42,7 @@ def _removals(
     edges: list[tuple[str, str, float | None]],
 ) -> pa.Table:
     """Components of ``edges`` -> removal rows (neighbour = the best scored edge of a node)."""
-    survivor = F.components(ids, ((a, b) for a, b, _ in edges))
+    survivor = FD.components(ids, ((a, b) for a, b, _ in edges))
     best: dict[str, tuple[float, str]] = {}
     for a, b, j in edges:
         if j is None:
@@ -60,13 +60,13 @@ def _removals(
         rows.append(
             {
                 S.ID: i,
-                F.SURVIVOR: s,
-                F.JACCARD: _jaccard(sets[i], sets[s]),
-                F.NEIGHBOUR: None if nb is None else nb[1],
-                F.NEIGHBOUR_JACCARD: None if nb is None else nb[0],
+                FD.SURVIVOR: s,
+                FD.JACCARD: _jaccard(sets[i], sets[s]),
+                FD.NEIGHBOUR: None if nb is None else nb[1],
+                FD.NEIGHBOUR_JACCARD: None if nb is None else nb[0],
             }
         )
-    return F.removal_rows(pa.Table.from_pylist(rows, schema=F.MEMBER_SCHEMA))
+    return FD.removal_rows(pa.Table.from_pylist(rows, schema=FD.MEMBER_SCHEMA))
 
 
 def _documents(table: pa.Table) -> tuple[list[str], list[str | None], list[str]]:
@@ -80,7 +80,7 @@ def _documents(table: pa.Table) -> tuple[list[str], list[str | None], list[str]]
 def brute_force(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
     """Every pair of a group compared by true Jaccard; pairs ``>= threshold`` linked."""
     ids, texts, _ = _documents(table)
-    groups = F.group_of(table.column(S.DOMAIN), cfg).to_pylist()
+    groups = FD.group_of(table.column(S.DOMAIN), cfg).to_pylist()
     sh = minhash.shingle_hashes(texts, cfg).sets()
     sets = {
         i: set(sh.hashes[sh.offsets[k] : sh.offsets[k + 1]].tolist()) for k, i in enumerate(ids)
@@ -109,12 +109,12 @@ def lsh_reference(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
     """The fuzzy-dedup rule of :mod:`curation.stages.fuzzy_dedup`, in one process."""
     ids, texts, _ = _documents(table)
     sets = dict(zip(ids, _sets(texts, cfg), strict=True))
-    pairs = F.star_edges(F.band_rows(table, cfg))
+    pairs = FD.star_edges(FD.band_rows(table, cfg))
     if cfg.verify:
         scored = [
             (a, b, _jaccard(sets[a], sets[b]))
             for a, b in zip(
-                pairs.column(F.A).to_pylist(), pairs.column(F.B).to_pylist(), strict=True
+                pairs.column(FD.A).to_pylist(), pairs.column(FD.B).to_pylist(), strict=True
             )
         ]
         edges = [(a, b, j) for a, b, j in scored if j >= cfg.threshold]
@@ -122,7 +122,7 @@ def lsh_reference(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
         edges = [
             (a, b, None)
             for a, b in zip(
-                pairs.column(F.A).to_pylist(), pairs.column(F.B).to_pylist(), strict=True
+                pairs.column(FD.A).to_pylist(), pairs.column(FD.B).to_pylist(), strict=True
             )
         ]
     return _removals(ids, sets, edges)

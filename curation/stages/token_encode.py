@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from xxhash import xxh3_64_intdigest
 
 from curation import schema as S
-from curation import tokenizer as T
+from curation import tokenizer as TOK
 from curation.stages.tokenizer_efficiency import Counts, text_counts, token_counts
 from curation.storage import arrow_filesystem, join, temporary_name
 
@@ -78,8 +78,8 @@ def loaded(setup: TokenizerSet) -> list[_Loaded]:
     if key not in _LOADED:
         toks = []
         for text in (setup.chosen, *setup.compare):
-            tok = T.tokenizer_from_json(text)
-            unknown, fallback = T.token_classes(tok)
+            tok = TOK.tokenizer_from_json(text)
+            unknown, fallback = TOK.token_classes(tok)
             toks.append(_Loaded(tok, unknown, fallback))
         _LOADED.clear()  # one set per process: a new job's set replaces the last one
         _LOADED[key] = toks

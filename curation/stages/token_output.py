@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation import schema as S
-from curation.formats import token_shards as F
+from curation.formats import token_shards as TS
 from curation.stages import tokenize_pack as P
 from curation.storage import arrow_filesystem, join, temporary_name
 
@@ -189,7 +189,7 @@ def write_shard(
     else:
         doc_starts = np.arange(plan.n_sequences)
     folder = join(tokens_uri, f"domain={domain}")
-    F.write_shard(join(folder, F.shard_name(shard)), filled.tokens, doc_starts, dtype)
+    TS.write_shard(join(folder, TS.shard_name(shard)), filled.tokens, doc_starts, dtype)
     seq = np.arange(first, stop, dtype=np.int64)
     id_array = pa.array(ids, pa.string())
     sequences = pa.table(
@@ -202,7 +202,7 @@ def write_shard(
             "tokens": plan.seq_real.astype(np.int32),
             "next_token": filled.next_token.astype(np.int64),
         },
-        schema=F.SEQUENCES_SCHEMA,
+        schema=TS.SEQUENCES_SCHEMA,
     )
     own = np.flatnonzero((start // n >= first) & (start // n < stop))
     documents = pa.table(
@@ -214,7 +214,7 @@ def write_shard(
             "tokens": n_tokens[own],
             "pieces": plan.doc_pieces[own],
         },
-        schema=F.DOCUMENTS_SCHEMA,
+        schema=TS.DOCUMENTS_SCHEMA,
     )
     write_parquet(sequences, part_file(parts_uri, domain, shard, "sequences"))
     write_parquet(documents, part_file(parts_uri, domain, shard, "documents"))
@@ -228,8 +228,8 @@ def concat_indexes(
     shard order, in row groups of :data:`INDEX_ROW_GROUP` rows (one part in memory at a time)."""
     folder = join(tokens_uri, f"domain={domain}")
     for kind, name, schema in (
-        ("sequences", F.SEQUENCES, F.SEQUENCES_SCHEMA),
-        ("documents", F.DOCUMENTS, F.DOCUMENTS_SCHEMA),
+        ("sequences", TS.SEQUENCES, TS.SEQUENCES_SCHEMA),
+        ("documents", TS.DOCUMENTS, TS.DOCUMENTS_SCHEMA),
     ):
         fs, path = arrow_filesystem(join(folder, name))
         tmp = temporary_name(path)
