@@ -44,7 +44,7 @@ else
   JOB := $(PY)
 endif
 
-.PHONY: help install install-cuml gpu-check dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats compare-embedders test test-fast lint bench-dataset1 bench-semdedup bench-hdbscan bench-tokens bench-embedders bench-cross bench-fuzzy-params clean
+.PHONY: help install install-cuml gpu-check dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats compare-embedders test test-fast lint bench-dataset1 bench-scale bench-semdedup bench-hdbscan bench-tokens bench-embedders bench-cross bench-fuzzy-params clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
@@ -61,6 +61,7 @@ help:
 	@echo "make gpu-check                       every GPU path against its CPU reference -> runs/gpu-check/gpu-check.json"
 	@echo "make install-cuml                    cuML (GPU UMAP + HDBSCAN) in its own venv, $(CUML_VENV)"
 	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan | bench-tokens | bench-embedders | bench-cross   benchmarks (see bench/README.md)"
+	@echo "make bench-scale [SCALE_DOCS=250000,1000000 SCALE_ENGINE=spark]   Dataset-2/-3 on synthetic runs"
 
 $(STAMP): $(INSTALL_FILES)
 	CURATION_HW=$(HW) bash tools/install.sh $(VENV) $(EXTRAS)
@@ -131,6 +132,14 @@ lint: $(STAMP)
 
 bench-dataset1: $(STAMP)
 	$(PY) -m bench.dataset1 --cores $(CORES)
+
+# Dataset-2 and Dataset-3 on synthetic runs (random vectors, planted groups): driver RSS and wall
+# time per document vs N, Spark on local[$(CORES)] and in-process (bench/README.md)
+SCALE_DOCS   ?= 250000,500000,1000000
+SCALE_ENGINE ?= spark,local
+bench-scale: $(STAMP)
+	$(PY) bench/bench_scale.py --docs $(SCALE_DOCS) --engine $(SCALE_ENGINE) --cores $(CORES) \
+	  --driver-memory $(DRIVER_MEMORY) --out bench/results/bench-scale.json
 
 bench-hdbscan: $(STAMP)
 	$(PY) bench/bench_hdbscan.py

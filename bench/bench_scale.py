@@ -1,0 +1,239 @@
+"""``make bench-scale``: Dataset-2 and Dataset-3 at corpus scale on synthetic runs (issue 11).
+
+    python bench/bench_scale.py --docs 250000,1000000 --engine spark --out bench/results/bench-scale.json
+
+For every N: a synthetic run (:mod:`curation.demo.synthetic_run`: **random 384-d float16 vectors,
+not a model's**, with planted near-duplicate groups of known membership) is written once under
+``--work`` (reused while its parameters are the same); then, for every engine, Dataset-2 (k-means
+SemDedup) and Dataset-3 (UMAP + HDBSCAN SemDedup on the small domain) each run in a child process
+(``--engine spark``: a local[2] session, ``--driver-memory`` as ``make``; ``local``: in-process)
+while a /proc sampler follows the child's process tree: the **driver's peak RSS** is the Python
+driver plus the JVM (in local mode the JVM also hosts the executors' memory; Python workers are
+counted apart). The machine's other load is recorded per run (busy cores that are not ours).
+
+Each result row: ``engine``, ``docs``, ``driver_peak_rss_mb``, ``wall_s``, ``removed`` (Dataset-2 +
+Dataset-3) and per stage the same, the planted groups found, a digest of the removed ids (equal
+digests = the same documents removed by both engines) and the machine load. Tokens: not measured
+yet (the token stage's Spark engine is not on main; see the marked place in ``_child``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.dataset1.spark_job import CpuSampler  # noqa: E402
+from bench.machine_load import REPO, machine_busy_s, wait_idle  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+STAGES = {"dataset-2": "kmeans", "dataset-3": "hdbscan"}
+DERIVED = ("clusters", "dataset-2", "dataset-3", "tokens", "_staging", "_lock")
+SETTINGS = [
+    "kmeans.sample_size=50000",  # the driver's k-means sample: fixed, whatever N
+    "kmeans.target_cluster_size=1000",
+    "kmeans.iterations=10",
+    "semdedup.target_removal=null",
+    "semdedup.eps=0.03",  # between the synthetic tiers: tight groups only
+    "hdbscan.domains=[arxiv]",
+    "hdbscan.target_clusters=0",
+    "hdbscan.min_cluster_size=10",
+    "hdbscan.target_removal=null",
+    "hdbscan.eps=0.12",  # loose groups of the small domain too
+    "hdbscan.inspect_sample=2000",
+    "spark.shuffle_partitions=8",
+]
+
+
+class DriverSampler(CpuSampler):
+    """The child's tree: the child itself is the Python driver, ``java`` the JVM."""
+
+    def _kind(self, pid: int, ppid: int) -> str:
+        if pid == self.root:
+            return "py_driver"
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            return "other"
+        if b"pyspark.daemon" in cmd or b"pyspark/daemon" in cmd or b"pyspark.worker" in cmd:
+            return "py_workers"
+        if cmd.split(b" ")[0].endswith(b"java"):
+            return "jvm"
+        return "other"
+
+
+def _child(run: str, engine: str, dataset: str, settings: list[str]) -> None:
+    """One stage in this process (the sampled child)."""
+    from curation.config import load_config
+    from curation.logs import setup_logging
+    from curation.pipeline import semdedup
+
+    setup_logging()
+    cfg = load_config("reference", settings)
+    spark = None
+    if engine == "spark":
+        from curation.spark.session import get_spark
+
+        spark = get_spark(cfg.spark)
+    semdedup.run(run, cfg, STAGES[dataset], spark)
+    # tokens: once the token stage's Spark engine is on main, add a "tokens" stage here
+    # (tokens.run(run, cfg, spark)) and to STAGES' loop in measure().
+    if spark is not None:
+        spark.stop()
+
+
+def prepare(work: Path, docs: int, seed: int) -> tuple[Path, dict]:
+    """The synthetic run of ``docs`` documents (generated once, its derived stages removed)."""
+    from curation.demo.synthetic_run import PARAMS, SyntheticSpec, generate
+
+    spec = SyntheticSpec(docs, seed=seed)
+    run = work / f"run-{docs}"
+    params = run / PARAMS
+    if params.is_file() and json.loads(params.read_text()).get("spec") == _plain(spec):
+        summary = json.loads(params.read_text())
+        log.info("reusing synthetic run %s", run)
+    else:
+        if run.exists():
+            shutil.rmtree(run)
+        summary = generate(run, spec)
+        log.info("generated %d documents in %.1f s", docs, summary["seconds"])
+    for name in DERIVED:
+        if (run / name).exists():
+            shutil.rmtree(run / name)
+    return run, summary
+
+
+def _plain(spec) -> dict:  # noqa: ANN001
+    from dataclasses import asdict
+
+    return json.loads(json.dumps(asdict(spec)))
+
+
+def measure(run: Path, engine: str, dataset: str, driver_memory: str, cores: int) -> dict:
+    """Run one stage in a sampled child; wall, peak RSS by process kind, other load."""
+    settings = [*SETTINGS, f"spark.master=local[{cores}]", f"spark.driver_memory={driver_memory}"]
+    cmd = [sys.executable, __file__, "--child", str(run), "--engine", engine, "--dataset", dataset,
+           "--settings", json.dumps(settings)]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(cores)}
+    busy0, kids0 = machine_busy_s(), _children_cpu()
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO)
+    sampler = DriverSampler(proc.pid, interval=0.25)
+    sampler.start()
+    rc = proc.wait()
+    wall = time.time() - t0
+    sampler.stop.set()
+    sampler.join()
+    if rc != 0:
+        raise SystemExit(f"{dataset} on {engine} failed with status {rc}")
+    own = _children_cpu() - kids0
+    peak = sampler.rss_peak_mb
+    return {
+        "wall_s": round(wall, 1),
+        "driver_peak_rss_mb": round(peak.get("py_driver", 0) + peak.get("jvm", 0), 1),
+        "rss_peak_mb": {k: round(v, 1) for k, v in sorted(peak.items())},
+        "cpu_s": round(own, 1),
+        "other_load_cores": round(max(0.0, (machine_busy_s() - busy0 - own) / wall), 2),
+    }
+
+
+def _children_cpu() -> float:
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def found(run: Path, dataset: str, tier: str) -> dict:
+    """Removals of ``dataset`` against the planted groups of ``tier``."""
+    import pyarrow.compute as pc
+
+    from curation.datasets import read_ledger
+    from curation.demo.synthetic_run import read_truth
+
+    ledger = read_ledger(str(run), dataset, ["id"])
+    removed = set(ledger.column("id").to_pylist())
+    truth = read_truth(run)
+    truth = truth.filter(pc.equal(truth.column("tier"), tier))
+    groups: dict[int, list[str]] = {}
+    for doc, g in zip(truth.column("id").to_pylist(), truth.column("group").to_pylist(),
+                      strict=True):  # fmt: skip
+        groups.setdefault(g, []).append(doc)
+    planted = {d for m in groups.values() for d in m}
+    return {
+        "removed": len(removed),
+        "groups": len(groups),
+        "groups_found": sum(len(set(m) & removed) == len(m) - 1 for m in groups.values()),
+        "removed_outside_groups": len(removed - planted),
+        "removed_digest": hashlib.sha256("\n".join(sorted(removed)).encode()).hexdigest()[:16],
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--docs", default="250000,500000,1000000")
+    ap.add_argument("--engine", default="spark", help="spark, local or spark,local")
+    ap.add_argument("--out", default=str(REPO / "bench/results/bench-scale.json"))
+    ap.add_argument("--work", default=str(REPO / "runs/bench/scale"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--driver-memory", default="4g")
+    ap.add_argument("--wait-idle", type=float, default=0.0, help="seconds to wait for quiet")
+    ap.add_argument("--keep", action="store_true", help="keep the synthetic runs")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--dataset", help=argparse.SUPPRESS)
+    ap.add_argument("--settings", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _child(args.child, args.engine, args.dataset, json.loads(args.settings))
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.is_file() else []
+    for docs in [int(x) for x in args.docs.split(",")]:
+        run, summary = prepare(Path(args.work), docs, args.seed)
+        for engine in args.engine.split(","):
+            for name in DERIVED:  # the other engine's stages: built again, not skipped
+                if (run / name).exists():
+                    shutil.rmtree(run / name)
+            load = wait_idle(args.wait_idle) if args.wait_idle else None
+            row: dict = {"engine": engine, "docs": docs, "stages": {}}
+            for dataset in STAGES:
+                log.info("%s on %s, %d documents", dataset, engine, docs)
+                row["stages"][dataset] = measure(run, engine, dataset, args.driver_memory,
+                                                 args.cores)  # fmt: skip
+            tiers = {"dataset-2": "tight", "dataset-3": "loose"}
+            for dataset, tier in tiers.items():
+                row["stages"][dataset]["planted"] = found(run, dataset, tier)
+            stages = row["stages"].values()
+            row |= {
+                "driver_peak_rss_mb": max(s["driver_peak_rss_mb"] for s in stages),
+                "wall_s": round(sum(s["wall_s"] for s in stages), 1),
+                "removed": sum(s["planted"]["removed"] for s in stages),
+                "expected_removals": summary["expected_removals"],
+                "load_before": load,
+                "other_load_cores": round(max(s["other_load_cores"] for s in stages), 2),
+                "generate_s": summary.get("seconds"),
+                "settings": SETTINGS,
+                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            results = [r for r in results if (r["engine"], r["docs"]) != (engine, docs)] + [row]
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(results, indent=1) + "\n")
+            log.info("%s", json.dumps({k: row[k] for k in ("engine", "docs", "driver_peak_rss_mb",
+                                                            "wall_s", "removed")}))  # fmt: skip
+        if not args.keep:
+            shutil.rmtree(run)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
