@@ -221,7 +221,7 @@ def generate(run: str | Path, spec: SyntheticSpec) -> dict:
     """Write the synthetic Dataset-1, embeddings and truth of ``spec`` into ``run``; a summary.
 
     Replaces a previous Dataset-1/embeddings of the folder (StageDir.begin clears them)."""
-    t0 = time.time()
+    t0, cpu0 = time.time(), time.process_time()
     run_uri = normalize_uri(str(run))
     storage = storage_for(run_uri)
     ds1, emb = StageDir(storage, run_uri, DATASET_1), StageDir(storage, run_uri, EMBEDDINGS)
@@ -289,6 +289,7 @@ def generate(run: str | Path, spec: SyntheticSpec) -> dict:
         "expected_removals": {t: n * (spec.group_size - 1) for t, n in groups.items()},
         "spec": asdict(spec),
         "seconds": round(time.time() - t0, 2),
+        "cpu_seconds": round(time.process_time() - cpu0, 2),
     }
     storage.write_text(join(run_uri, PARAMS), json.dumps(summary, indent=1) + "\n")
     return summary
