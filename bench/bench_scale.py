@@ -38,7 +38,7 @@ from bench.machine_load import REPO, machine_busy_s, wait_idle  # noqa: E402
 log = logging.getLogger(__name__)
 
 STAGES = {"dataset-2": "kmeans", "dataset-3": "hdbscan"}
-DERIVED = ("clusters", "dataset-2", "dataset-3", "tokens", "_staging", "_lock")
+DERIVED = ("clusters", "dataset-2", "dataset-3", "tokens", "_staging", "_lock", "_events")
 SETTINGS = [
     "kmeans.sample_size=50000",  # the driver's k-means sample: fixed, whatever N
     "kmeans.target_cluster_size=1000",
@@ -59,6 +59,12 @@ class DriverSampler(CpuSampler):
     """The child's tree: the child itself is the Python driver, ``java`` the JVM."""
 
     def _kind(self, pid: int, ppid: int) -> str:
+        kind = self._classify(pid)
+        if kind != "other":  # a pid first seen as a launcher script may exec the JVM later
+            self.kinds[pid] = kind
+        return kind
+
+    def _classify(self, pid: int) -> str:
         if pid == self.root:
             return "py_driver"
         try:
@@ -107,10 +113,18 @@ def prepare(work: Path, docs: int, seed: int) -> tuple[Path, dict]:
             shutil.rmtree(run)
         summary = generate(run, spec)
         log.info("generated %d documents in %.1f s", docs, summary["seconds"])
-    for name in DERIVED:
-        if (run / name).exists():
-            shutil.rmtree(run / name)
+    _clear(run)
     return run, summary
+
+
+def _clear(run: Path) -> None:
+    """Remove every stage after the embeddings (built again, never skipped)."""
+    for name in DERIVED:
+        path = run / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
 
 
 def _plain(spec) -> dict:  # noqa: ANN001
@@ -122,10 +136,15 @@ def _plain(spec) -> dict:  # noqa: ANN001
 def measure(run: Path, engine: str, dataset: str, driver_memory: str, cores: int) -> dict:
     """Run one stage in a sampled child; wall, peak RSS by process kind, other load."""
     settings = [*SETTINGS, f"spark.master=local[{cores}]", f"spark.driver_memory={driver_memory}"]
+    events = run / "_events" / f"{engine}-{dataset}"
+    if events.exists():
+        shutil.rmtree(events)
+    if engine == "spark":
+        settings.append(event_log_settings(events))
     cmd = [sys.executable, __file__, "--child", str(run), "--engine", engine, "--dataset", dataset,
            "--settings", json.dumps(settings)]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(cores)}
-    busy0, kids0 = machine_busy_s(), _children_cpu()
+    busy0 = machine_busy_s()
     t0 = time.time()
     proc = subprocess.Popen(cmd, env=env, cwd=REPO)
     sampler = DriverSampler(proc.pid, interval=0.25)
@@ -136,20 +155,50 @@ def measure(run: Path, engine: str, dataset: str, driver_memory: str, cores: int
     sampler.join()
     if rc != 0:
         raise SystemExit(f"{dataset} on {engine} failed with status {rc}")
-    own = _children_cpu() - kids0
+    cpu = sampler.totals()  # per kind, from /proc (the JVM is not always waited for)
+    own = sum(cpu.values())
     peak = sampler.rss_peak_mb
     return {
         "wall_s": round(wall, 1),
         "driver_peak_rss_mb": round(peak.get("py_driver", 0) + peak.get("jvm", 0), 1),
         "rss_peak_mb": {k: round(v, 1) for k, v in sorted(peak.items())},
-        "cpu_s": round(own, 1),
+        "cpu_s": {k: round(v, 1) for k, v in sorted(cpu.items())},
         "other_load_cores": round(max(0.0, (machine_busy_s() - busy0 - own) / wall), 2),
-    }
+    } | ({"driver_result_bytes": driver_result_bytes(events)} if engine == "spark" else {})
 
 
-def _children_cpu() -> float:
-    t = os.times()
-    return t.children_user + t.children_system
+EVENT_LOG_CONF = {
+    "spark.eventLog.enabled": "true",
+    "spark.eventLog.compress": "false",
+    "spark.eventLog.rolling.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+def event_log_settings(folder: Path) -> str:
+    """A ``spark.conf={...}`` override that writes Spark's event log into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    conf = {**EVENT_LOG_CONF, "spark.eventLog.dir": folder.as_uri()}
+    return "spark.conf=" + json.dumps(conf)
+
+
+def driver_result_bytes(folder: Path) -> dict[str, int]:
+    """From the event logs in ``folder``: the bytes of task results sent to the driver, per
+    stage summed over its tasks (Spark's ``resultSize``): the largest stage and all stages."""
+    largest, total = 0, 0
+    for path in sorted(folder.iterdir()):
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if '"SparkListenerStageCompleted"' not in line[:80]:
+                    continue
+                info = json.loads(line)["Stage Info"]
+                if info.get("Failure Reason"):  # an aborted stage sent nothing on
+                    continue
+                for acc in info.get("Accumulables", []):
+                    if acc.get("Name") == "internal.metrics.resultSize":
+                        largest = max(largest, int(acc["Value"]))
+                        total += int(acc["Value"])
+    return {"largest_stage": largest, "all_stages": total}
 
 
 def found(run: Path, dataset: str, tier: str) -> dict:
@@ -188,6 +237,7 @@ def main() -> int:
     ap.add_argument("--driver-memory", default="4g")
     ap.add_argument("--wait-idle", type=float, default=0.0, help="seconds to wait for quiet")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic runs")
+    ap.add_argument("--datasets", default="dataset-2,dataset-3", help="the stages to measure")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--dataset", help=argparse.SUPPRESS)
     ap.add_argument("--settings", help=argparse.SUPPRESS)
@@ -201,18 +251,16 @@ def main() -> int:
     for docs in [int(x) for x in args.docs.split(",")]:
         run, summary = prepare(Path(args.work), docs, args.seed)
         for engine in args.engine.split(","):
-            for name in DERIVED:  # the other engine's stages: built again, not skipped
-                if (run / name).exists():
-                    shutil.rmtree(run / name)
+            _clear(run)  # the other engine's stages: built again, not skipped
             load = wait_idle(args.wait_idle) if args.wait_idle else None
             row: dict = {"engine": engine, "docs": docs, "stages": {}}
-            for dataset in STAGES:
+            for dataset in args.datasets.split(","):
                 log.info("%s on %s, %d documents", dataset, engine, docs)
                 row["stages"][dataset] = measure(run, engine, dataset, args.driver_memory,
                                                  args.cores)  # fmt: skip
             tiers = {"dataset-2": "tight", "dataset-3": "loose"}
-            for dataset, tier in tiers.items():
-                row["stages"][dataset]["planted"] = found(run, dataset, tier)
+            for dataset in row["stages"]:
+                row["stages"][dataset]["planted"] = found(run, dataset, tiers[dataset])
             stages = row["stages"].values()
             row |= {
                 "driver_peak_rss_mb": max(s["driver_peak_rss_mb"] for s in stages),
