@@ -28,8 +28,9 @@ HDBSCAN SemDedup on the small domains, eps above ``1 - LOOSE_COSINE``) must find
 ``eps`` between the tiers removes, per group, all members but one.
 
 Streaming: the documents are made one shard (``shard_docs``) at a time from a generator seeded by
-``(seed, domain, shard)``; groups never cross a shard. Memory is ``shard_docs x dim x 4`` bytes
-plus the ``topics x dim`` centres, whatever ``n_docs``; the same seed gives the same files.
+``(seed, domain, shard)``; groups never cross a shard. Memory is a few times
+``shard_docs x dim x 4`` bytes (one shard's vectors and their noise) plus the ``topics x dim``
+centres, whatever ``n_docs``; the same seed gives the same files.
 """
 
 from __future__ import annotations
