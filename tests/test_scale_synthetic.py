@@ -24,6 +24,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 
+from bench.bench_scale import EVENT_LOG_CONF, driver_result_bytes
 from curation.datasets import read_kept, read_ledger, read_manifest
 from curation.demo.synthetic_run import SyntheticSpec, generate, read_truth
 
@@ -45,7 +46,7 @@ SETTINGS = [
     "spark.shuffle_partitions=4",
     "spark.master=local[2]",
     "spark.driver_memory=1g",
-    f"spark.conf={{spark.driver.maxResultSize: {MAX_RESULT}}}",
+    # + spark.conf: maxResultSize and the event log (set in the fixture)
 ]
 
 CHILD = """
@@ -73,25 +74,41 @@ spark.stop()
 """
 
 
+# about a minute on 2 quiet cores (45 CPU-seconds, a third of them numba compiling UMAP); the
+# limit only guards against a hang on a shared, loaded machine
+pytestmark = pytest.mark.timeout(1800)
+
+
 @pytest.fixture(scope="module")
-def synthetic_run(tmp_path_factory) -> tuple[Path, dict, str]:
+def synthetic_run(tmp_path_factory) -> tuple[Path, dict, str, dict]:
     run = tmp_path_factory.mktemp("scale") / "run"
     summary = generate(
         run, SyntheticSpec(DOCS, seed=7, topics=64, loose_fraction=0.12, shard_docs=5000)
     )
+    events = run.parent / "events"
+    events.mkdir()
+    conf = {"spark.driver.maxResultSize": MAX_RESULT, "spark.eventLog.dir": events.as_uri()}
+    settings = [*SETTINGS, "spark.conf=" + json.dumps(conf | EVENT_LOG_CONF)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, str(run), json.dumps(SETTINGS), MAX_RESULT],
-        capture_output=True, text=True, timeout=600, env=env, cwd=REPO,
+        [sys.executable, "-c", CHILD, str(run), json.dumps(settings), MAX_RESULT],
+        capture_output=True, text=True, timeout=1800, env=env, cwd=REPO,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-4000:]
-    return run, summary, done.stdout
+    return run, summary, done.stdout, driver_result_bytes(events)
 
 
 @pytest.mark.slow
 def test_spark_engine_completes_under_a_small_driver_result_limit(synthetic_run):
-    run, summary, out = synthetic_run
+    run, summary, out, results = synthetic_run
     assert "LIMIT-HIT" in out, out  # the same session refuses a per-document collect
+    # what reached the driver (Spark's task result sizes; the refused collect is not logged as
+    # a completed stage's result): the k-means sample (2000 x 768 B), Dataset-3's clustered
+    # domain and inspection sample (~1500 x 768 B), counts and histograms - well under the
+    # 15 MB of the run's vectors
+    vectors = DOCS * 384 * 2
+    assert results["largest_stage"] < 2000 * 768 * 1.5, results
+    assert results["all_stages"] < vectors * 0.4, results
     for dataset in ("dataset-2", "dataset-3"):
         m = read_manifest(str(run), dataset)
         assert m["engine"] == "spark"
@@ -108,7 +125,7 @@ def _removed(run: Path, dataset: str) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_dataset2_removes_tight_group_members_only_and_finds_nearly_all_groups(synthetic_run):
-    run, summary, _ = synthetic_run
+    run, summary, *_ = synthetic_run
     truth = read_truth(run)
     group_of = dict(zip(truth.column("id").to_pylist(), truth.column("group").to_pylist(),
                         strict=True))  # fmt: skip
@@ -128,7 +145,7 @@ def test_dataset2_removes_tight_group_members_only_and_finds_nearly_all_groups(s
 
 @pytest.mark.slow
 def test_dataset3_finds_loose_groups_of_the_small_domain(synthetic_run):
-    run, summary, _ = synthetic_run
+    run, summary, *_ = synthetic_run
     truth = read_truth(run)
     group_of = dict(zip(truth.column("id").to_pylist(), truth.column("group").to_pylist(),
                         strict=True))  # fmt: skip
