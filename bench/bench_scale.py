@@ -170,7 +170,6 @@ def measure(run: Path, engine: str, dataset: str, driver_memory: str, cores: int
 EVENT_LOG_CONF = {
     "spark.eventLog.enabled": "true",
     "spark.eventLog.compress": "false",
-    "spark.eventLog.rolling.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
 }
 
@@ -186,7 +185,10 @@ def driver_result_bytes(folder: Path) -> dict[str, int]:
     """From the event logs in ``folder``: the bytes of task results sent to the driver, per
     stage summed over its tasks (Spark's ``resultSize``): the largest stage and all stages."""
     largest, total = 0, 0
-    for path in sorted(folder.iterdir()):
+    # one file per application, or (Spark 4's rolling default) a folder eventlog_v2_<app>/ of
+    # events_<n>_<app> files
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and "appstatus" not in p.name]
+    for path in files:
         with open(path, encoding="utf-8") as fh:
             for line in fh:
                 if '"SparkListenerStageCompleted"' not in line[:80]:
