@@ -69,7 +69,7 @@ def similarity_on_spark(
         clustered = (
             assigned.filter(F.col(S.CLUSTER) != S.NOISE)
             .drop(S.NEAR, S.NEAR_GAPS)
-            .join(emb, on=S.ID)
+            .join(emb.hint("merge"), on=S.ID)  # never a broadcast via the driver
             .groupBy(S.CLUSTER)
             .applyInPandas(per_cluster, S.to_spark_schema(S.SIMILARITY_SCHEMA))
         )
@@ -118,7 +118,7 @@ def _with_cross(assigned, emb, rule: CrossRule, width: int, dtype: str, tile: in
     visitors = clustered.mapInArrow(visit, S.to_spark_schema(S.VISIT_SCHEMA))
     candidates = (
         members.unionByName(visitors, allowMissingColumns=True)
-        .join(emb, on=S.ID)
+        .join(emb.hint("merge"), on=S.ID)  # never a broadcast via the driver
         .groupBy(S.TARGET)
         .applyInPandas(per_target, S.to_spark_schema(S.CANDIDATE_SCHEMA))
     )

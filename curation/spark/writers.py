@@ -81,7 +81,8 @@ def write_derived(
         *[F.col(c).alias(a) for c, a in _VERDICT.items()],
         (F.coalesce(F.col(S.CROSS), F.lit(False)) if crossed else F.lit(False)).alias(_CROSS),
     )
-    rows = docs.join(v, on=S.ID, how="left").withColumn(_JUDGED, F.col("_removed").isNotNull())
+    rows = docs.join(v.hint("merge"), on=S.ID, how="left")  # per document: no broadcast
+    rows = rows.withColumn(_JUDGED, F.col("_removed").isNotNull())
     if every_row_judged:
         missing = [r[S.ID] for r in rows.filter(~F.col(_JUDGED)).select(S.ID).limit(3).collect()]
         if missing:
