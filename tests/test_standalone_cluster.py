@@ -184,6 +184,7 @@ def _outcome(run: Path) -> dict:
     return out
 
 
+@pytest.mark.timeout(2400)  # 10 spark-submit jobs: 708 s on 2 quiet cores, more on a busy CI
 def test_whole_demo_pipeline_on_the_cluster_equals_local_mode(cluster, tmp_path):
     from curation.demo.corpus import generate
 
