@@ -158,6 +158,18 @@ def _pipeline(master: str, env: dict, corpus: Path, run: Path) -> None:
         assert done.returncode == 0, f"{job[0]}: {done.stderr[-4000:]}"
 
 
+def _pipeline_in_process(spark, corpus: Path, run: Path) -> None:
+    """The same jobs in local mode, in this process's local[2] session (no spark-submit each)."""
+    from curation.pipeline import embeddings, semdedup, tokens
+
+    cfg = load_config("demo", DEMO_SETS)
+    dataset1.run(spark, str(corpus), str(run), cfg)
+    embeddings.run(str(run), cfg, spark)
+    semdedup.run(str(run), cfg, "kmeans", spark)
+    semdedup.run(str(run), cfg, "hdbscan", spark)
+    tokens.run(str(run), cfg, spark)
+
+
 def _outcome(run: Path) -> dict:
     import hashlib
 
@@ -185,13 +197,13 @@ def _outcome(run: Path) -> dict:
 
 
 @pytest.mark.timeout(2400)  # 10 spark-submit jobs: 708 s on 2 quiet cores, more on a busy CI
-def test_whole_demo_pipeline_on_the_cluster_equals_local_mode(cluster, tmp_path):
+def test_whole_demo_pipeline_on_the_cluster_equals_local_mode(cluster, spark, tmp_path):
     from curation.demo.corpus import generate
 
     master, env = cluster
     generate(tmp_path / "input", scale=0.04)
     _pipeline(master, env, tmp_path / "input", tmp_path / "on-cluster")
-    _pipeline("local[2]", env, tmp_path / "input", tmp_path / "local")
+    _pipeline_in_process(spark, tmp_path / "input", tmp_path / "local")
     on_cluster, local = _outcome(tmp_path / "on-cluster"), _outcome(tmp_path / "local")
     for stage in STAGES:
         assert len(local[stage]["kept"]) > 50, stage
