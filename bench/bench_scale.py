@@ -13,8 +13,9 @@ counted apart). The machine's other load is recorded per run (busy cores that ar
 
 Each result row: ``engine``, ``docs``, ``driver_peak_rss_mb``, ``wall_s``, ``removed`` (Dataset-2 +
 Dataset-3) and per stage the same, the planted groups found, a digest of the removed ids (equal
-digests = the same documents removed by both engines) and the machine load. Tokens: not measured
-yet (the token stage's Spark engine is not on main; see the marked place in ``_child``).
+digests = the same documents removed by both engines) and the machine load. The token stage is
+not timed here: ``make bench-tokens`` times it, and tests/test_scale_synthetic.py runs it on Spark
+under a few-MB ``spark.driver.maxResultSize``.
 """
 
 from __future__ import annotations
@@ -92,8 +93,6 @@ def _child(run: str, engine: str, dataset: str, settings: list[str]) -> None:
 
         spark = get_spark(cfg.spark)
     semdedup.run(run, cfg, STAGES[dataset], spark)
-    # tokens: once the token stage's Spark engine is on main, add a "tokens" stage here
-    # (tokens.run(run, cfg, spark)) and to STAGES' loop in measure().
     if spark is not None:
         spark.stop()
 

@@ -185,22 +185,23 @@ def _success(storage: Storage, run: str, name: str) -> dict:
 
 
 def _stale_source(
-    storage: Storage, run: str, name: str, seen: set[str] | None = None
+    storage: Storage, run: str, name: str, done: dict, seen: set[str] | None = None
 ) -> str | None:
-    """The first stage that ``name`` (finished, not in this job) derives from and that was rebuilt
-    after ``name`` was built - directly or further up - or None when ``name`` is current (a stage
-    it derives from that is not in the run folder at all does not count)."""
+    """The first stage that ``name`` (finished, not in this job; ``done`` its ``_SUCCESS``)
+    derives from and that was rebuilt after ``name`` was built - directly or further up - or None
+    when ``name`` is current (a stage it derives from that is not in the run folder at all does
+    not count)."""
     seen = set() if seen is None else seen
     if name in seen:
         return None
     seen.add(name)
-    for anchor, build in (_success(storage, run, name).get("parents") or {}).items():
+    for anchor, build in (done.get("parents") or {}).items():
         now = _success(storage, run, anchor)
         if not now:  # not in this run folder (a dataset copied on its own): nothing to compare
             continue
         if now.get("build", "") != build:
             return anchor
-        upstream = _stale_source(storage, run, anchor, seen)
+        upstream = _stale_source(storage, run, anchor, now, seen)
         if upstream is not None:
             return upstream
     return None
@@ -241,7 +242,7 @@ def plan(
                     f"{join(run, p)} is not finished (no {SUCCESS}): {stage.name} needs it; "
                     "run its job first"
                 )
-            rebuilt = _stale_source(storage, run, p)
+            rebuilt = _stale_source(storage, run, p, done)
             if rebuilt is not None:
                 raise StageConflictError(
                     f"{join(run, p)} is stale: {rebuilt} was rebuilt after it; rerun the job of "

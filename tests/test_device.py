@@ -5,11 +5,7 @@ script from a stub nvidia-smi) every task sees the GPU Spark assigned to it."""
 from __future__ import annotations
 
 import gc
-import json
 import logging
-import os
-import subprocess
-import sys
 import weakref
 from pathlib import Path
 
@@ -17,8 +13,8 @@ import pytest
 import torch
 
 from curation import device as D
+from tests.spark_gpu_job import run_gpu_spark_script
 
-REPO = Path(__file__).resolve().parents[1]
 HAS_CUDA = torch.cuda.is_available()
 
 
@@ -135,24 +131,7 @@ def test_spark_tasks_use_the_gpu_spark_assigned(tmp_path: Path) -> None:
     stub = stub_dir / "nvidia-smi"
     stub.write_text("#!/bin/sh\nprintf '0\\n1\\n'\n")
     stub.chmod(0o755)
-    script = tmp_path / "job.py"
-    script.write_text(SPARK_GPU_SCRIPT)
-    import pyspark
-
-    env = {
-        **os.environ,
-        "PATH": f"{stub_dir}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "SPARK_HOME": str(Path(pyspark.__file__).parent),
-        "SPARK_LOCAL_IP": "127.0.0.1",
-        "PYSPARK_PYTHON": sys.executable,
-    }
-    done = subprocess.run(
-        [sys.executable, str(script), str(REPO / "tools" / "spark_gpu_discovery.sh")],
-        capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path,
-    )  # fmt: skip
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert done.returncode == 0 and lines, done.stderr[-3000:]
-    tasks = json.loads(lines[0][len("RESULT ") :])
+    tasks = run_gpu_spark_script(SPARK_GPU_SCRIPT, tmp_path, stub_dir)
     assert len(tasks) == 4
     for t in tasks:
         assert t["gpus"] in (["0"], ["1"])

@@ -5,10 +5,6 @@ found by the shipped discovery script, i.e. the real nvidia-smi)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +12,10 @@ import pytest
 
 from curation.config import EmbedConfig
 from curation.stages import embed as stage
+from tests.spark_gpu_job import run_gpu_spark_script
 
 pytestmark = pytest.mark.gpu
 
-REPO = Path(__file__).resolve().parents[1]
 TEXTS = [
     "SemDedup keeps the document farthest from its cluster centroid.",
     "Semantic deduplication keeps the member farthest from the centroid.",
@@ -84,20 +80,7 @@ print("RESULT " + json.dumps(out))
 
 @pytest.mark.slow
 def test_spark_tasks_compute_on_their_assigned_gpu(tmp_path: Path) -> None:
-    import pyspark
-
-    script = tmp_path / "job.py"
-    script.write_text(SPARK_SCRIPT)
-    env = {**os.environ, "SPARK_HOME": str(Path(pyspark.__file__).parent),
-           "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable,
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, str(script), str(REPO / "tools" / "spark_gpu_discovery.sh")],
-        capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path,
-    )  # fmt: skip
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
-    assert done.returncode == 0 and lines, done.stderr[-3000:]
-    tasks = json.loads(lines[0][len("RESULT ") :])
+    tasks = run_gpu_spark_script(SPARK_SCRIPT, tmp_path)
     for t in tasks:
         assert t["assigned"] and len(t["assigned"]) == 1
         assert t["device"] == f"cuda:{t['assigned'][0]}"

@@ -2,7 +2,7 @@
 
 A synthetic run (:mod:`curation.demo.synthetic_run`: 20k documents, **random 384-d vectors, not a
 model's**, with planted near-duplicate groups of known membership) goes through Dataset-2 and
-Dataset-3 on Spark in a session whose ``spark.driver.maxResultSize`` is a few MB: the k-means
+Dataset-3 and the token stage on Spark in a session whose ``spark.driver.maxResultSize`` is a few MB: the k-means
 sample (``kmeans.sample_size`` vectors) and Dataset-3's clustered domain fit under it, the
 embeddings of the run (20k x 768 B = 15 MB) do not - so a step that brought every document's
 vector to the driver would fail the job. The session is a child process (the limit is fixed when
@@ -43,6 +43,10 @@ SETTINGS = [
     "hdbscan.target_removal=null",
     "hdbscan.eps=0.12",  # loose groups (cosine 0.93) too
     "hdbscan.inspect_sample=500",
+    "tokens.vocab_size=2000",
+    # the tokenizer's sample reaches the driver one sorted partition at a time: 1 MB in 4 parts
+    "tokens.train_sample_bytes=1000000",
+    "tokens.context_length=128",
     "spark.shuffle_partitions=4",
     "spark.master=local[2]",
     "spark.driver_memory=1g",
@@ -52,7 +56,7 @@ SETTINGS = [
 CHILD = """
 import json, sys
 from curation.config import load_config
-from curation.pipeline import semdedup
+from curation.pipeline import semdedup, tokens
 from curation.spark.session import get_spark
 
 run, settings, limit = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
@@ -61,8 +65,7 @@ spark = get_spark(cfg.spark)
 assert spark.sparkContext.getConf().get("spark.driver.maxResultSize") == limit
 semdedup.run(run, cfg, "kmeans", spark)
 semdedup.run(run, cfg, "hdbscan", spark)
-# --- tokens: add the token stage's Spark engine here once it is on main (issue 11), e.g.
-# tokens.run(run, cfg, spark) and a check below that its shards hold every Dataset-3 document.
+tokens.run(run, cfg, spark)
 # The limit is live: bringing every vector to the driver fails under it.
 try:
     spark.read.option("recursiveFileLookup", "true").parquet(run + "/embeddings").toArrow()
@@ -113,6 +116,15 @@ def test_spark_engine_completes_under_a_small_driver_result_limit(synthetic_run)
         m = read_manifest(str(run), dataset)
         assert m["engine"] == "spark"
         assert m["rows_in"] == m["rows_out"] + sum(m["removed"].values())
+    # the token shards hold every Dataset-3 document, per domain (trained on a 1 MB sample)
+    toks, d3 = read_manifest(str(run), "tokens"), read_manifest(str(run), "dataset-3")
+    assert toks["engine"] == "spark" and toks["dataset"] == "dataset-3"
+    assert toks["documents"] == d3["rows_out"]
+    per_domain = read_kept(str(run), "dataset-3", ["domain"]).column("domain").value_counts()
+    assert {d: m["documents"] for d, m in toks["per_domain"].items()} == {
+        v["values"].as_py(): v["counts"].as_py() for v in per_domain
+    }
+    assert toks["tokens"] > toks["documents"] * 10  # ~16 words each, not empty sequences
     assert read_manifest(str(run), "dataset-2")["rows_in"] == DOCS
     kmeans = json.loads((run / "clusters/kmeans/_MANIFEST.json").read_text())
     assert kmeans["trained_on"] == 2000 and kmeans["documents"] == DOCS
