@@ -322,6 +322,35 @@ def test_evaluate_ceiling_rises_with_the_pass() -> None:
     assert best_all["recall"] == 1.0 and best_all["precision"] == 1.0
     assert best_off["recall"] == pytest.approx(1 - split)
     assert "| all | 1.000 | 1.000 |" in SP.to_markdown(got)
+    # the twins are near-copies (cosine ~0.998): removable at every reach bound, so each bound
+    # counts all of them and its ceiling is the plain one
+    cos = SP.pair_cosines(x, pairs)
+    assert cos.min() > 0.99
+    for e, r in got["rules"]["off"]["reach"].items():
+        assert r == {"pairs": len(pairs), "ceiling": pytest.approx(1 - split)}, e
+    assert all(r["ceiling"] == 1.0 for r in got["rules"]["all"]["reach"].values())
+    assert "reach eps <= 0.05 (50 pairs)" in SP.to_markdown(got)
+
+
+def test_reach_ceilings_count_only_the_removable_pairs() -> None:
+    from curation.stages import semdedup_pairs as SP
+
+    x = np.array([[2.0, 0.0], [1.98, 0.28], [0.0, 3.0], [0.6, 0.8], [1.0, 0.0], [0.0, 0.0]])
+    pairs = np.array([[0, 1], [2, 3], [0, 4], [4, 5]])
+    cos = SP.pair_cosines(x, pairs)  # rows need not be unit; a zero row has cosine 0
+    assert cos == pytest.approx([1.98 / np.hypot(1.98, 0.28), 0.8, 1.0, 0.0])
+    compared = np.array([False, True, False, True])
+    got = SP.reach_ceilings(compared, cos, (0.005, 0.01, 0.25, 1.5))
+    # eps 0.005: only the identical pair (cosine 1) is removable, and it is not compared
+    assert got["0.005"] == {"pairs": 1, "ceiling": 0.0}
+    # eps 0.01: also pair 0 (cosine 0.990): neither compared
+    assert got["0.01"] == {"pairs": 2, "ceiling": 0.0}
+    # eps 0.25: cosine 0.8 > 0.75 joins, and it is compared
+    assert got["0.25"] == {"pairs": 3, "ceiling": pytest.approx(1 / 3)}
+    # eps 1.5: every pair, the zero vector's too
+    assert got["1.5"] == {"pairs": 4, "ceiling": 0.5}
+    # no removable pair: nothing left out of reach
+    assert SP.reach_ceilings(compared[1:2], cos[1:2], (0.1,))["0.1"] == {"pairs": 0, "ceiling": 1.0}
 
 
 def test_documents_from_pairs() -> None:

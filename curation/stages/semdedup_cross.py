@@ -388,6 +388,9 @@ def cross_candidates(
     member_order = np.argsort(key, kind="stable")
     sorted_cl = key[member_order]
     pos = positions(ids, distances)
+    # every row normalised once (a document visits up to cross_clusters targets and is a member
+    # of one): the same bits as normalising each target's rows apart (row by row, float64 norms)
+    unit = semdedup._normalised_rows(vectors, np.arange(n))
     sizes = np.bincount(cl[inside]) if inside.any() else np.zeros(0, np.int64)
     within = int((sizes.astype(np.int64) * (sizes - 1) // 2).sum())
     uniq, starts = np.unique(targets, return_index=True)
@@ -399,8 +402,8 @@ def cross_candidates(
         m_rows, v_rows_t = member_order[lo:hi], v_rows[s:e]
         if not len(m_rows):  # an empty k-means cluster: nothing to compare with
             return None
-        mem = _side(ids, distances, cl, vectors, near, gaps, m_rows, device)
-        vst = _side(ids, distances, cl, vectors, near, gaps, v_rows_t, device)
+        mem = _side(ids, distances, cl, unit, near, gaps, m_rows, device, normalised=True)
+        vst = _side(ids, distances, cl, unit, near, gaps, v_rows_t, device, normalised=True)
         return (
             m_rows,
             v_rows_t,
@@ -470,12 +473,20 @@ def one_thread() -> Iterator[None]:
             torch.set_num_threads(threads)
 
 
-def _side(ids, distances, clusters, vectors, near, gaps, rows, device) -> Side:  # noqa: ANN001
+def _side(ids, distances, clusters, vectors, near, gaps, rows, device, normalised=False) -> Side:  # noqa: ANN001
+    """The documents ``rows`` as a :class:`Side`; ``normalised``: ``vectors`` is already a float32
+    CPU tensor of unit rows (only selected, not normalised again)."""
+    if normalised:
+        import torch
+
+        unit = vectors.index_select(0, torch.from_numpy(np.ascontiguousarray(rows, np.int64)))
+    else:
+        unit = semdedup._normalised_rows(vectors, rows)
     return Side(
         ids[rows],
         np.asarray(distances, np.float32)[rows],
         clusters[rows],
-        semdedup._normalised_rows(vectors, rows).to(device),
+        unit.to(device),
         np.asarray(near)[rows],
         np.asarray(gaps)[rows],
     )

@@ -8,11 +8,18 @@ cross-boundary pass, :mod:`curation.stages.semdedup_cross`). Reported per rule:
 
 * **ceiling**: the share of labelled pairs whose two documents are ever compared (they share a
   cluster, or the pass compares them) - the best recall any eps can reach;
+* **reach ceiling at eps E** (for each E of ``REACH_EPS``): the same share among the labelled
+  pairs that eps <= E could remove at all, those with cosine > 1 - E (float64, unit rows). A
+  labelled pair of cosine 0.5 counts against the plain ceiling although no eps a user runs
+  would ever remove it, compared or not; the reach ceiling says how many of the removable ones
+  the rule leaves out of reach;
 * per eps, **precision** = removals whose ``max_id`` is a labelled duplicate of the removed
   document (same group of the labelled-duplicate graph) over all removals; **recall** = such
   removals, at most ``size - 1`` per group, over ``sum(size - 1)`` (for plain pairs: the share
   of pairs of which one document was removed naming the other); **F1**; the best F1 and its eps;
-* the similarity step's seconds (within clusters, and the pass on top).
+* the similarity step's seconds (within clusters, and the pass on top), wall and this process's
+  CPU (the CPU seconds are the fairer figure on a shared machine: others' load adds wall time
+  only).
 
 A removal naming a document outside its labelled group counts against precision even where the
 two are unlabelled duplicates: the labels are the truth here.
@@ -32,6 +39,8 @@ from curation.stages import semdedup_cross as cross
 
 DEFAULT_EPS_GRID = tuple(round(0.005 * i, 3) for i in range(1, 41))
 """eps from 0.005 to 0.2 in steps of 0.005."""
+REACH_EPS = (0.05, 0.1, 0.15, 0.2)
+"""The eps bounds of the reach ceilings (module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,31 @@ def scores(
     return out
 
 
+def pair_cosines(vectors: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """float64 cosine of each labelled pair (row indices ``(P, 2)``); a zero vector has cosine 0."""
+    pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
+    a = np.asarray(vectors[pairs[:, 0]], np.float64)
+    b = np.asarray(vectors[pairs[:, 1]], np.float64)
+    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+    dot = np.einsum("pd,pd->p", a, b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((na > 0) & (nb > 0), dot / (na * nb), 0.0)
+
+
+def reach_ceilings(
+    compared: np.ndarray, cosines: np.ndarray, reach_eps: Any = REACH_EPS
+) -> dict[str, dict[str, float]]:
+    """Per eps bound E (as a string key): the labelled pairs with cosine > 1 - E (``pairs``) and
+    the share of them that are ``compared`` (``ceiling``; 1.0 when there are none)."""
+    out = {}
+    for e in reach_eps:
+        removable = np.asarray(cosines) > 1.0 - float(e)
+        n = int(removable.sum())
+        share = float(np.asarray(compared)[removable].mean()) if n else 1.0
+        out[f"{float(e):g}"] = {"pairs": n, "ceiling": share}
+    return out
+
+
 def evaluate(
     docs: Clustered,
     pairs: np.ndarray,
@@ -106,23 +140,27 @@ def evaluate(
     device: str = "cpu",
     target_removal: float | None = None,
     repeats: int = 1,
+    reach_eps: Any = REACH_EPS,
 ) -> dict[str, Any]:
     """The measurement of the module docstring for every named rule (``pairs``: int (P, 2) row
     indices of labelled duplicates). The within-cluster step runs once and is timed; each rule
     that is on adds its pass, timed on its own. ``target_removal`` (the reference's rule): also
     each rule's eps calibrated to remove that share, and how many documents' verdicts at it
     differ from the first rule's at its own calibrated eps. ``repeats``: each timed step runs
-    that many times and the fastest counts (a shared machine's noise only ever adds time)."""
+    that many times and the fastest counts (a shared machine's noise only ever adds time), for
+    the wall and the CPU seconds apart. ``reach_eps``: the bounds of the reach ceilings."""
     pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
     n = len(docs.ids)
     group = groups_of(n, pairs)
-    within_s = np.inf
+    cosines = pair_cosines(docs.vectors, pairs)
+    within_s = within_cpu = np.inf
     for _ in range(max(1, repeats)):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         within = semdedup.semdedup_all(
             docs.ids, docs.cluster, docs.distance, docs.vectors, tile_size, device
         )
         within_s = min(within_s, time.perf_counter() - t0)
+        within_cpu = min(within_cpu, time.process_time() - c0)
     row_of = {k: i for i, k in enumerate(docs.ids.tolist())}
     a, b = pairs[:, 0], pairs[:, 1]
     out: dict[str, Any] = {
@@ -131,21 +169,23 @@ def evaluate(
         "labelled_pairs": len(pairs),
         "redundant": int((np.bincount(group)[np.bincount(group) > 1] - 1).sum()),
         "within_s": within_s,
+        "within_cpu_s": within_cpu,
         "rules": {},
     }
     first = None
     for name, rule in rules.items():
-        table, products, cross_s = within, None, 0.0
+        table, products, cross_s, cross_cpu = within, None, 0.0, 0.0
         if rule.on:
-            cross_s = np.inf
+            cross_s = cross_cpu = np.inf
             for _ in range(max(1, repeats)):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 cm, cp, stats = cross.cross_candidates(
                     docs.ids, docs.cluster, docs.distance, docs.vectors, docs.near, docs.gaps,
                     rule, tile_size, device,
                 )  # fmt: skip
                 table = cross.combine_rows(within, docs.ids, docs.distance, cm, cp)
                 cross_s = min(cross_s, time.perf_counter() - t0)
+                cross_cpu = min(cross_cpu, time.process_time() - c0)
             products = stats.products / max(1, stats.within_products)
         rows = np.asarray([row_of[k] for k in table.column("id").to_pylist()], np.int64)
         m = np.full(n, -1.0)
@@ -170,11 +210,14 @@ def evaluate(
         out["rules"][name] = {
             "rule": rule.as_dict(),
             "ceiling": float(ceiling.mean()) if len(ceiling) else 1.0,
+            "reach": reach_ceilings(ceiling, cosines, reach_eps),
             "best": best,
             "per_eps": per_eps,
             "at_target": at_target,
             "cross_s": cross_s,
             "time_ratio": (within_s + cross_s) / within_s if within_s > 0 else None,
+            "cross_cpu_s": cross_cpu,
+            "cpu_ratio": (within_cpu + cross_cpu) / within_cpu if within_cpu > 0 else None,
             "products_ratio": products,
         }
     return out
@@ -210,23 +253,32 @@ def documents_from_pairs(
 
 
 def to_markdown(result: dict[str, Any]) -> str:
-    """One table row per rule: ceiling, best F1 (eps, precision, recall), the step's time."""
+    """One table row per rule: ceiling, best F1 (eps, precision, recall), the step's time (wall
+    and CPU), the products, then the reach ceilings (the header names each bound's pairs)."""
+    rules = result["rules"]
+    reach = next(iter(rules.values()), {}).get("reach", {})
+    cpu = result.get("within_cpu_s")
     lines = [
         f"{result['documents']} documents, {result['clusters']} clusters, "
         f"{result['labelled_pairs']} labelled duplicate pairs; within-cluster similarity "
-        f"{result['within_s']:.2f} s",
+        f"{result['within_s']:.2f} s" + ("" if cpu is None else f" ({cpu:.2f} CPU s)"),
         "",
         "| rule | ceiling | best F1 | at eps | precision | recall | time vs within "
-        "| products vs within |",
-        "|---|---|---|---|---|---|---|---|",
+        "| CPU vs within | products vs within |"
+        + "".join(f" reach eps <= {e} ({x['pairs']} pairs) |" for e, x in reach.items()),
+        "|---|---|---|---|---|---|---|---|---|" + "---|" * len(reach),
     ]
-    for name, r in result["rules"].items():
+
+    def times(x: float | None, plus: bool = False) -> str:
+        return "-" if x is None else f"+{x:.2f}x" if plus else f"{x:.2f}x"
+
+    for name, r in rules.items():
         b = r["best"] or {}
-        ratio, products = r["time_ratio"], r["products_ratio"]
         lines.append(
             f"| {name} | {r['ceiling']:.3f} | {b.get('f1', 0):.3f} | {b.get('eps', 0):g} | "
             f"{b.get('precision', 0):.3f} | {b.get('recall', 0):.3f} | "
-            f"{'-' if ratio is None else f'{ratio:.2f}x'} | "
-            f"{'-' if products is None else f'+{products:.2f}x'} |"
+            f"{times(r['time_ratio'])} | {times(r.get('cpu_ratio'))} | "
+            f"{times(r['products_ratio'], plus=True)} |"
+            + "".join(f" {x['ceiling']:.3f} |" for x in r.get("reach", {}).values())
         )
     return "\n".join(lines)
