@@ -450,3 +450,30 @@ def test_hdbscan_nearest_other_clusters() -> None:
     ref_near, ref_gaps = _near_reference(x[inside], cents, labels[inside], S.NEAR_COUNT)
     assert (near[inside] == ref_near).all()  # 5 others, then -1
     np.testing.assert_allclose(gaps[inside], ref_gaps, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_combine_rows_equals_combine_with_ties(seed: int) -> None:
+    """The local engine's numeric merge picks the same candidate as the string-keyed one the Spark
+    engine uses, also on equal M (the partner earlier in the total order wins)."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    ids = np.asarray([f"d{i:04d}" for i in rng.permutation(n)], object)
+    cl = rng.integers(0, 6, n)
+    cl[:5] = S.NOISE  # never compared
+    dist = np.round(rng.random(n), 1).astype(np.float32)  # many equal distances: id decides
+    x = rng.standard_normal((n, 8)).astype(np.float32)
+    within = sd.semdedup_all(ids, cl, dist, x, 64)
+    w_m = dict(zip(within.column(S.ID).to_pylist(), within.column(S.M).to_pylist(), strict=True))
+    cross_m = np.round(rng.uniform(-1, 1, n), 1).astype(np.float32)
+    cross_p = np.where(rng.random(n) < 0.7, rng.integers(0, n, n), -1)
+    cross_p[:5] = -1
+    tie = rng.random(n) < 0.4  # the cross candidate as good as the within one
+    cross_m[tie] = np.asarray([w_m[i] for i in ids[tie]], np.float32)
+    got = cross.combine_rows(within, ids, dist, cross_m, cross_p)
+    partner = np.where(cross_p >= 0, ids[np.maximum(cross_p, 0)], None).astype(object)
+    pdist = np.where(cross_p >= 0, dist[np.maximum(cross_p, 0)], np.nan)
+    want, _ = cross.combine(within, ids, dist, cross_m, partner, pdist)
+    assert got.equals(want)
+    chose_cross = np.asarray(got.column(S.CROSS))
+    assert 20 < chose_cross.sum() < n - 20  # both kinds of winner occur

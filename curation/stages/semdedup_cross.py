@@ -243,7 +243,9 @@ def cross_block(
 @dataclass(frozen=True)
 class Side:
     """Documents on one side of a target cluster's block: ids, distances to their own centroid,
-    their own cluster, unit vectors (a float32 torch tensor), nearest clusters and gaps."""
+    their own cluster, unit vectors (a float32 torch tensor), nearest clusters and gaps; ``pos``:
+    their places in the total order when known (the local engine's, over all documents), else
+    None (ranked from ids and distances; only the relative order of the two sides matters)."""
 
     ids: np.ndarray
     distances: np.ndarray
@@ -251,6 +253,7 @@ class Side:
     vectors: Any
     near: np.ndarray
     gaps: np.ndarray
+    pos: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -279,10 +282,13 @@ def target_candidates(
     visitor_p = np.full(n_v, NO_PARTNER, np.int64)
     if not n_m or not n_v:
         return member_m, member_p, visitor_m, visitor_p
-    pos = positions(
-        np.concatenate([members.ids, visitors.ids]),
-        np.concatenate([members.distances, visitors.distances]),
-    )
+    if members.pos is not None and visitors.pos is not None:
+        pos = np.concatenate([members.pos, visitors.pos])
+    else:
+        pos = positions(
+            np.concatenate([members.ids, visitors.ids]),
+            np.concatenate([members.distances, visitors.distances]),
+        )
     mpos, vpos = pos[:n_m], pos[n_m:]
     m_sorted = np.argsort(mpos, kind="stable")
     v_sorted = np.argsort(vpos, kind="stable")
@@ -402,8 +408,8 @@ def cross_candidates(
         m_rows, v_rows_t = member_order[lo:hi], v_rows[s:e]
         if not len(m_rows):  # an empty k-means cluster: nothing to compare with
             return None
-        mem = _side(ids, distances, cl, unit, near, gaps, m_rows, device, normalised=True)
-        vst = _side(ids, distances, cl, unit, near, gaps, v_rows_t, device, normalised=True)
+        mem = _side(ids, distances, cl, unit, near, gaps, m_rows, device, pos)
+        vst = _side(ids, distances, cl, unit, near, gaps, v_rows_t, device, pos)
         return (
             m_rows,
             v_rows_t,
@@ -473,10 +479,11 @@ def one_thread() -> Iterator[None]:
             torch.set_num_threads(threads)
 
 
-def _side(ids, distances, clusters, vectors, near, gaps, rows, device, normalised=False) -> Side:  # noqa: ANN001
-    """The documents ``rows`` as a :class:`Side`; ``normalised``: ``vectors`` is already a float32
-    CPU tensor of unit rows (only selected, not normalised again)."""
-    if normalised:
+def _side(ids, distances, clusters, vectors, near, gaps, rows, device, pos=None) -> Side:  # noqa: ANN001
+    """The documents ``rows`` as a :class:`Side`. ``pos`` (every document's place in the total
+    order) given: ``vectors`` is already a float32 CPU tensor of unit rows (only selected, not
+    normalised again), as the local engine prepares them once."""
+    if pos is not None:
         import torch
 
         unit = vectors.index_select(0, torch.from_numpy(np.ascontiguousarray(rows, np.int64)))
@@ -489,6 +496,7 @@ def _side(ids, distances, clusters, vectors, near, gaps, rows, device, normalise
         unit.to(device),
         np.asarray(near)[rows],
         np.asarray(gaps)[rows],
+        None if pos is None else pos[rows],
     )
 
 
@@ -536,11 +544,30 @@ def combine_rows(
     cross_m: np.ndarray,
     cross_p: np.ndarray,
 ) -> pa.Table:
-    """:func:`combine` with the cross partners given as row indices of ``ids`` (-1 = none)."""
-    got = cross_p >= 0
-    partner = np.where(got, ids[np.maximum(cross_p, 0)], None).astype(object)
-    pdist = np.where(got, np.asarray(distances, np.float32)[np.maximum(cross_p, 0)], np.nan)
-    return combine(table, ids, distances, cross_m, partner, pdist)[0]
+    """:func:`combine` with the cross partners given as row indices of ``ids`` (-1 = none), in
+    numbers instead of strings: the same table (the same rule as :func:`best_candidates` - the
+    larger M in float32, on equal M the partner earlier in the total order - tested equal to
+    :func:`combine`), without sorting every candidate by its partner's id."""
+    ids = np.asarray(ids)
+    value_set = pa.array(ids, pa.string())
+    at = np.asarray(pc.index_in(table.column(S.ID), value_set=value_set))
+    within_col = table.column(S.MAX_ID)
+    w_p = np.asarray(pc.index_in(within_col, value_set=value_set).fill_null(-1), np.int64)
+    w_m = np.asarray(table.column(S.M), np.float32)
+    c_m = np.asarray(cross_m, np.float32)[at]
+    c_p = np.asarray(cross_p, np.int64)[at]
+    pos = positions(ids, distances)
+    has_w, has_c = w_p >= 0, c_p >= 0
+    earlier = pos[np.maximum(c_p, 0)] < pos[np.maximum(w_p, 0)]
+    take = has_c & (~has_w | (c_m > w_m) | ((c_m == w_m) & earlier))
+    new_m = np.where(take, c_m, np.where(has_w, w_m, np.float32(-1.0))).astype(np.float64)
+    cross_id = pa.array(np.where(take, ids[np.maximum(c_p, 0)], None), pa.string())
+    new_id = pc.if_else(pa.array(take), cross_id, within_col)
+    return (
+        table.set_column(table.schema.get_field_index(S.M), S.M, pa.array(new_m, pa.float64()))
+        .set_column(table.schema.get_field_index(S.MAX_ID), S.MAX_ID, new_id)
+        .set_column(table.schema.get_field_index(S.CROSS), S.CROSS, pa.array(take))
+    )
 
 
 def combine(
