@@ -477,3 +477,27 @@ def test_combine_rows_equals_combine_with_ties(seed: int) -> None:
     assert got.equals(want)
     chose_cross = np.asarray(got.column(S.CROSS))
     assert 20 < chose_cross.sum() < n - 20  # both kinds of winner occur
+
+
+def test_within_step_keeps_the_unit_rows_the_pass_reuses() -> None:
+    """semdedup_all's unit_out holds, bit for bit, each clustered row normalised on its own (noise
+    rows untouched), and the pass given them finds what it finds normalising every row itself."""
+    ids, x, cents, _ = planted(pairs=20, seed=5)
+    cl, dist, near, gaps = assigned(x, cents)
+    cl = cl.copy()
+    cl[::17] = S.NOISE
+    x16 = x.astype(np.float16)  # stored embeddings are float16, unit only to about 1e-3
+    unit = cross.unit_buffer(x16)
+    unit[cl < 0] = 7.0
+    plain = sd.semdedup_all(ids, cl, dist, x16, 64)
+    kept = sd.semdedup_all(ids, cl, dist, x16, 64, unit_out=unit)
+    assert kept.equals(plain)
+    want = sd._normalised_rows(x16, np.arange(len(ids))).numpy()
+    got = unit.numpy()
+    assert np.array_equal(got[cl >= 0], want[cl >= 0])
+    assert (got[cl < 0] == 7.0).all()
+    rule = cross.CrossRule(3, 0.3)
+    a = cross.cross_candidates(ids, cl, dist, x16, near, gaps, rule, 64, unit=unit)
+    b = cross.cross_candidates(ids, cl, dist, x16, near, gaps, rule, 64)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert (a[1] >= 0).sum() > 20

@@ -244,9 +244,10 @@ def _similarity_here(
     clusters = np.asarray(assigned.column(S.CLUSTER))
     distance = np.asarray(assigned.column(S.DISTANCE).fill_null(np.nan), np.float32)
     t0 = time.time()
+    unit = cross.unit_buffer(vectors) if rule.on else None  # the pass reuses the unit rows
     with tqdm(total=assigned.num_rows, unit="docs", desc="SemDedup", disable=None) as bar:
         table = semdedup.semdedup_all(
-            ids, clusters, distance, vectors, cfg.semdedup.tile_size, device, bar.update
+            ids, clusters, distance, vectors, cfg.semdedup.tile_size, device, bar.update, unit
         )
     facts: dict = {}
     if rule.on:
@@ -256,7 +257,7 @@ def _similarity_here(
         with tqdm(unit="visits", desc="SemDedup across clusters", disable=None) as bar:
             cm, cp, stats = cross.cross_candidates(
                 id_arr, clusters, distance, vectors, near, gaps, rule, cfg.semdedup.tile_size,
-                device, bar.update,
+                device, bar.update, unit,
             )  # fmt: skip
             table = cross.combine_rows(table, id_arr, distance, cm, cp)
         found = int(np.asarray(table.column(S.CROSS)).sum())

@@ -429,6 +429,13 @@ def _each_cluster(
         yield fn(seg)
 
 
+def _index(rows: np.ndarray) -> Any:
+    """Row indices as an int64 torch tensor (for indexing a tensor)."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64))
+
+
 def _rows(vectors: Any, rows: np.ndarray) -> Any:
     """``vectors[rows]`` for numpy arrays and torch tensors alike."""
     if isinstance(vectors, np.ndarray):
@@ -463,6 +470,7 @@ def semdedup_all(
     tile_size: int = 0,
     device: str = "cpu",
     progress: Callable[[int], Any] | None = None,
+    unit_out: Any = None,
 ) -> pa.Table:
     """:func:`semdedup_cluster` over every cluster of one table (the local, single-process path).
 
@@ -474,6 +482,11 @@ def semdedup_all(
     (``tqdm.update`` fits). On CUDA the clusters of 2 to ``SMALL_CLUSTER - 1`` documents are
     computed in batches (:func:`batch_max_similarity`), the larger ones tile by tile; M agrees
     with the per-cluster computation to float rounding.
+
+    ``unit_out``: a float32 CPU torch tensor (N, D), filled with every clustered row's unit
+    vector (row ``i`` of ``vectors`` into row ``i``; noise rows are left as they are), the very
+    values the step compared, so the cross-boundary pass can reuse them instead of normalising
+    every row again (:func:`_normalised_rows` is row by row: the same bits whatever the subset).
     """
     id_arr = _id_array(ids)
     cl = np.asarray(clusters, dtype=np.int64)
@@ -487,10 +500,15 @@ def semdedup_all(
     noise = cl == S.NOISE
     if noise.any():
         inside = np.flatnonzero(~noise)
+        unit_inside = (
+            None if unit_out is None else unit_out.new_zeros(len(inside), unit_out.shape[1])
+        )
         clustered = semdedup_all(
             id_arr[inside], cl[inside], dist[inside], _rows(vectors, inside), tile_size, device,
-            progress,
+            progress, unit_inside,
         )  # fmt: skip
+        if unit_out is not None:
+            unit_out[_index(inside)] = unit_inside
         return pa.concat_tables([clustered, _noise_rows(np.sort(id_arr[noise]))])
     device = resolve_device(device)
     tile_size = tile_for(tile_size, device)
@@ -506,7 +524,10 @@ def semdedup_all(
 
     def one(seg: tuple[int, int]) -> int:  # clusters write disjoint slices: thread-safe
         s, e = seg
-        m[s:e], arg[s:e] = _cluster_core(_normalised_rows(vectors, order[s:e]), tile_size, device)
+        unit = _normalised_rows(vectors, order[s:e])
+        if unit_out is not None:
+            unit_out[_index(order[s:e])] = unit
+        m[s:e], arg[s:e] = _cluster_core(unit, tile_size, device)
         rank[s:e] = np.arange(e - s)
         start_of[s:e] = s
         return e - s
@@ -520,6 +541,9 @@ def semdedup_all(
         for done in _run_batched(vectors, order, batched, device, m, arg):
             if progress is not None:
                 progress(done)
+        if unit_out is not None:
+            for s, e in batched:
+                unit_out[_index(order[s:e])] = _normalised_rows(vectors, order[s:e])
         in_batch = set(batched)
         segments = [seg for seg in segments if seg not in in_batch]
     for done in _each_cluster(segments, one, device):

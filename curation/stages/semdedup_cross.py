@@ -376,9 +376,11 @@ def cross_candidates(
     tile_size: int = 2048,
     device: str = "cpu",
     progress: Callable[[int], Any] | None = None,
+    unit: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, CrossStats]:
     """Every document's best cross candidate: ``(m float32[N] (-inf none), partner int64[N] (row
-    index, -1 none), stats)``, target cluster by target cluster."""
+    index, -1 none), stats)``, target cluster by target cluster. ``unit``: the rows already
+    normalised (``semdedup_all``'s ``unit_out``), else every row is normalised here once."""
     device = resolve_device(device)
     n = len(ids)
     best_m = np.full(n, -np.inf, np.float32)
@@ -396,7 +398,8 @@ def cross_candidates(
     pos = positions(ids, distances)
     # every row normalised once (a document visits up to cross_clusters targets and is a member
     # of one): the same bits as normalising each target's rows apart (row by row, float64 norms)
-    unit = semdedup._normalised_rows(vectors, np.arange(n))
+    if unit is None:
+        unit = semdedup._normalised_rows(vectors, np.arange(n))
     sizes = np.bincount(cl[inside]) if inside.any() else np.zeros(0, np.int64)
     within = int((sizes.astype(np.int64) * (sizes - 1) // 2).sum())
     uniq, starts = np.unique(targets, return_index=True)
@@ -527,14 +530,26 @@ def semdedup_with_cross(
     (:data:`~curation.schema.RESULT_SCHEMA`, the same rows in the same order) with M, max_id and
     ``cross`` over every compared pair. With the pass off, exactly ``semdedup_all``'s table.
     ``progress(n)``: documents of each finished cluster (the within-cluster part)."""
-    table = semdedup.semdedup_all(ids, clusters, distances, vectors, tile_size, device, progress)
+    unit = unit_buffer(vectors) if rule.on else None
+    table = semdedup.semdedup_all(
+        ids, clusters, distances, vectors, tile_size, device, progress, unit
+    )
     if not rule.on:
         return table, None
     id_arr = semdedup._id_array(ids)
     cl = np.asarray(clusters, np.int64)
     dist = np.asarray(distances, np.float32)
-    cm, cp, stats = cross_candidates(id_arr, cl, dist, vectors, near, gaps, rule, tile_size, device)
+    cm, cp, stats = cross_candidates(
+        id_arr, cl, dist, vectors, near, gaps, rule, tile_size, device, unit=unit
+    )
     return combine_rows(table, id_arr, dist, cm, cp), stats
+
+
+def unit_buffer(vectors: Any) -> Any:
+    """An empty float32 CPU tensor shaped as ``vectors``, for ``semdedup_all``'s ``unit_out``."""
+    import torch
+
+    return torch.zeros(tuple(vectors.shape), dtype=torch.float32)
 
 
 def combine_rows(
