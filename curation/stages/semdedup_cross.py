@@ -273,7 +273,6 @@ def target_candidates(
     """The cross candidates of one target cluster: ``(member_m, member_partner, visitor_m,
     visitor_partner)``, partners as row indices of the other side (-1 = none, M -inf). Inputs in
     any order; the result does not depend on it."""
-    import torch
 
     n_m, n_v = len(members), len(visitors)
     member_m = np.full(n_m, -np.inf, np.float32)
@@ -303,11 +302,9 @@ def target_candidates(
     for cols, rows in groups:
         if not len(cols) or not len(rows):
             continue
-        sel_r = torch.from_numpy(rows)
-        sel_c = torch.from_numpy(cols)
         rm, ra, cm, ca = cross_block(
-            visitors.vectors.index_select(0, sel_r.to(visitors.vectors.device)),
-            members.vectors.index_select(0, sel_c.to(members.vectors.device)),
+            _select(visitors.vectors, rows),
+            _select(members.vectors, cols),
             vpos[rows],
             mpos[cols],
             tile_size,
@@ -323,6 +320,15 @@ def target_candidates(
         member_p[cols[win]] = partner[win]
         best_pos[cols[win]] = partner_pos[win]
     return member_m, member_p, visitor_m, visitor_p
+
+
+def _select(vectors: Any, rows: np.ndarray) -> Any:
+    """``vectors[rows]``; no copy when ``rows`` is every row in order (a side given sorted)."""
+    import torch
+
+    if len(rows) == len(vectors) and (rows == np.arange(len(rows))).all():
+        return vectors
+    return vectors.index_select(0, torch.from_numpy(rows).to(vectors.device))
 
 
 # --- the best candidate per document -----------------------------------------------------------------
@@ -396,8 +402,9 @@ def cross_candidates(
     member_order = np.argsort(key, kind="stable")
     sorted_cl = key[member_order]
     pos = positions(ids, distances)
-    # every row normalised once (a document visits up to cross_clusters targets and is a member
-    # of one): the same bits as normalising each target's rows apart (row by row, float64 norms)
+    # the unit rows of the within-cluster step, or every row normalised here once (a document
+    # visits up to cross_clusters targets and is a member of one): the same bits as normalising
+    # each target's rows apart, as the Spark engine does (row by row, float64 norms)
     if unit is None:
         unit = semdedup._normalised_rows(vectors, np.arange(n))
     sizes = np.bincount(cl[inside]) if inside.any() else np.zeros(0, np.int64)
@@ -411,6 +418,9 @@ def cross_candidates(
         m_rows, v_rows_t = member_order[lo:hi], v_rows[s:e]
         if not len(m_rows):  # an empty k-means cluster: nothing to compare with
             return None
+        # both sides in the total order already: their blocks are the sides' tensors, uncopied
+        m_rows = m_rows[np.argsort(pos[m_rows], kind="stable")]
+        v_rows_t = v_rows_t[np.argsort(pos[v_rows_t], kind="stable")]
         mem = _side(ids, distances, cl, unit, near, gaps, m_rows, device, pos)
         vst = _side(ids, distances, cl, unit, near, gaps, v_rows_t, device, pos)
         return (
