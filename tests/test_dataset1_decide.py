@@ -105,9 +105,11 @@ def test_global_scope_groups_across_domains_and_survivor_is_the_smallest_id():
     assert [v[S.DUPLICATE_OF] for v in glob] == ["a9", None, "a9"]
 
 
-def test_duplicate_ids_error_mode_gives_no_first_at_and_lists_them():
+def test_duplicate_ids_error_mode_gives_first_at_and_lists_them():
+    """Under ``on_duplicate_id=error`` the facts still mark the second row of an id (the job
+    fails on it, naming the ids that :func:`duplicate_ids` lists)."""
     rows = _rows({S.ID: "x"}, {S.ID: "x", S.SRC_FILE: "cc/b.jsonl"}, {S.ID: "y"})
-    assert D.group_facts(rows, _cfg())[S.FIRST_AT].null_count == 3
+    assert D.group_facts(rows, _cfg())[S.FIRST_AT].to_pylist() == [None, "cc/a.jsonl:1", None]
     assert D.duplicate_ids(rows).examples == [("x", ["cc/a.jsonl:1", "cc/b.jsonl:2"])]
 
 

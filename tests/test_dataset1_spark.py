@@ -208,10 +208,10 @@ def test_spark_group_facts_equal_the_in_memory_ones(spark, tmp_path, overrides):
         cfg,
     )
     stages = set(verdict.column(S.STAGE).to_pylist())
-    quarantine = cfg.ingest.on_duplicate_id == "quarantine"
+    assert decisions.duplicate_ids(rows).examples  # the random rows repeat ids
     assert (S.STAGE_EXACT_DEDUP in stages) and (S.STAGE_INVALID in stages)
     assert (S.STAGE_LANGID in stages) == ("cc" in cfg.langid.domains or "*" in cfg.langid.domains)
-    assert (verdict.column(S.REASON).to_pylist().count("duplicate_id") > 0) == quarantine
+    assert verdict.column(S.REASON).to_pylist().count("duplicate_id") > 0  # in either mode
 
 
 def test_writer_task_keys_land_on_their_partition(spark):

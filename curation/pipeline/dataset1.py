@@ -37,6 +37,7 @@ from curation.runner import Build, Reads, Stage
 from curation.spark import adapters
 from curation.spark.session import apply_runtime_settings
 from curation.stages import ingest
+from curation.stages.ingest import DUPLICATE_ID
 from curation.storage import join, normalize_uri, storage_for
 
 log = logging.getLogger(__name__)
@@ -138,17 +139,10 @@ def build_dataset1(ctx: Build) -> dict:
     names = [c["name"] for c in chunks]
     placement = place_chunks(chunks, cfg.spark.shuffle_partitions)
     sc = spark.sparkContext
-    sc.setJobDescription("dataset-1 [2/2]: check input ids")
     keys = adapters.keys(spark, ann.path(DATA), names, placement, cfg)
-    if cfg.ingest.on_duplicate_id == "error":
-        dups = adapters.duplicate_ids(keys)
-        if dups.examples:
-            examples = "; ".join(f"{i!r} at {', '.join(at)}" for i, at in dups.examples)
-            raise DuplicateIdError(
-                f"input ids are not unique, e.g. {examples}. Fix the input, or set "
-                "ingest.on_duplicate_id=quarantine to keep the first row of each id (by file, line) "
-                "and send the others to the ledger"
-            )
+    if cfg.ingest.on_duplicate_id == "error" and cfg.fuzzy_dedup.enabled:
+        sc.setJobDescription("dataset-1 [2/2]: check input ids")  # before fuzzy dedup's work
+        _fail_on_duplicate_ids(adapters.duplicate_ids(keys))
     sc.setJobDescription("dataset-1 [2/2]: exact dedup, write kept documents and the ledger")
     facts = adapters.group_facts(keys, cfg)
     fuzzy: dict = {}
@@ -167,6 +161,11 @@ def build_dataset1(ctx: Build) -> dict:
     if ctx.storage.exists(work):
         ctx.storage.delete(work)
     counts = [Count(r[S.SRC_DOMAIN], r[S.DOMAIN], r[S.STAGE], r[S.REASON], r["n"]) for r in counted]
+    if cfg.ingest.on_duplicate_id == "error" and any(c.reason == DUPLICATE_ID for c in counts):
+        # the facts found repeated ids (no separate pass when there are none): name them and fail
+        # before the dataset is marked finished
+        sc.setJobDescription("dataset-1 [2/2]: name the repeated input ids")
+        _fail_on_duplicate_ids(adapters.duplicate_ids(keys))
     return build_manifest(
         counts,
         stage=DATASET_1,
@@ -183,6 +182,17 @@ def build_dataset1(ctx: Build) -> dict:
         elapsed_s=round(time.time() - t0, 2),
         **fuzzy,
     )
+
+
+def _fail_on_duplicate_ids(dups) -> None:
+    """Raise :class:`DuplicateIdError` naming the examples of ``dups`` (if any)."""
+    if dups.examples:
+        examples = "; ".join(f"{i!r} at {', '.join(at)}" for i, at in dups.examples)
+        raise DuplicateIdError(
+            f"input ids are not unique, e.g. {examples}. Fix the input, or set "
+            "ingest.on_duplicate_id=quarantine to keep the first row of each id (by file, line) "
+            "and send the others to the ledger"
+        )
 
 
 def _input_files(ctx: Build) -> list:

@@ -63,8 +63,12 @@ def keys(spark, annotated: str, chunks: list[str], placement: list[int], cfg: Pi
         [(name, i, writer_keys[placement[i]]) for i, name in enumerate(chunks)],
         f"_file string, {tasks.CHUNK} int, {tasks.TASK_KEY} long",
     )
-    rows = spark.read.parquet(annotated).select(
-        *KEY_COLUMNS, F.col("_metadata.file_name").alias("_file")
+    # the schema is given, so that Spark runs no job to infer it from the chunks' footers
+    key_schema = pa.schema([S.ANNOTATED_SCHEMA.field(c).with_nullable(True) for c in KEY_COLUMNS])
+    rows = (
+        spark.read.schema(to_spark_schema(key_schema))
+        .parquet(annotated)
+        .select(*KEY_COLUMNS, F.col("_metadata.file_name").alias("_file"))
     )
     return rows.join(F.broadcast(chunk_frame), "_file").drop("_file")
 
@@ -129,13 +133,10 @@ def group_facts(rows, cfg: PipelineConfig):
     from pyspark.sql import functions as F
 
     valid = F.col(S.INVALID_REASON).isNull()
-    if cfg.ingest.on_duplicate_id == "quarantine":
-        place = F.concat_ws(":", F.col(S.SRC_FILE), F.col(S.SRC_LINE).cast("string"))
-        first = Window.partitionBy(S.ID, valid).orderBy(S.SRC_FILE, S.SRC_LINE)
-        again = valid & (F.row_number().over(first) > 1)
-        rows = rows.withColumn(S.FIRST_AT, F.when(again, F.first(place).over(first)))
-    else:
-        rows = rows.withColumn(S.FIRST_AT, F.lit(None).cast("string"))
+    place = F.concat_ws(":", F.col(S.SRC_FILE), F.col(S.SRC_LINE).cast("string"))
+    first = Window.partitionBy(S.ID, valid).orderBy(S.SRC_FILE, S.SRC_LINE)
+    again = valid & (F.row_number().over(first) > 1)
+    rows = rows.withColumn(S.FIRST_AT, F.when(again, F.first(place).over(first)))
 
     rows = rows.withColumn(S.DOMAIN, F.col(S.SRC_DOMAIN))
     routed = [*rows.columns, S.REACHES_DEDUP]

@@ -6,7 +6,8 @@ remove table of Dataset-1 in one place. It reads a row's annotations and two *gr
 only a look at other rows can give:
 
 * :data:`~curation.schema.FIRST_AT` - where the first valid row with the same id lies (``file:line``),
-  when that is not this row (``ingest.on_duplicate_id=quarantine``; null otherwise);
+  when that is not this row (null otherwise; under ``ingest.on_duplicate_id=error`` a row that
+  has one makes the job fail naming the repeated ids);
 * :data:`~curation.schema.SURVIVOR` - the smallest id among the rows of this row's exact-dedup
   group that reach exact dedup (null when the row does not reach it, or when it is unknown yet);
 * :data:`~curation.schema.NEAR_FACTS` - with ``fuzzy_dedup.enabled``, for a row that is a removed
@@ -177,28 +178,26 @@ def group_facts(rows: pa.Table, cfg: PipelineConfig) -> pa.Table:
     """The group facts (:data:`FACTS_SCHEMA`) of ``rows`` computed in memory - the same that
     Spark computes as shuffles over the key columns.
 
-    ``first_at`` is set only under ``ingest.on_duplicate_id=quarantine`` (under ``error`` the
-    caller fails on :func:`duplicate_ids` first). The near-duplicate facts (``fuzzy_dedup.enabled``)
+    ``first_at`` is set under either ``ingest.on_duplicate_id`` (under ``error`` the caller fails
+    on :func:`duplicate_ids` when a row has one). The near-duplicate facts (``fuzzy_dedup.enabled``)
     need the ``text`` column and come from
     :func:`curation.stages.fuzzy_reference.lsh_reference` - the rule the Spark stage equals."""
     n = rows.num_rows
-    first_at = pa.nulls(n, pa.string())
     indexed = rows.select(list(DECISION_COLUMNS)).append_column(
         "_row", pa.array(range(n), pa.int64())
     )
-    if cfg.ingest.on_duplicate_id == "quarantine":
-        valid = indexed.filter(pc.is_null(indexed.column(S.INVALID_REASON)))
-        order = valid.sort_by([(S.ID, "ascending"), (S.SRC_FILE, "ascending"),
-                               (S.SRC_LINE, "ascending")])  # fmt: skip
-        ids, places = order.column(S.ID).to_pylist(), where(order).to_pylist()
-        values: list[str | None] = [None] * n
-        first = None
-        for j, row in enumerate(order.column("_row").to_pylist()):
-            if j and ids[j] == ids[j - 1]:
-                values[row] = first
-            else:
-                first = places[j]
-        first_at = pa.array(values, pa.string())
+    valid = indexed.filter(pc.is_null(indexed.column(S.INVALID_REASON)))
+    order = valid.sort_by([(S.ID, "ascending"), (S.SRC_FILE, "ascending"),
+                           (S.SRC_LINE, "ascending")])  # fmt: skip
+    ids, places = order.column(S.ID).to_pylist(), where(order).to_pylist()
+    values: list[str | None] = [None] * n
+    first = None
+    for j, row in enumerate(order.column("_row").to_pylist()):
+        if j and ids[j] == ids[j - 1]:
+            values[row] = first
+        else:
+            first = places[j]
+    first_at = pa.array(values, pa.string())
     facts = pa.table({S.FIRST_AT: first_at, S.SURVIVOR: pa.nulls(n, pa.string())})
     verdict = decide(pa.Table.from_arrays(
         list(indexed.columns) + [first_at], names=indexed.column_names + [S.FIRST_AT]), cfg)  # fmt: skip
