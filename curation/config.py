@@ -468,8 +468,11 @@ class SparkConfig:
     driver_memory: str = tuning("4g")
     quick_jit: bool = tuning(True)
     """Local masters started from Python: JIT-compile with C1 only (``-XX:TieredStopAtLevel=1``).
-    Less compile CPU for jobs of minutes on few cores (measured: -11% wall, 1 GB on 2 cores);
-    ``make`` passes the same flag to ``spark-submit``. Cluster executors are not affected."""
+    Less compile CPU for jobs of minutes on few cores (measured: -11% wall, 1 GB on 2 cores;
+    Dataset-1's JVM core-s -43% at 0.25 GB); ``make`` passes the same flag to ``spark-submit``,
+    and so does ``curation/spark/conf/spark-defaults.conf`` for any ``spark-submit`` run with
+    ``SPARK_CONF_DIR`` pointing there (a running JVM ignores this key). Cluster executors are
+    not affected."""
     conf: dict[str, str] = tuning(default_factory=dict)
     """Other Spark settings: only keys matching :data:`SPARK_CONF_ALLOWED` (resources, memory,
     parallelism, shuffle, SQL tuning, UI, event logs, storage access). Keys that change what code

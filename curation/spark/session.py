@@ -12,6 +12,7 @@ from curation.config import SparkConfig
 log = logging.getLogger(__name__)
 
 QUICK_JIT = "-XX:TieredStopAtLevel=1"
+FULL_JIT = "-XX:TieredStopAtLevel=4"  # the JVM's default: C1 then C2
 CONF_DIR = Path(__file__).resolve().parent / "conf"
 """Spark settings shipped with the package (log4j2.properties); ``make`` points SPARK_CONF_DIR here."""
 
@@ -61,8 +62,11 @@ def get_spark(cfg: SparkConfig):  # -> pyspark.sql.SparkSession
     master = cfg.master or (None if launched_by_spark_submit() else "local[*]")
     if master:
         builder = builder.master(master)
-    if cfg.quick_jit and master and master.startswith("local") and not launched_by_spark_submit():
-        builder = builder.config("spark.driver.extraJavaOptions", QUICK_JIT)
+    if master and master.startswith("local") and not launched_by_spark_submit():
+        # conf/spark-defaults.conf asks for QUICK_JIT too: quick_jit=false undoes it
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", QUICK_JIT if cfg.quick_jit else FULL_JIT
+        )
     settings = {
         **runtime_settings(cfg),
         "spark.driver.memory": cfg.driver_memory,
