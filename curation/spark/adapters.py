@@ -55,22 +55,37 @@ def run_ingest(spark, work: list[list[ingest.InputFile]], out: str, cfg: Pipelin
 
 def keys(spark, annotated: str, chunks: list[str], placement: list[int], cfg: PipelineConfig):
     """The key columns of every annotated row, with its chunk index and the partitioning key of
-    the writer task its chunk belongs to (``placement[chunk]``, see :func:`task_keys`)."""
+    the writer task its chunk belongs to (``placement[chunk]``, see :func:`task_keys`).
+
+    Both are looked up from the row's file name in the scan's own Python pass (no join with a
+    chunk table, so no broadcast job); rows of files that are not among ``chunks`` are left
+    out, as the chunk list is what step 1 reported."""
     from pyspark.sql import functions as F
 
     writer_keys = task_keys(cfg.spark.shuffle_partitions)
-    chunk_frame = spark.createDataFrame(
-        [(name, i, writer_keys[placement[i]]) for i, name in enumerate(chunks)],
-        f"_file string, {tasks.CHUNK} int, {tasks.TASK_KEY} long",
-    )
+    names = pa.array(chunks, pa.string())
+    task_of_chunk = pa.array([writer_keys[placement[i]] for i in range(len(chunks))], pa.int64())
     # the schema is given, so that Spark runs no job to infer it from the chunks' footers
     key_schema = pa.schema([S.ANNOTATED_SCHEMA.field(c).with_nullable(True) for c in KEY_COLUMNS])
+    out_schema = pa.schema([*key_schema, _field(tasks.CHUNK), _field(tasks.TASK_KEY)])
     rows = (
         spark.read.schema(to_spark_schema(key_schema))
         .parquet(annotated)
         .select(*KEY_COLUMNS, F.col("_metadata.file_name").alias("_file"))
     )
-    return rows.join(F.broadcast(chunk_frame), "_file").drop("_file")
+
+    def place(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            chunk = pc.index_in(batch.column("_file"), value_set=names)
+            known = pc.is_valid(chunk)
+            columns = [batch.column(c) for c in KEY_COLUMNS]
+            columns += [chunk.cast(pa.int32()), pc.take(task_of_chunk, chunk)]
+            table = pa.Table.from_arrays(columns, schema=out_schema)
+            if not pc.all(known).as_py():
+                table = table.filter(known)
+            yield from table.to_batches()
+
+    return rows.mapInArrow(place, to_spark_schema(out_schema))
 
 
 def spark_hash_long(value: int, seed: int = 42) -> int:
