@@ -6,7 +6,8 @@ the key columns (to learn each row's output domain and whether it reaches exact 
 the writer tasks (the final verdicts). What Spark computes is only what a row cannot know alone -
 the *group facts* - as shuffles of key columns (ids, keys, file and line; never texts):
 
-* ``first_at``: the first valid row (by file, line) of every id (``on_duplicate_id=quarantine``);
+* ``first_at``: the first valid row (by file, line) of every id (under ``on_duplicate_id=error``
+  a row that has one makes the job fail);
 * ``survivor``: the smallest id of every exact-dedup group among the rows that reach it.
 
 Texts never pass through the JVM: the Python tasks of :mod:`curation.pipeline.dataset1_tasks`
