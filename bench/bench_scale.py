@@ -212,6 +212,7 @@ def found(run: Path, dataset: str, tier: str) -> dict:
     ledger = read_ledger(str(run), dataset, ["id"])
     removed = set(ledger.column("id").to_pylist())
     truth = read_truth(run)
+    any_group = set(truth.column("id").to_pylist())
     truth = truth.filter(pc.equal(truth.column("tier"), tier))
     groups: dict[int, list[str]] = {}
     for doc, g in zip(truth.column("id").to_pylist(), truth.column("group").to_pylist(),
@@ -222,7 +223,10 @@ def found(run: Path, dataset: str, tier: str) -> dict:
         "removed": len(removed),
         "groups": len(groups),
         "groups_found": sum(len(set(m) & removed) == len(m) - 1 for m in groups.values()),
-        "removed_outside_groups": len(removed - planted),
+        "removed_outside_groups": len(removed - planted),  # of this tier
+        # of those, members of no planted group at all (the rest: the other tier's groups, e.g.
+        # a tight group Dataset-2 left whole because k-means split it)
+        "removed_unplanted": len(removed - any_group),
         "removed_digest": hashlib.sha256("\n".join(sorted(removed)).encode()).hexdigest()[:16],
     }
 
