@@ -1,0 +1,61 @@
+"""(a) Our stage: :func:`curation.spark.fuzzy.near_duplicates` on Spark ``local[CORES]`` (the
+project's venv), from the JSONL parts to the kept documents in Parquet, as datatrove's steps do.
+
+    python -m bench.fuzzy.spark_side INPUT WORK CORES NGRAM BANDS ROWS THRESHOLD SHINGLE
+
+``seconds`` is from the session being up to the kept documents written (the JVM's start is in the
+wall time the driver measures around this process, not here). Prints one JSON line; writes
+WORK/groups.jsonl (survivor + its removed members, sorted) and WORK/removed_ids.txt.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from curation import schema as S
+from curation.config import FuzzyDedupConfig, SparkConfig
+from curation.spark.fuzzy import near_duplicates
+from curation.spark.session import get_spark
+
+
+def main() -> None:
+    src, work = Path(sys.argv[1]), Path(sys.argv[2])
+    cores, n, bands, rows = (int(x) for x in sys.argv[3:7])
+    threshold, shingle = float(sys.argv[7]), sys.argv[8]
+    cfg = FuzzyDedupConfig(enabled=True, shingle=shingle, ngram=n, bands=bands, rows=rows,
+                           threshold=threshold)  # fmt: skip
+    spark = get_spark(SparkConfig(master=f"local[{cores}]", app_name="bench-fuzzy",
+                                  shuffle_partitions=2 * cores))  # fmt: skip
+    from pyspark.sql import functions as F
+
+    t0 = time.perf_counter()
+    docs = (
+        spark.read.schema(f"{S.ID} string, {S.TEXT} string")
+        .json(str(src))
+        .withColumn(S.DOMAIN, F.lit("cc"))
+    )
+    result = near_duplicates(docs, cfg, str(work / "fuzzy"))
+    removals = spark.read.parquet(result.removals)
+    spark.sparkContext.setJobDescription("bench: kept documents")
+    docs.join(removals.select(S.ID), on=S.ID, how="left_anti").write.parquet(str(work / "out"))
+    seconds = time.perf_counter() - t0
+    spark.stop()
+    rows_ = pq.read_table(str(work / "fuzzy" / "removals"), columns=[S.ID, S.DUPLICATE_OF])
+    groups = defaultdict(set)
+    for doc, survivor in zip(rows_[S.ID].to_pylist(), rows_[S.DUPLICATE_OF].to_pylist(),
+                             strict=True):  # fmt: skip
+        groups[survivor].update((doc, survivor))
+    with open(work / "groups.jsonl", "w") as fh:
+        fh.writelines(json.dumps(sorted(g)) + "\n" for g in groups.values())
+    (work / "removed_ids.txt").write_text("".join(i + "\n" for i in rows_[S.ID].to_pylist()))
+    print(json.dumps({"seconds": seconds, "removed": result.removed, **result.stats()}))
+
+
+if __name__ == "__main__":
+    main()
