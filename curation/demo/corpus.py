@@ -8,9 +8,16 @@ them (``_truth/truth.jsonl.gz``; folders starting with ``_`` are not read by ing
   or punctuation differ), ``paraphrase`` near-duplicates (sentences reordered or dropped, synonyms,
   a changed number, a renamed variable: same content), in ``group`` s of 2-6 documents;
 * ``short_junk`` (< 150 characters: menus, cookie banners, buttons, fragments) and
-  ``other_lang`` pages (de, fr, uk, es, pl) in the web domain ``cc``.
+  ``other_lang`` pages (de, fr, uk, es, pl) in the web domain ``cc``;
+* ``near_duplicate`` copies for fuzzy dedup: an original with one realistic edit (``edit``: a
+  sentence added or removed, a header or footer line, a few words replaced, a date or year
+  changed) and its true word 5-gram Jaccard with the original (``jaccard``, fuzzy dedup's default
+  shingles: :func:`curation.stages.minhash.jaccard_pairs`). They are made last, from their own
+  random stream, get the ids after the domain's others and are inserted into its shards without
+  moving any other line, so every other document, id and truth line is what it was without them.
 
-Truth lines are ``{"id", "kind", "copy_of", "group", "lang"}``: ``copy_of`` is the id of the
+Truth lines are ``{"id", "kind", "copy_of", "group", "lang"}`` (``near_duplicate`` lines add
+``edit`` and ``jaccard``): ``copy_of`` is the id of the
 original document a copy or variant was made from (an unplanted document, or for exact copies
 possibly a short_junk / other_lang one), ``group`` the paraphrase group of that original (its
 members are the original and every line with that group, exact copies of a member included).
@@ -41,13 +48,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curation.config import FuzzyDedupConfig
 from curation.demo import banks as B
+from curation.stages import minhash
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SEED = 20261123
 DOMAINS = ("cc", "wiki", "arxiv", "lemma", "algebraic-stack")
-KINDS = ("exact", "near_exact", "paraphrase", "short_junk", "other_lang")
+KINDS = ("exact", "near_exact", "paraphrase", "short_junk", "other_lang", "near_duplicate")
+NEAR_DUPLICATE_EDITS = (
+    "sentence_added",
+    "sentence_removed",
+    "header",
+    "footer",
+    "words_replaced",
+    "date_changed",
+)
 TRUTH_DIR = "_truth"
 SHORT = 150  # the length filter's limit: short junk is always shorter
 
@@ -70,6 +87,7 @@ class _Mix:
     junk: float = 0.0
     other: float = 0.0
     variants: tuple[int, ...] = (1,)  # paraphrases per group (group size - 1), drawn uniformly
+    fuzzy: float = 0.02  # near_duplicate copies, made after (and besides) everything else
 
 
 MIXES: dict[str, _Mix] = {
@@ -1084,6 +1102,145 @@ class _ShingleGuard:
 
 
 # ---------------------------------------------------------------------------------------------
+# Near-duplicates for fuzzy dedup
+# ---------------------------------------------------------------------------------------------
+
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+           "сентября", "октября", "ноября", "декабря"),
+}  # fmt: skip
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20[0-2]\d)(?!\d)")
+_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def _date(rng: random.Random, lang: str) -> str:
+    day, month, year = rng.randint(1, 28), rng.randrange(12), rng.randint(2015, 2025)
+    if lang == "ru":
+        return f"{day} {_MONTHS['ru'][month]} {year} г."
+    return f"{_MONTHS['en'][month]} {day}, {year}"
+
+
+def _header_footer(rng: random.Random, d: _Draft, where: str) -> str:
+    """A boilerplate line such as sites, wikis, preprint servers and repositories add."""
+    lang = "ru" if d.lang == "ru" else "en"
+    if d.style == "code":
+        text = {
+            "header": ("SPDX-License-Identifier: MIT", f"Copyright (c) {rng.randint(2015, 2025)}"
+                       " the project authors", "Generated file: do not edit by hand"),
+            "footer": ("end of file", "vim: set ts=4 sw=4 et:", "Last reviewed "
+                       f"{rng.randint(2015, 2025)}-{rng.randint(1, 12):02d}"),
+        }[where]  # fmt: skip
+        return _COMMENT[d.code_lang].format(rng.choice(text))
+    if d.style == "latex":
+        if where == "header":
+            return f"% arXiv:{rng.randint(15, 25)}{rng.randint(1, 12):02d}.{rng.randint(1000, 29999):05d}v{rng.randint(2, 4)}"
+        return f"% Compiled on {_date(rng, 'en')}."
+    lines = {
+        ("header", "ru"): ("Опубликовано: {date}", "Главная › Статьи › Материалы",
+                           "Материал из Википедии — свободной энциклопедии"),
+        ("header", "en"): ("Posted on {date}", "Home › Articles › Archive",
+                           "From Wikipedia, the free encyclopedia"),
+        ("footer", "ru"): ("Поделиться: ВКонтакте · Telegram · WhatsApp",
+                           "Последнее изменение страницы: {date}",
+                           "© {year} Все права защищены."),
+        ("footer", "en"): ("Share this: Facebook · Twitter · Email",
+                           "This page was last edited on {date}.",
+                           "© {year} All rights reserved."),
+    }[where, lang]  # fmt: skip
+    return rng.choice(lines).format(date=_date(rng, lang), year=rng.randint(2015, 2025))
+
+
+def _replace_words(rng: random.Random, text: str) -> str | None:
+    """Two or three words replaced by other words of the same text (an editor's small changes)."""
+    spans = [m.span() for m in _WORD.finditer(text)]
+    if len(spans) < 12:
+        return None
+    words = sorted({text[a:b] for a, b in spans})
+    out = text
+    for a, b in sorted(rng.sample(spans, rng.randint(2, 3)), reverse=True):
+        other = rng.choice([w for w in words if w.lower() != text[a:b].lower()] or words)
+        out = out[:a] + other + out[b:]
+    return out
+
+
+def _change_date(rng: random.Random, text: str) -> str | None:
+    """A year in the text moved by one to three years (a date updated); without a year, another
+    number changed (a day, a count, a version)."""
+    years = list(_YEAR.finditer(text))
+    if years:
+        m = rng.choice(years)
+        value = str(int(m.group(1)) + rng.choice((-3, -2, -1, 1, 2, 3)))
+    else:
+        numbers = list(_NUMBER.finditer(text))
+        if not numbers:
+            return None
+        m = rng.choice(numbers)
+        value = str(int(m.group(1)) + rng.randint(1, 9))
+    return text[: m.start(1)] + value + text[m.end(1) :]
+
+
+def near_duplicate_variant(rng: random.Random, draft: _Draft, edit: str) -> str | None:
+    """``draft``'s text with one ``edit`` (:data:`NEAR_DUPLICATE_EDITS`), or None if it does not
+    apply (no sentence to spare, no year, too few words)."""
+    text = draft.text()
+    if edit in ("sentence_added", "sentence_removed"):
+        d = copy.deepcopy(draft)
+        done = (_op_add if edit == "sentence_added" else _op_drop)(rng, d)
+        return d.text() if done else None
+    if edit == "header":
+        return _header_footer(rng, draft, "header") + "\n" + text
+    if edit == "footer":
+        return (
+            text.rstrip("\n")
+            + "\n"
+            + _header_footer(rng, draft, "footer")
+            + "\n" * text.endswith("\n")
+        )
+    if edit == "words_replaced":
+        return _replace_words(rng, text) if draft.style != "code" else None
+    if edit == "date_changed":
+        return _change_date(rng, text)
+    raise ValueError(f"unknown near-duplicate edit {edit!r}")
+
+
+def _near_duplicates(
+    docs: list[_Doc], drafts: list[_Draft], n: int, rng: random.Random, seen: set[str]
+) -> list[_Doc]:
+    """``n`` near_duplicate copies of distinct originals (``drafts[i]`` made ``docs[i]``), with
+    ids after the domain's others in a random order; each records its edit and true Jaccard."""
+    pool = list(range(len(drafts)))
+    rng.shuffle(pool)
+    made: list[_Doc] = []
+    for orig in pool:
+        if len(made) == n:
+            break
+        src = docs[orig]
+        edits = list(NEAR_DUPLICATE_EDITS)
+        rng.shuffle(edits)
+        for edit in edits:
+            text = near_duplicate_variant(rng, drafts[orig], edit)
+            if text and text not in seen and len(text) >= SHORT:
+                break
+        else:
+            continue
+        seen.add(text)
+        made.append(_Doc(text, src.source, src.lang, src.topic, "near_duplicate", orig,
+                         src.group, edit=edit))  # fmt: skip
+    if made:
+        jac = minhash.jaccard_pairs([d.text for d in made], [docs[d.copy_of].text for d in made],
+                                    FuzzyDedupConfig())  # fmt: skip
+        for d, j in zip(made, jac, strict=True):
+            d.jaccard = round(float(j), 4)
+    prefix = docs[0].doc_id.rsplit("-", 1)[0]
+    numbers = rng.sample(range(len(docs), len(docs) + len(made)), len(made))
+    for d, k in zip(made, numbers, strict=True):
+        d.doc_id = f"{prefix}-{k:06d}"
+    return made
+
+
+# ---------------------------------------------------------------------------------------------
 # Building a domain
 # ---------------------------------------------------------------------------------------------
 
@@ -1098,6 +1255,8 @@ class _Doc:
     copy_of: int | None = None  # index of the original in the domain's list
     group: int | None = None
     doc_id: str = ""
+    edit: str = ""  # near_duplicate: which edit (NEAR_DUPLICATE_EDITS)
+    jaccard: float | None = None  # near_duplicate: true word 5-gram Jaccard with the original
 
 
 @dataclass
@@ -1232,7 +1391,9 @@ class _DomainBuilder:
 
 def _build_domain(
     domain: str, scale: float, seed: int, seen: set[str], groups: list[int]
-) -> list[_Doc]:
+) -> tuple[list[_Doc], list[_Doc]]:
+    """(the domain's documents, its near_duplicate copies: made after the others, from their own
+    random stream, so that they change nothing else)."""
     mix = MIXES[domain]
     plan = _plan(mix, scale)
     b = _DomainBuilder(domain, random.Random(f"{seed}:{domain}"), seen, groups)
@@ -1242,7 +1403,11 @@ def _build_domain(
     b.paraphrases(plan.para, mix.variants)
     b.near_exact(plan.near)
     b.exact(plan.exact)
-    return b.finish()
+    docs = b.finish()
+    n = max(30, round(mix.size * scale))
+    count = max(3, round(n * mix.fuzzy)) if mix.fuzzy > 0 else 0
+    rng = random.Random(f"{seed}:{domain}:near_duplicate")
+    return docs, _near_duplicates(docs, b.drafts, count, rng, seen)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1265,6 +1430,13 @@ def _shard(rng: random.Random, docs: list[_Doc], k: int) -> list[list[_Doc]]:
     return [order[i * size : (i + 1) * size] for i in range(k)]
 
 
+def _insert(rng: random.Random, shards: list[list[_Doc]], extra: list[_Doc]) -> None:
+    """Put each of ``extra`` at a random place of a random shard (the others keep their order)."""
+    for doc in extra:
+        shard = rng.choice(shards)
+        shard.insert(rng.randint(0, len(shard)), doc)
+
+
 def _truth_rows(domain: str, docs: list[_Doc]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(truth lines for the planted documents, catalogue lines for all), sorted by id."""
     truth: list[dict[str, Any]] = []
@@ -1273,15 +1445,16 @@ def _truth_rows(domain: str, docs: list[_Doc]) -> tuple[list[dict[str, Any]], li
         catalogue.append({"id": d.doc_id, "domain": domain, "lang": d.lang, "topic": d.topic})
         if d.kind is not None:
             copy_of = docs[d.copy_of].doc_id if d.copy_of is not None else None
-            truth.append(
-                {
-                    "id": d.doc_id,
-                    "kind": d.kind,
-                    "copy_of": copy_of,
-                    "group": d.group,
-                    "lang": d.lang,
-                }
-            )
+            row = {
+                "id": d.doc_id,
+                "kind": d.kind,
+                "copy_of": copy_of,
+                "group": d.group,
+                "lang": d.lang,
+            }
+            if d.kind == "near_duplicate":
+                row.update(edit=d.edit, jaccard=d.jaccard)
+            truth.append(row)
     return truth, catalogue
 
 
@@ -1300,9 +1473,12 @@ def generate(out_dir: Path, scale: float = 1.0, seed: int = DEFAULT_SEED) -> dic
     catalogue: list[dict[str, Any]] = []
     summary: dict[str, Any] = {"seed": seed, "scale": scale, "docs": {}, "kinds": {}, "langs": {}}
     for domain in DOMAINS:
-        docs = _build_domain(domain, scale, seed, seen, groups)
+        docs, near = _build_domain(domain, scale, seed, seen, groups)
         shard_rng = random.Random(f"{seed}:{domain}:shards")
-        for i, shard in enumerate(_shard(shard_rng, docs, MIXES[domain].shards)):
+        shards = _shard(shard_rng, docs, MIXES[domain].shards)
+        _insert(random.Random(f"{seed}:{domain}:near_duplicate:shards"), shards, near)
+        docs = docs + near
+        for i, shard in enumerate(shards):
             rows = ({"id": d.doc_id, "text": d.text, "source": d.source} for d in shard)
             _write_gz_lines(out_dir / domain / f"part-{i:05d}.jsonl.gz", rows)
         domain_truth, domain_catalogue = _truth_rows(domain, docs)
