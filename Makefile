@@ -44,7 +44,7 @@ else
   JOB := $(PY)
 endif
 
-.PHONY: help install install-cuml gpu-check dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats compare-embedders test test-fast lint bench-dataset1 bench-scale bench-semdedup bench-hdbscan bench-tokens bench-embedders bench-cross bench-fuzzy-params clean
+.PHONY: help install install-cuml gpu-check dataset-1 embeddings dataset-2 dataset-3 tokens demo-input summary report stats compare-embedders test test-fast lint bench-dataset1 bench-scale bench-semdedup bench-hdbscan bench-tokens bench-embedders bench-cross bench-fuzzy-params bench-fuzzy bench-fuzzy-shingles clean
 
 help:
 	@echo "make dataset-3 [INPUT=dir RUN=dir]   run the pipeline (default: embedded demo corpus)"
@@ -60,7 +60,7 @@ help:
 	@echo "make test-fast                       the tests that need no full demo run (minutes)"
 	@echo "make gpu-check                       every GPU path against its CPU reference -> runs/gpu-check/gpu-check.json"
 	@echo "make install-cuml                    cuML (GPU UMAP + HDBSCAN) in its own venv, $(CUML_VENV)"
-	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan | bench-tokens | bench-embedders | bench-cross   benchmarks (see bench/README.md)"
+	@echo "make bench-dataset1 | bench-semdedup | bench-hdbscan | bench-tokens | bench-embedders | bench-cross | bench-fuzzy   benchmarks (see bench/README.md)"
 	@echo "make bench-scale [SCALE_DOCS=250000,1000000 SCALE_ENGINE=spark]   Dataset-2/-3 on synthetic runs"
 
 $(STAMP): $(INSTALL_FILES)
@@ -149,6 +149,14 @@ bench-tokens: $(STAMP)
 
 bench-fuzzy-params: $(STAMP)
 	$(PY) bench/fuzzy_params.py
+
+# fuzzy dedup vs datatrove 0.10.1 and a rensa loop at 1x, 2x, 4x (bench/README.md)
+FUZZY_ARGS ?=
+bench-fuzzy: $(STAMP)
+	$(PY) -m bench.fuzzy --cores $(CORES) $(FUZZY_ARGS)
+
+bench-fuzzy-shingles: $(STAMP)
+	$(PY) bench/fuzzy_shingles.py
 
 bench-embedders: $(STAMP)
 	$(PY) bench/bench_embedders.py

@@ -52,8 +52,8 @@ def test_planted_kinds_are_removed_by_their_stage(ds1):
         if t["kind"] == "exact":
             pair = (stage[t["id"]], stage[t["copy_of"]])
             assert pair == ("langid", "langid") or "exact_dedup" in pair, (t, pair)
-    # near-exact variants and paraphrases differ in bytes: exact dedup keeps them (SemDedup's job)
-    for kind in ("near_exact", "paraphrase"):
+    # near-exact variants, paraphrases and near-duplicates differ in bytes: exact dedup keeps them
+    for kind in ("near_exact", "paraphrase", "near_duplicate"):
         assert sum(stage[i] == "exact_dedup" for i in by_kind[kind]) == 0
     # ru/en web originals of normal length survive, routed by language
     originals = [

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument("--factors", default="1,2,4", help="input sizes, as copies of the base")
-    ap.add_argument("--base-docs", type=int, default=6000, help="cc documents copied (0: all)")
+    ap.add_argument("--base-docs", type=int, default=4000, help="cc documents copied (0: all)")
     ap.add_argument("--near-rate", type=float, default=0.2, help="share of copies near-duplicates")
     ap.add_argument("--parts", type=int, default=4, help="JSONL files per 1x of input")
     ap.add_argument("--sides", default="spark,datatrove,loop")
