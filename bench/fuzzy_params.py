@@ -88,7 +88,7 @@ def main() -> None:
         bands = FD.band_rows(docs, cfg)
         wall = time.perf_counter() - t0
         load = (machine_busy_s() - busy0 - (own_cpu_s() - own0)) / wall
-        candidates = FD.star_edges(bands).num_rows
+        candidates = FD.candidate_edges(bands, cfg.all_pairs_up_to).num_rows
         brute = R.brute_force(docs, cfg)
         lsh = R.lsh_reference(docs, cfg)
         found = len(_pairs(lsh, long_enough) & _pairs(brute, long_enough))

@@ -189,9 +189,14 @@ class FuzzyDedupConfig:
     """Seed of the MinHash permutations."""
     scope: Literal["domain", "global"] = "domain"
     """Near-duplicates within each domain (as exact dedup's default) or across all domains."""
+    all_pairs_up_to: int = 32
+    """Candidate pairs of a bucket (documents sharing a band key): every two members when it
+    holds at most this many documents (up to ``n(n-1)/2`` pairs), else each member with the
+    bucket's smallest id only (``n - 1``). Every pair comes from a bucket, so with all pairs a
+    member that fails verification against the smallest id is still tried against the others."""
 
     def __post_init__(self) -> None:
-        _positive(self, "ngram", "bands", "rows")
+        _positive(self, "ngram", "bands", "rows", "all_pairs_up_to")
         if not 0.0 < self.threshold <= 1.0:
             raise ConfigError(f"fuzzy_dedup.threshold must be in (0, 1], got {self.threshold}")
         if self.bands * self.rows > 1024:

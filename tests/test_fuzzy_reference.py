@@ -104,7 +104,7 @@ def test_without_verification_candidates_alone_link():
     )
 
 
-def test_star_edges_pair_each_bucket_with_its_smallest_id():
+def test_candidate_edges_pair_small_buckets_fully_and_large_ones_by_their_smallest_id():
     bands = pa.table(
         {
             S.ID: ["d", "b", "c", "a", "e", "b", "d", "x"],
@@ -114,15 +114,52 @@ def test_star_edges_pair_each_bucket_with_its_smallest_id():
         },
         schema=FD.BAND_SCHEMA,
     )
-    pairs = FD.star_edges(bands)
-    # band 0 bucket {b,c,d} -> (b,c),(b,d); band 1 bucket {a,e}; band 2: d and x differ in group
-    assert list(
-        zip(pairs.column(FD.A).to_pylist(), pairs.column(FD.B).to_pylist(), strict=False)
-    ) == [
-        ("a", "e"),
-        ("b", "c"),
-        ("b", "d"),
-    ]
+
+    def pairs(up_to: int) -> list[tuple[str, str]]:
+        got = FD.candidate_edges(bands, up_to)
+        return list(zip(got.column(FD.A).to_pylist(), got.column(FD.B).to_pylist(), strict=True))
+
+    # band 0 bucket {b,c,d}; band 1 bucket {a,e} (b alone under key 9); band 2: d and x differ
+    # in group. A bucket of 3 under the limit: every two members, so c and d are tried together
+    assert pairs(32) == pairs(3) == [("a", "e"), ("b", "c"), ("b", "d"), ("c", "d")]
+    # over the limit: a star on the smallest id (b)
+    assert pairs(2) == [("a", "e"), ("b", "c"), ("b", "d")]
+
+
+def test_a_member_failing_against_the_smallest_id_is_still_linked_to_its_twin():
+    """The gap bench-fuzzy found with star candidates: c and d are near-duplicates (J >= 0.8),
+    but the only bucket they share also holds b, the smallest id, which neither matches."""
+    cfg = FuzzyDedupConfig(threshold=0.8)
+    base = [f"w{i}" for i in range(60)]
+    c = " ".join(base)
+    d = " ".join(base[:58] + ["x1", "x2"])  # J(c, d) of word 5-grams >= 0.8
+    b = " ".join(base[:30] + [f"y{i}" for i in range(30)])  # J(b, c) far below
+    texts = {"b": b, "c": c, "d": d}
+    jac = minhash.jaccard_pairs([c, b], [d, c], cfg)
+    assert jac[0] >= 0.8 > jac[1]
+    bands = pa.table(
+        {
+            S.ID: ["b", "c", "d"],
+            FD.GROUP: ["g"] * 3,
+            FD.BAND: pa.array([0, 0, 0], pa.int32()),
+            FD.KEY: pa.array([1, 1, 1], pa.int64()),
+        },
+        schema=FD.BAND_SCHEMA,
+    )
+    for up_to, linked in ((32, {("c", "d")}), (2, set())):
+        cand = FD.candidate_edges(bands, up_to)
+        table = pa.table(
+            {
+                FD.A: cand.column(FD.A),
+                FD.B: cand.column(FD.B),
+                FD.TEXT_A: [texts[x] for x in cand.column(FD.A).to_pylist()],
+                FD.TEXT_B: [texts[x] for x in cand.column(FD.B).to_pylist()],
+            },
+            schema=FD.PAIR_SCHEMA,
+        )
+        scored = FD.verify_pairs(table, cfg).to_pylist()
+        got = {(r[FD.A], r[FD.B]) for r in scored if r[FD.JACCARD] >= cfg.threshold}
+        assert got == linked, up_to
 
 
 def test_union_find_components_label_every_node_with_its_minimum():

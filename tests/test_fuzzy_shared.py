@@ -62,7 +62,7 @@ def test_planted_near_exact_variants_are_found(variants):
         }
     )
     bands = FD.band_rows(docs, cfg)
-    pairs = FD.star_edges(bands)
+    pairs = FD.candidate_edges(bands, cfg.all_pairs_up_to)
     linked = {
         (a, b)
         for a, b in zip(pairs[FD.A].to_pylist(), pairs[FD.B].to_pylist(), strict=True)

@@ -41,8 +41,9 @@ def docs() -> pa.Table:
         FuzzyDedupConfig(threshold=0.7),
         FuzzyDedupConfig(shingle="char", ngram=12, scope="global", bands=16, rows=6),
         FuzzyDedupConfig(bands=30, rows=2, verify=False),
+        FuzzyDedupConfig(bands=30, rows=2, all_pairs_up_to=2),  # stars on buckets of 3+
     ],
-    ids=["words", "chars-global", "unverified"],
+    ids=["words", "chars-global", "unverified", "stars"],
 )
 def test_spark_equals_the_reference_row_for_row(spark, docs, cfg, tmp_path):
     got = _run(spark, docs, cfg, tmp_path / "work")

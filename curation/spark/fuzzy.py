@@ -2,7 +2,7 @@
 
 Python sees each document once (:func:`~curation.stages.fuzzy_dedup.band_rows`: shingles,
 MinHash, band keys) and each candidate pair once (:func:`~curation.stages.fuzzy_dedup.verify_pairs`);
-buckets, star candidates, connected components and the survivor join are Spark SQL. Only band
+buckets, candidate pairs per bucket, connected components and the survivor join are Spark SQL. Only band
 keys and ids travel through the bucket shuffle; texts travel only for documents that are in some
 candidate pair. Intermediate results are written under ``work`` (a folder URI), so each is
 computed once and the plan never grows with the rounds of the components loop.
@@ -76,12 +76,24 @@ def near_duplicates_of(bands, texts_of, cfg: FuzzyDedupConfig, work: str) -> Fuz
     sc.setJobDescription("fuzzy dedup: MinHash band keys, buckets, candidate pairs")
     buckets = (
         bands.groupBy(FD.GROUP, FD.BAND, FD.KEY)
-        .agg(F.min(S.ID).alias(FD.A), F.collect_list(S.ID).alias("_ids"))
+        .agg(F.array_sort(F.collect_list(S.ID)).alias("_ids"))
         .filter(F.size("_ids") > 1)
     )
+    # every two members of a small bucket (ids sorted: a < b), a large one's members with its
+    # smallest id (FD.candidate_edges)
+    pairs = F.expr(
+        f"IF(size(_ids) <= {int(cfg.all_pairs_up_to)}, "
+        "flatten(transform(sequence(1, size(_ids) - 1), i -> "
+        f"transform(slice(_ids, i + 1, size(_ids) - i), y -> named_struct('{FD.A}', _ids[i - 1], "
+        f"'{FD.B}', y)))), "
+        f"transform(slice(_ids, 2, size(_ids) - 1), y -> named_struct('{FD.A}', _ids[0], "
+        f"'{FD.B}', y)))"
+    )
     candidates = (
-        buckets.select(FD.A, F.explode("_ids").alias(FD.B)).filter(F.col(FD.A) != F.col(FD.B))
-    ).distinct()
+        buckets.select(F.explode(pairs).alias("_p"))
+        .select(F.col(f"_p.{FD.A}").alias(FD.A), F.col(f"_p.{FD.B}").alias(FD.B))
+        .distinct()
+    )
     candidates.write.parquet(join(work, "candidates"))
     candidates = spark.read.parquet(join(work, "candidates"))
     n_candidates = candidates.count()

@@ -6,8 +6,9 @@ The rule, whatever engine computes it (:mod:`curation.spark.fuzzy` on Spark,
 1. every document gets ``bands`` band keys (:func:`band_rows`, from :mod:`curation.stages.minhash`);
    documents of one *group* (their domain, or everything when ``scope`` is ``global``) that share
    a key fall into one bucket;
-2. each bucket links its documents to the bucket's smallest id (a star: ``k - 1`` candidate
-   pairs for ``k`` members, never ``k^2``; :func:`star_edges`);
+2. each bucket of at most ``all_pairs_up_to`` documents makes every two of them a candidate
+   pair; a larger bucket links its documents to its smallest id only (a star: ``k - 1`` pairs
+   for ``k`` members, never ``k^2``) (:func:`candidate_edges`);
 3. with ``verify`` (the default) a candidate pair is kept only when the true Jaccard of its
    shingle sets is at least ``threshold`` (:func:`verify_pairs`), so an LSH false positive never
    removes a document;
@@ -130,15 +131,25 @@ def band_rows(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
     )
 
 
-def star_edges(bands: pa.Table) -> pa.Table:
-    """Candidate pairs ``(a, b)``, ``a < b``, from :data:`BAND_SCHEMA` rows: every member of a
-    bucket (group, band, key) with another member is paired with the bucket's smallest id;
-    distinct pairs, sorted."""
-    buckets = bands.group_by([GROUP, BAND, KEY]).aggregate([(S.ID, "min"), (S.ID, "count")])
-    buckets = buckets.filter(pc.greater(buckets.column(f"{S.ID}_count"), 1))
-    joined = bands.join(buckets, [GROUP, BAND, KEY], join_type="inner")
-    a, b = joined.column(f"{S.ID}_min"), joined.column(S.ID)
-    pairs = pa.table({A: a, B: b}).filter(pc.not_equal(a, b))
+def candidate_edges(bands: pa.Table, all_pairs_up_to: int) -> pa.Table:
+    """Candidate pairs ``(a, b)``, ``a < b``, from :data:`BAND_SCHEMA` rows: every two members of
+    a bucket (group, band, key) of at most ``all_pairs_up_to`` documents, each member of a larger
+    bucket with the bucket's smallest id; distinct pairs, sorted."""
+    buckets = bands.group_by([GROUP, BAND, KEY]).aggregate([(S.ID, "list")])
+    a_out: list[str] = []
+    b_out: list[str] = []
+    for members in buckets.column(f"{S.ID}_list").to_pylist():
+        if len(members) < 2:
+            continue
+        ids = sorted(members)
+        if len(ids) <= all_pairs_up_to:
+            for i, a in enumerate(ids[:-1]):
+                a_out.extend([a] * (len(ids) - 1 - i))
+                b_out.extend(ids[i + 1 :])
+        else:
+            a_out.extend([ids[0]] * (len(ids) - 1))
+            b_out.extend(ids[1:])
+    pairs = pa.table({A: pa.array(a_out, pa.string()), B: pa.array(b_out, pa.string())})
     pairs = pairs.group_by([A, B]).aggregate([])
     return pairs.sort_by([(A, "ascending"), (B, "ascending")])
 

@@ -5,7 +5,7 @@
   approximates: on data whose near-duplicate pairs the bands catch, it finds the same groups
   and survivors.
 * :func:`lsh_reference`: the stage's exact rule (:mod:`curation.stages.fuzzy_dedup`: bands,
-  star candidates, verification, components) computed in one process with Arrow and a
+  candidate pairs per bucket, verification, components) computed in one process with Arrow and a
   union-find. The Spark stage must equal it row for row on any input.
 
 Both return :data:`~curation.stages.fuzzy_dedup.REMOVAL_SCHEMA` rows sorted by id.
@@ -109,7 +109,7 @@ def lsh_reference(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
     """The fuzzy-dedup rule of :mod:`curation.stages.fuzzy_dedup`, in one process."""
     ids, texts, _ = _documents(table)
     sets = dict(zip(ids, _sets(texts, cfg), strict=True))
-    pairs = FD.star_edges(FD.band_rows(table, cfg))
+    pairs = FD.candidate_edges(FD.band_rows(table, cfg), cfg.all_pairs_up_to)
     if cfg.verify:
         scored = [
             (a, b, _jaccard(sets[a], sets[b]))
