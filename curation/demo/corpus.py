@@ -1269,13 +1269,19 @@ class _Plan:
     other: int
 
 
+def _domain_size(mix: _Mix, scale: float) -> int:
+    return max(30, round(mix.size * scale))
+
+
+def _part(n: int, frac: float) -> int:
+    """Documents of a kind that makes ``frac`` of a domain of ``n`` (at least 3 when planted)."""
+    return max(3, round(n * frac)) if frac > 0 else 0
+
+
 def _plan(mix: _Mix, scale: float) -> _Plan:
-    n = max(30, round(mix.size * scale))
-
-    def part(frac: float) -> int:
-        return max(3, round(n * frac)) if frac > 0 else 0
-
-    counts = [part(mix.exact), part(mix.near), part(mix.para), part(mix.junk), part(mix.other)]
+    n = _domain_size(mix, scale)
+    fracs = (mix.exact, mix.near, mix.para, mix.junk, mix.other)
+    counts = [_part(n, f) for f in fracs]
     return _Plan(n - sum(counts), *counts)
 
 
@@ -1404,8 +1410,7 @@ def _build_domain(
     b.near_exact(plan.near)
     b.exact(plan.exact)
     docs = b.finish()
-    n = max(30, round(mix.size * scale))
-    count = max(3, round(n * mix.fuzzy)) if mix.fuzzy > 0 else 0
+    count = _part(_domain_size(mix, scale), mix.fuzzy)
     rng = random.Random(f"{seed}:{domain}:near_duplicate")
     return docs, _near_duplicates(docs, b.drafts, count, rng, seen)
 

@@ -249,7 +249,7 @@ def _normalised_rows(vectors: Any, rows: np.ndarray):  # noqa: ANN202 - a torch 
     import torch
 
     src = _as_tensor(vectors, "cpu", None)
-    out = src.index_select(0, torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64)))
+    out = src.index_select(0, _index(rows))
     if out.dtype != torch.float32:
         out = out.float()
     norms = torch.linalg.vector_norm(out, dim=1, dtype=torch.float64).float()
@@ -440,9 +440,7 @@ def _rows(vectors: Any, rows: np.ndarray) -> Any:
     """``vectors[rows]`` for numpy arrays and torch tensors alike."""
     if isinstance(vectors, np.ndarray):
         return vectors[rows]
-    import torch
-
-    return vectors.index_select(0, torch.from_numpy(rows.astype(np.int64)))
+    return vectors.index_select(0, _index(rows))
 
 
 def _noise_rows(ids: np.ndarray) -> pa.Table:

@@ -324,11 +324,9 @@ def target_candidates(
 
 def _select(vectors: Any, rows: np.ndarray) -> Any:
     """``vectors[rows]``; no copy when ``rows`` is every row in order (a side given sorted)."""
-    import torch
-
     if len(rows) == len(vectors) and (rows == np.arange(len(rows))).all():
         return vectors
-    return vectors.index_select(0, torch.from_numpy(rows).to(vectors.device))
+    return vectors.index_select(0, semdedup._index(rows).to(vectors.device))
 
 
 # --- the best candidate per document -----------------------------------------------------------------
@@ -492,21 +490,15 @@ def one_thread() -> Iterator[None]:
             torch.set_num_threads(threads)
 
 
-def _side(ids, distances, clusters, vectors, near, gaps, rows, device, pos=None) -> Side:  # noqa: ANN001
-    """The documents ``rows`` as a :class:`Side`. ``pos`` (every document's place in the total
-    order) given: ``vectors`` is already a float32 CPU tensor of unit rows (only selected, not
-    normalised again), as the local engine prepares them once."""
-    if pos is not None:
-        import torch
-
-        unit = vectors.index_select(0, torch.from_numpy(np.ascontiguousarray(rows, np.int64)))
-    else:
-        unit = semdedup._normalised_rows(vectors, rows)
+def _side(ids, distances, clusters, unit, near, gaps, rows, device, pos=None) -> Side:  # noqa: ANN001
+    """The documents ``rows`` as a :class:`Side`; ``unit``: every document's unit row (a float32
+    CPU tensor, :func:`curation.stages.semdedup._normalised_rows`), ``pos``: every document's
+    place in the total order when known."""
     return Side(
         ids[rows],
         np.asarray(distances, np.float32)[rows],
         clusters[rows],
-        unit.to(device),
+        unit.index_select(0, semdedup._index(rows)).to(device),
         np.asarray(near)[rows],
         np.asarray(gaps)[rows],
         None if pos is None else pos[rows],
@@ -670,8 +662,9 @@ def target_group(
     if not len(mem):  # visitors of a cluster without documents (an empty k-means centroid)
         return S.CANDIDATE_SCHEMA.empty_table()
     device = resolve_device(device)
-    m_side = _side(ids, dist, cl, vectors, near, gaps, mem, device)
-    v_side = _side(ids, dist, cl, vectors, near, gaps, vis, device)
+    unit = semdedup._normalised_rows(vectors, np.arange(len(ids)))  # row by row: the same bits
+    m_side = _side(ids, dist, cl, unit, near, gaps, mem, device)
+    v_side = _side(ids, dist, cl, unit, near, gaps, vis, device)
     with one_thread() if device == "cpu" else nullcontext():
         mm, mp, vm, vp = target_candidates(m_side, v_side, rule, tile_size)
     # as the local engine computes a small cluster: on one intra-op thread (its pool)
