@@ -39,6 +39,7 @@ from bench.machine_load import REPO, machine_busy_s, wait_idle  # noqa: E402
 log = logging.getLogger(__name__)
 
 STAGES = {"dataset-2": "kmeans", "dataset-3": "hdbscan"}
+SMALL_DOMAIN = "arxiv"  # the synthetic run's loose domain: UMAP + HDBSCAN's input
 DERIVED = ("clusters", "dataset-2", "dataset-3", "tokens", "_staging", "_lock", "_events")
 SETTINGS = [
     "kmeans.sample_size=50000",  # the driver's k-means sample: fixed, whatever N
@@ -46,7 +47,7 @@ SETTINGS = [
     "kmeans.iterations=10",
     "semdedup.target_removal=null",
     "semdedup.eps=0.03",  # between the synthetic tiers: tight groups only
-    "hdbscan.domains=[arxiv]",
+    f"hdbscan.domains=[{SMALL_DOMAIN}]",
     "hdbscan.target_clusters=0",
     "hdbscan.min_cluster_size=10",
     "hdbscan.target_removal=null",
@@ -97,11 +98,14 @@ def _child(run: str, engine: str, dataset: str, settings: list[str]) -> None:
         spark.stop()
 
 
-def prepare(work: Path, docs: int, seed: int) -> tuple[Path, dict]:
-    """The synthetic run of ``docs`` documents (generated once, its derived stages removed)."""
+def prepare(work: Path, docs: int, seed: int, small_docs: int) -> tuple[Path, dict]:
+    """The synthetic run of ``docs`` documents (generated once, its derived stages removed);
+    the small domain (Dataset-3's) holds ``small_docs`` documents whatever ``docs``, or its
+    share of ``docs`` when ``small_docs`` is 0."""
     from curation.demo.synthetic_run import PARAMS, SyntheticSpec, generate
 
-    spec = SyntheticSpec(docs, seed=seed)
+    fixed = {SMALL_DOMAIN: small_docs} if small_docs else {}
+    spec = SyntheticSpec(docs, seed=seed, fixed_docs=fixed)
     run = work / f"run-{docs}"
     params = run / PARAMS
     if params.is_file() and json.loads(params.read_text()).get("spec") == _plain(spec):
@@ -242,6 +246,9 @@ def main() -> int:
     ap.add_argument("--driver-memory", default="4g")
     ap.add_argument("--wait-idle", type=float, default=0.0, help="seconds to wait for quiet")
     ap.add_argument("--keep", action="store_true", help="keep the synthetic runs")
+    ap.add_argument("--small-docs", type=int, default=12_000,
+                    help="documents of the small domain (Dataset-3's UMAP + HDBSCAN input) "
+                    "whatever --docs; 0: its 5%% share of --docs")  # fmt: skip
     ap.add_argument("--datasets", default="dataset-2,dataset-3", help="the stages to measure")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--dataset", help=argparse.SUPPRESS)
@@ -254,11 +261,12 @@ def main() -> int:
     out = Path(args.out)
     results = json.loads(out.read_text()) if out.is_file() else []
     for docs in [int(x) for x in args.docs.split(",")]:
-        run, summary = prepare(Path(args.work), docs, args.seed)
+        run, summary = prepare(Path(args.work), docs, args.seed, args.small_docs)
         for engine in args.engine.split(","):
             _clear(run)  # the other engine's stages: built again, not skipped
             load = wait_idle(args.wait_idle) if args.wait_idle else None
-            row: dict = {"engine": engine, "docs": docs, "stages": {}}
+            row: dict = {"engine": engine, "docs": docs, "small_docs": args.small_docs,
+                         "stages": {}}  # fmt: skip
             for dataset in args.datasets.split(","):
                 log.info("%s on %s, %d documents", dataset, engine, docs)
                 row["stages"][dataset] = measure(run, engine, dataset, args.driver_memory,
@@ -275,10 +283,13 @@ def main() -> int:
                 "load_before": load,
                 "other_load_cores": round(max(s["other_load_cores"] for s in stages), 2),
                 "generate_s": summary.get("seconds"),
+                "per_domain": summary["per_domain"],
                 "settings": SETTINGS,
                 "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
-            results = [r for r in results if (r["engine"], r["docs"]) != (engine, docs)] + [row]
+            key = (engine, docs, args.small_docs)
+            results = [r for r in results
+                       if (r["engine"], r["docs"], r.get("small_docs", 0)) != key] + [row]  # fmt: skip
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, indent=1) + "\n")
             log.info("%s", json.dumps({k: row[k] for k in ("engine", "docs", "driver_peak_rss_mb",

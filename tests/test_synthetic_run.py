@@ -99,3 +99,24 @@ def test_the_runner_accepts_it_as_the_parents_of_dataset2(run):
     )
     assert [p.state for p in plans] == ["absent", "absent", "absent"]
     assert all(p.rebuild for p in plans)
+
+
+def test_a_fixed_size_domain_keeps_its_size_whatever_n_docs(tmp_path):
+    grown = [SyntheticSpec(n, fixed_docs={"arxiv": 1200}).domain_sizes() for n in (5000, 20000)]
+    assert [g["arxiv"] for g in grown] == [1200, 1200]
+    assert [sum(g.values()) for g in grown] == [5000, 20000]
+    big = grown[1]  # the other domains keep their shares of the rest: en-CC 0.55 of 0.95
+    assert abs(big["en-CC"] / (20000 - 1200) - 0.55 / 0.95) < 1e-3
+    # without fixed sizes every domain grows with n_docs, as before the option
+    assert SyntheticSpec(20000).domain_sizes()["arxiv"] == 1000
+    assert SyntheticSpec(3000, fixed_docs={}).fingerprint() == SyntheticSpec(3000).fingerprint()
+    with pytest.raises(ValueError, match="not in domains"):
+        SyntheticSpec(5000, fixed_docs={"math": 10}).domain_sizes()
+    with pytest.raises(ValueError, match="raise n_docs"):
+        SyntheticSpec(1000, fixed_docs={"arxiv": 999}).domain_sizes()
+    generate(tmp_path / "run", SyntheticSpec(3000, seed=1, topics=8, fixed_docs={"arxiv": 400}))
+    m = read_manifest(str(tmp_path / "run"), "dataset-1")
+    assert m["outputs"]["arxiv"] == 400 and m["rows_out"] == 3000
+    truth = read_truth(tmp_path / "run")
+    loose = truth.filter(pc.equal(truth.column("tier"), "loose"))
+    assert set(loose.column("domain").to_pylist()) == {"arxiv"} and len(loose) > 0

@@ -93,7 +93,11 @@ class SyntheticSpec:
     domains: dict[str, float] = field(
         default_factory=lambda: {"en-CC": 0.55, "ru-CC": 0.3, "wiki": 0.1, "arxiv": 0.05}
     )
-    """Domain -> share of the documents."""
+    """Domain -> share of the documents (of those left after ``fixed_docs``)."""
+    fixed_docs: dict[str, int] = field(default_factory=dict)
+    """Domain -> its document count whatever ``n_docs`` (a small domain that does not grow with
+    the crawl, as the reference's arXiv/wiki-sized domains next to its web domains); the other
+    domains share the rest by ``domains``."""
     loose_domains: tuple[str, ...] = ("arxiv",)
     """Domains that also get loose groups (Dataset-3's small domains)."""
     topics: int = 256
@@ -107,16 +111,29 @@ class SyntheticSpec:
     text_words: int = 16
 
     def fingerprint(self) -> str:
-        blob = json.dumps(asdict(self), sort_keys=True)
+        fields = asdict(self)
+        if not self.fixed_docs:  # runs generated before the field keep their fingerprint
+            del fields["fixed_docs"]
+        blob = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(f"synthetic-run:1:{blob}".encode()).hexdigest()[:16]
 
     def domain_sizes(self) -> dict[str, int]:
-        """Documents per domain: the shares of ``n_docs`` (rounded; the last takes the rest)."""
-        names = sorted(self.domains)
-        total = sum(self.domains.values())
-        sizes = {d: int(self.n_docs * self.domains[d] / total) for d in names}
-        sizes[names[-1]] += self.n_docs - sum(sizes.values())
-        return sizes
+        """Documents per domain: ``fixed_docs``, and the shares of the rest (rounded; the last
+        domain takes what rounding leaves)."""
+        unknown = sorted(set(self.fixed_docs) - set(self.domains))
+        if unknown:
+            raise ValueError(f"fixed_docs names domains that are not in domains: {unknown}")
+        names = [d for d in sorted(self.domains) if d not in self.fixed_docs]
+        rest = self.n_docs - sum(self.fixed_docs.values())
+        if not names or rest < len(names):
+            raise ValueError(
+                f"n_docs={self.n_docs} leaves {rest} documents for the domains without a fixed"
+                f" size {names}: raise n_docs or lower fixed_docs"
+            )
+        total = sum(v for d, v in self.domains.items() if d not in self.fixed_docs)
+        sizes = {d: int(rest * self.domains[d] / total) for d in names}
+        sizes[names[-1]] += rest - sum(sizes.values())
+        return dict(sorted((sizes | self.fixed_docs).items()))
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -318,10 +335,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dim", type=int, default=384)
     p.add_argument("--topics", type=int, default=256)
     p.add_argument("--shard-docs", type=int, default=50_000)
+    p.add_argument("--fixed", action="append", default=[], metavar="DOMAIN=DOCS",
+                   help="a domain of fixed size whatever --docs (repeatable)")  # fmt: skip
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    fixed = {}
+    for item in args.fixed:
+        name, _, docs = item.partition("=")
+        if not docs.isdigit():
+            p.error(f"--fixed {item!r}: expected DOMAIN=DOCS")
+        fixed[name] = int(docs)
     spec = SyntheticSpec(args.docs, args.seed, args.dim, topics=args.topics,
-                         shard_docs=args.shard_docs)  # fmt: skip
+                         shard_docs=args.shard_docs, fixed_docs=fixed)  # fmt: skip
     summary = generate(args.run, spec)
     log.info("%s", json.dumps({k: v for k, v in summary.items() if k != "spec"}, indent=1))
     return 0
