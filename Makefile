@@ -10,7 +10,7 @@ EXTRAS  := core,spark,HW,dev
 # the hardware kind (cpu/gpu, tools/hw_kind.sh) is part of the stamp: a venv made on another kind of
 # machine is installed again (CUDA torch, the other faiss); details in $(VENV)/.hardware.json
 HW      := $(shell bash tools/hw_kind.sh)
-INSTALL_FILES := pyproject.toml tools/install.sh tools/install_check.py tools/hw_kind.sh tools/model-wheels.txt
+INSTALL_FILES := pyproject.toml tools/install.sh tools/venv_base.sh tools/install_check.py tools/hw_kind.sh tools/model-wheels.txt
 STAMP   := $(VENV)/.installed-$(HW)-$(shell cat $(INSTALL_FILES) | cksum | cut -d' ' -f1)
 CUML_VENV ?= .venv-cuml
 CORES   ?= 2

@@ -27,17 +27,10 @@ if ((${#need_apt[@]})); then
   fi
 fi
 
-py=""
-for cand in python3.11 python3; do
-  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-    py=$cand; break
-  fi
-done
-[ -n "$py" ] || { echo "error: Python 3.11 is required (python3.11 not found)" >&2; exit 1; }
-
-[ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+# shellcheck source=tools/venv_base.sh
+. "$(dirname "$0")/venv_base.sh"
+make_venv "$venv"
 pip=("$venv/bin/python" -m pip install -q)
-"$venv/bin/python" -m pip --version 2>/dev/null | grep -q '^pip 25\.3 ' || "${pip[@]}" --upgrade "pip==25.3"
 
 # Hardware kind (tools/hw_kind.sh: gpu when nvidia-smi lists an NVIDIA GPU; CURATION_HW overrides).
 hw=$(bash "$(dirname "$0")/hw_kind.sh")

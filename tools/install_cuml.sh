@@ -19,15 +19,9 @@ if [ "${driver_cuda:-0}" -ge 13 ]; then
 else
   pkg="cuml-cu12==26.10.0"
 fi
-py=""
-for cand in python3.11 python3; do
-  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-    py=$cand; break
-  fi
-done
-[ -n "$py" ] || { echo "error: Python 3.11 is required (python3.11 not found)" >&2; exit 1; }
-[ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
-"$venv/bin/python" -m pip --version 2>/dev/null | grep -q '^pip 25\.3 ' || "$venv/bin/python" -m pip install -q "pip==25.3"
+# shellcheck source=tools/venv_base.sh
+. "$repo/tools/venv_base.sh"
+make_venv "$venv"
 echo "installing $pkg into $venv (driver supports CUDA ${driver_cuda:-?})"
 "$venv/bin/python" -m pip install -q "$pkg"
 # a real import and a tiny UMAP + HDBSCAN fit on this GPU, the same probe Dataset-3 runs
