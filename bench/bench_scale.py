@@ -33,8 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.dataset1.spark_job import CpuSampler  # noqa: E402
-from bench.machine_load import REPO, machine_busy_s, wait_idle  # noqa: E402
+from bench.machine_load import REPO, CpuSampler, machine_busy_s, wait_idle  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +68,8 @@ class DriverSampler(CpuSampler):
     def _classify(self, pid: int) -> str:
         if pid == self.root:
             return "py_driver"
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
+        cmd = self.cmdline(pid)
+        if cmd is None:
             return "other"
         if b"pyspark.daemon" in cmd or b"pyspark/daemon" in cmd or b"pyspark.worker" in cmd:
             return "py_workers"

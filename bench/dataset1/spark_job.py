@@ -10,91 +10,30 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.machine_load import machine_busy_s
+from bench.machine_load import CpuSampler, machine_busy_s
 
 # job descriptions (setJobDescription) -> phase
 PHASES = {"[1/2]: ingest": "step1", "[2/2]": "step2"}
 
 
-class CpuSampler(threading.Thread):
-    """CPU seconds, per kind of process, of a process tree (read from /proc every 0.5 s)."""
-
-    def __init__(self, root: int, interval: float = 0.5) -> None:
-        super().__init__(daemon=True)
-        self.root, self.interval = root, interval
-        self.stop = threading.Event()
-        self.cpu: dict[int, tuple[str, float]] = {}
-        self.kinds: dict[int, str] = {}
-        self.series: list[tuple[float, dict[str, float]]] = []
-        self.rss_peak_mb: dict[str, float] = {}
-        self.tick = os.sysconf("SC_CLK_TCK")
+class SparkSubmitSampler(CpuSampler):
+    """A ``spark-submit`` tree: the root is the JVM, its Python children the driver and workers."""
 
     def _kind(self, pid: int, ppid: int) -> str:
         if pid == self.root:
             return "jvm"
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
+        cmd = self.cmdline(pid)
+        if cmd is None:
             return "other"
         if b"pyspark.daemon" in cmd or b"pyspark/daemon" in cmd:
             return "py_workers"
         if b"python" in cmd.split(b" ")[0]:
             return "py_driver"
         return "other"
-
-    def scan(self) -> None:
-        children: dict[int, list[int]] = {}
-        stats: dict[int, tuple[int, float, float]] = {}
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            try:
-                raw = Path(f"/proc/{name}/stat").read_text()
-            except OSError:
-                continue
-            f = raw[raw.rindex(")") + 2 :].split()
-            rss_mb = int(f[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-            stats[int(name)] = (int(f[1]), (int(f[11]) + int(f[12])) / self.tick, rss_mb)
-            children.setdefault(int(f[1]), []).append(int(name))
-        todo, rss = [self.root], {}
-        while todo:
-            pid = todo.pop()
-            if pid not in stats:
-                continue
-            ppid, cpu, mb = stats[pid]
-            kind = self.kinds.setdefault(pid, self._kind(pid, ppid))
-            self.cpu[pid] = (kind, cpu)
-            rss[kind] = rss.get(kind, 0.0) + mb
-            todo.extend(children.get(pid, []))
-        for kind, mb in rss.items():
-            self.rss_peak_mb[kind] = max(self.rss_peak_mb.get(kind, 0.0), mb)
-        self.series.append((time.time(), self.totals()))
-
-    def totals(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        for kind, cpu in self.cpu.values():
-            out[kind] = out.get(kind, 0.0) + cpu
-        return out
-
-    def at(self, t: float | None) -> dict[str, float]:
-        if t is None:
-            return self.totals()
-        best: dict[str, float] = {}
-        for ts, tot in self.series:
-            if ts > t:
-                break
-            best = tot
-        return best
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            self.scan()
-            self.stop.wait(self.interval)
 
 
 def parse_event_log(path: Path) -> dict[str, Any]:
@@ -170,7 +109,7 @@ def run(folder: Path, work: Path, label: str, args: Any) -> dict[str, Any]:
     busy0, t0, launch = machine_busy_s(), time.perf_counter(), time.time()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, env=env, cwd=repo, stdout=log, stderr=log)
-        sampler = CpuSampler(proc.pid)
+        sampler = SparkSubmitSampler(proc.pid)
         sampler.start()
         proc.wait()
     wall = time.perf_counter() - t0
