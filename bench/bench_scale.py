@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -73,9 +74,17 @@ class DriverSampler(CpuSampler):
             return "other"
         if b"pyspark.daemon" in cmd or b"pyspark/daemon" in cmd or b"pyspark.worker" in cmd:
             return "py_workers"
-        if cmd.split(b" ")[0].endswith(b"java"):
+        if cmd.split(b" ")[0].endswith(b"java") or _comm(pid) == "java":
             return "jvm"
         return "other"
+
+
+def _comm(pid: int) -> str:
+    """The process's name (``java`` for a JVM even while its command line cannot be read)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _child(run: str, engine: str, dataset: str, settings: list[str]) -> None:
@@ -145,6 +154,8 @@ def measure(run: Path, engine: str, dataset: str, driver_memory: str, cores: int
     cmd = [sys.executable, __file__, "--child", str(run), "--engine", engine, "--dataset", dataset,
            "--settings", json.dumps(settings)]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(cores)}
+    if engine == "spark":  # every JVM of the child's tree logs its GCs (one file per pid)
+        env["JDK_JAVA_OPTIONS"] = f"-Xlog:gc:file={events / 'gc-%p.log'}"
     busy0 = machine_busy_s()
     t0 = time.time()
     proc = subprocess.Popen(cmd, env=env, cwd=REPO)
@@ -165,7 +176,8 @@ def measure(run: Path, engine: str, dataset: str, driver_memory: str, cores: int
         "rss_peak_mb": {k: round(v, 1) for k, v in sorted(peak.items())},
         "cpu_s": {k: round(v, 1) for k, v in sorted(cpu.items())},
         "other_load_cores": round(max(0.0, (machine_busy_s() - busy0 - own) / wall), 2),
-    } | ({"driver_result_bytes": driver_result_bytes(events)} if engine == "spark" else {})
+    } | ({"driver_result_bytes": driver_result_bytes(events), "jvm_heap_mb": gc_heap_mb(events)}
+         if engine == "spark" else {})  # fmt: skip
 
 
 EVENT_LOG_CONF = {
@@ -182,13 +194,32 @@ def event_log_settings(folder: Path) -> str:
     return "spark.conf=" + json.dumps(conf)
 
 
+GC_LINE = re.compile(r"\bGC\(\d+\) .*? (\d+)M->(\d+)M\((\d+)M\)")
+
+
+def gc_heap_mb(folder: Path) -> dict[str, int]:
+    """From the JVMs' GC logs in ``folder`` (``-Xlog:gc``): the largest heap occupancy right
+    after a collection (``after_gc``: what the JVM still held, garbage gone - the driver's and,
+    in local mode, the executors' live data) and the largest committed heap (``committed``:
+    what the JVM had taken from the OS for its heap), over all collections of all JVMs."""
+    after, committed = 0, 0
+    for path in sorted(folder.glob("gc-*.log")):
+        for line in path.read_text(errors="replace").splitlines():
+            m = GC_LINE.search(line)
+            if m:
+                after = max(after, int(m.group(2)))
+                committed = max(committed, int(m.group(3)))
+    return {"after_gc": after, "committed": committed}
+
+
 def driver_result_bytes(folder: Path) -> dict[str, int]:
     """From the event logs in ``folder``: the bytes of task results sent to the driver, per
     stage summed over its tasks (Spark's ``resultSize``): the largest stage and all stages."""
     largest, total = 0, 0
     # one file per application, or (Spark 4's rolling default) a folder eventlog_v2_<app>/ of
     # events_<n>_<app> files
-    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and "appstatus" not in p.name]
+    files = [p for p in sorted(folder.rglob("*"))
+             if p.is_file() and "appstatus" not in p.name and not p.name.startswith("gc-")]  # fmt: skip
     for path in files:
         with open(path, encoding="utf-8") as fh:
             for line in fh:
@@ -233,6 +264,12 @@ def found(run: Path, dataset: str, tier: str) -> dict:
     }
 
 
+def _key(row: dict) -> tuple:
+    """What a result row is a measurement of (rows of older versions: 4g, proportional)."""
+    memory = row.get("driver_memory", "4g" if row["engine"] == "spark" else None)
+    return row["engine"], row["docs"], row.get("small_docs", 0), memory
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--docs", default="250000,500000,1000000")
@@ -264,6 +301,7 @@ def main() -> int:
             _clear(run)  # the other engine's stages: built again, not skipped
             load = wait_idle(args.wait_idle) if args.wait_idle else None
             row: dict = {"engine": engine, "docs": docs, "small_docs": args.small_docs,
+                         "driver_memory": args.driver_memory if engine == "spark" else None,
                          "stages": {}}  # fmt: skip
             for dataset in args.datasets.split(","):
                 log.info("%s on %s, %d documents", dataset, engine, docs)
@@ -285,9 +323,8 @@ def main() -> int:
                 "settings": SETTINGS,
                 "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
-            key = (engine, docs, args.small_docs)
-            results = [r for r in results
-                       if (r["engine"], r["docs"], r.get("small_docs", 0)) != key] + [row]  # fmt: skip
+            key = (engine, docs, args.small_docs, row["driver_memory"])
+            results = [r for r in results if _key(r) != key] + [row]
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(results, indent=1) + "\n")
             log.info("%s", json.dumps({k: row[k] for k in ("engine", "docs", "driver_peak_rss_mb",
