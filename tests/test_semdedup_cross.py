@@ -453,51 +453,65 @@ def test_hdbscan_nearest_other_clusters() -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_combine_rows_equals_combine_with_ties(seed: int) -> None:
-    """The local engine's numeric merge picks the same candidate as the string-keyed one the Spark
-    engine uses, also on equal M (the partner earlier in the total order wins)."""
+def test_best_by_position_equals_best_candidates_with_ties(seed: int) -> None:
+    """The local engine's numeric choice of each document's best candidate is the string-keyed
+    one the Spark engine uses, also on equal M (the partner earlier in the total order wins)."""
     rng = np.random.default_rng(seed)
-    n = 300
+    n, k = 200, 700
     ids = np.asarray([f"d{i:04d}" for i in rng.permutation(n)], object)
-    cl = rng.integers(0, 6, n)
-    cl[:5] = S.NOISE  # never compared
     dist = np.round(rng.random(n), 1).astype(np.float32)  # many equal distances: id decides
-    x = rng.standard_normal((n, 8)).astype(np.float32)
-    within = sd.semdedup_all(ids, cl, dist, x, 64)
-    w_m = dict(zip(within.column(S.ID).to_pylist(), within.column(S.M).to_pylist(), strict=True))
-    cross_m = np.round(rng.uniform(-1, 1, n), 1).astype(np.float32)
-    cross_p = np.where(rng.random(n) < 0.7, rng.integers(0, n, n), -1)
-    cross_p[:5] = -1
-    tie = rng.random(n) < 0.4  # the cross candidate as good as the within one
-    cross_m[tie] = np.asarray([w_m[i] for i in ids[tie]], np.float32)
-    got = cross.combine_rows(within, ids, dist, cross_m, cross_p)
-    partner = np.where(cross_p >= 0, ids[np.maximum(cross_p, 0)], None).astype(object)
-    pdist = np.where(cross_p >= 0, dist[np.maximum(cross_p, 0)], np.nan)
-    want, _ = cross.combine(within, ids, dist, cross_m, partner, pdist)
-    assert got.equals(want)
-    chose_cross = np.asarray(got.column(S.CROSS))
-    assert 20 < chose_cross.sum() < n - 20  # both kinds of winner occur
+    owner = np.concatenate([np.arange(n), rng.integers(0, n, k - n)])
+    m = (np.round(rng.uniform(-1, 1, k) * 2) / 2).astype(np.float32)  # 5 values: many ties
+    partner = np.where(rng.random(k) < 0.8, rng.integers(0, n, k), -1)
+    pos = cross.positions(ids, dist)
+    got = cross.best_by_position(owner, m, partner, pos)
+    pid = np.where(partner >= 0, ids[np.maximum(partner, 0)], None).astype(object)
+    pdist = np.where(partner >= 0, dist[np.maximum(partner, 0)], np.nan)
+    want = cross.best_candidates(ids[owner], m, pid, pdist)  # owners by id, not by row
+    by_row = want[np.argsort(owner[want], kind="stable")]
+    assert np.array_equal(owner[got], np.arange(n))
+    assert np.array_equal(m[got], m[by_row]) and np.array_equal(partner[got], partner[by_row])
+    ties = sum(int(((owner == o) & (m == m[got[o]]) & (partner >= 0)).sum() > 1) for o in range(n))
+    assert ties > 20  # the tie rule decided many owners
 
 
-def test_within_step_keeps_the_unit_rows_the_pass_reuses() -> None:
-    """semdedup_all's unit_out holds, bit for bit, each clustered row normalised on its own (noise
-    rows untouched), and the pass given them finds what it finds normalising every row itself."""
-    ids, x, cents, _ = planted(pairs=20, seed=5)
+@pytest.mark.parametrize("rule", [cross.CrossRule(2, 0.2), cross.CrossRule(3, 0.2, 0.05)], ids=str)
+@pytest.mark.parametrize("tile", [5, 0])
+def test_extended_cluster_masks_exactly_the_pairs_not_compared(rule, tile: int) -> None:
+    """One cluster extended by its visitors: each row's M and partner equal a brute force over the
+    earlier rows it is compared with in this cluster's job (members: every earlier member and
+    the visitors whose cluster it accepts; visitors: the accepting members only - never another
+    visitor), the first maximum in the total order; the tiles (5) cut through members and
+    visitors."""
+    ids, x, cents, _ = planted(seed=3)
     cl, dist, near, gaps = assigned(x, cents)
-    cl = cl.copy()
-    cl[::17] = S.NOISE
-    x16 = x.astype(np.float16)  # stored embeddings are float16, unit only to about 1e-3
-    unit = cross.unit_buffer(x16)
-    unit[cl < 0] = 7.0
-    plain = sd.semdedup_all(ids, cl, dist, x16, 64)
-    kept = sd.semdedup_all(ids, cl, dist, x16, 64, unit_out=unit)
-    assert kept.equals(plain)
-    want = sd._normalised_rows(x16, np.arange(len(ids))).numpy()
-    got = unit.numpy()
-    assert np.array_equal(got[cl >= 0], want[cl >= 0])
-    assert (got[cl < 0] == 7.0).all()
-    rule = cross.CrossRule(3, 0.3)
-    a = cross.cross_candidates(ids, cl, dist, x16, near, gaps, rule, 64, unit=unit)
-    b = cross.cross_candidates(ids, cl, dist, x16, near, gaps, rule, 64)
-    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
-    assert (a[1] >= 0).sum() > 20
+    target = int(np.bincount(cl).argmax())
+    vis = cross.visits(near, gaps, rule) & (near == target)
+    rows = np.flatnonzero((cl == target) | vis.any(axis=1))
+    rows = rows[np.argsort(cross.positions(ids[rows], dist[rows]))]
+    flags = cl[rows] != target
+    assert flags.sum() >= 5 and (~flags).sum() >= 20
+    unit = sd._normalised_rows(x, rows)
+    m, arg = cross.extended_max(unit, flags, cl[rows], near[rows], gaps[rows], rule, tile)
+    sim = unit.numpy().astype(np.float64) @ unit.numpy().T.astype(np.float64)
+    src = cl[rows]
+    for j in range(len(rows)):
+        # the pairs this cluster's job compares: members with members, a visitor with the members
+        # that accept its cluster (the other direction, a member visiting the visitor's cluster,
+        # is that cluster's job)
+        ok = ~flags[:j] & ~flags[j]  # two members; two visitors: never
+        for i in np.flatnonzero(flags[:j] != flags[j]):
+            v, mem = (i, j) if flags[i] else (j, i)
+            ok[i] = cross.accepts(near[rows[[mem]]], gaps[rows[[mem]]], src[v], rule)[0]
+        if not ok.any():
+            assert arg[j] == -1 and m[j] == -1.0, j
+            continue
+        best = np.where(ok, sim[j, :j], -np.inf)
+        assert arg[j] == int(np.argmax(best)) or np.isclose(best[arg[j]], best.max(), atol=1e-6)
+        assert ok[arg[j]]
+        np.testing.assert_allclose(m[j], best.max(), atol=2e-6)
+    if rule.member_margin is not None:  # some visitor-member pairs were refused
+        acc = [cross.accepts(near[rows][~flags], gaps[rows][~flags], s, rule).all()
+               for s in np.unique(cl[rows][flags])]  # fmt: skip
+        assert not all(acc)
+    assert cross.cross_products(flags, cl[rows], near[rows], gaps[rows], rule) > 0

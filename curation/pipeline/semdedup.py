@@ -244,28 +244,18 @@ def _similarity_here(
     clusters = np.asarray(assigned.column(S.CLUSTER))
     distance = np.asarray(assigned.column(S.DISTANCE).fill_null(np.nan), np.float32)
     t0 = time.time()
-    unit = cross.unit_buffer(vectors) if rule.on else None  # the pass reuses the unit rows
-    with tqdm(total=assigned.num_rows, unit="docs", desc="SemDedup", disable=None) as bar:
-        table = semdedup.semdedup_all(
-            ids, clusters, distance, vectors, cfg.semdedup.tile_size, device, bar.update, unit
-        )
-    facts: dict = {}
+    near = gaps = np.empty((0, 0))  # read only when the pass is on
     if rule.on:
-        within_s = time.time() - t0
-        id_arr = semdedup._id_array(ids)
         near, gaps = cross.near_from_arrow(assigned.column(S.NEAR), assigned.column(S.NEAR_GAPS))
-        with tqdm(unit="visits", desc="SemDedup across clusters", disable=None) as bar:
-            cm, cp, stats = cross.cross_candidates(
-                id_arr, clusters, distance, vectors, near, gaps, rule, cfg.semdedup.tile_size,
-                device, bar.update, unit,
-            )  # fmt: skip
-            table = cross.combine_rows(table, id_arr, distance, cm, cp)
+    with tqdm(total=assigned.num_rows, unit="docs", desc="SemDedup", disable=None) as bar:
+        table, stats = cross.semdedup_with_cross(
+            ids, clusters, distance, vectors, near, gaps, rule, cfg.semdedup.tile_size, device,
+            bar.update,
+        )  # fmt: skip
+    facts: dict = {}
+    if stats is not None:
         found = int(np.asarray(table.column(S.CROSS)).sum())
-        facts = stats.as_dict() | {
-            "cross_found": found,
-            "within_s": round(within_s, 3),
-            "cross_s": round(time.time() - t0 - within_s, 3),
-        }
+        facts = stats.as_dict() | {"cross_found": found, "similarity_s": round(time.time() - t0, 3)}
         log.info(
             "SemDedup across clusters: %d visits to %d clusters, %d products (%.2fx the "
             "within-cluster ones): %d documents' best match is across a boundary",

@@ -63,6 +63,9 @@ def tile_for(tile_size: int, device: str) -> int:
     return CUDA_TILE if device.startswith("cuda") else CPU_TILE
 
 
+Exclude = Callable[[int, int, int, int], Any]
+"""``exclude(r0, r1, c0, c1)`` of :func:`max_similarity`: pairs of a block left out, or None."""
+
 DIAGONAL_SPLIT = 8
 """At most this many row strips per diagonal block (see :func:`diagonal_strips`)."""
 DIAGONAL_WASTE = 16
@@ -110,6 +113,7 @@ def max_similarity(
     tile_size: int = 0,
     device: str = "cpu",
     compute_dtype: str = "float32",
+    exclude: Exclude | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each row ``j``: ``M[j] = max_{i<j} <x_i, x_j>`` and ``argmax[j]`` = that ``i``.
 
@@ -126,6 +130,11 @@ def max_similarity(
     (unless the process turned on TF32 matmuls, ``torch.backends.cuda.matmul.allow_tf32``).
     The same input, device and thread count give the same bits; another thread count may round
     a product 1 ulp differently (BLAS blocking), so compare M across engines with a tolerance.
+
+    ``exclude(r0, r1, c0, c1)``: pairs left out besides ``i >= j`` - a bool tensor on the device
+    for rows ``[r0, r1)`` x columns ``[c0, c1)`` (true = not compared), or None when the block
+    has none (the cross-boundary pass: :mod:`curation.stages.semdedup_cross`). A row with no
+    compared earlier row gets ``M = -1`` and ``argmax = -1``, as row 0 does.
     """
     import torch
 
@@ -140,14 +149,16 @@ def max_similarity(
     arg = torch.full((n,), -1, dtype=torch.int64, device=dev)
     if n > 1:
         with torch.inference_mode():
-            _tiled_max(x, min(tile_size, n), best, arg)
+            _tiled_max(x, min(tile_size, n), best, arg, exclude)
     if n:
         best[0], arg[0] = -1.0, -1  # the first document has nothing before it
+        if exclude is not None:  # rows whose every earlier row was excluded
+            arg.masked_fill_(best == float("-inf"), -1)
         best.clamp_(-1.0, 1.0)
     return best.cpu().numpy(), arg.cpu().numpy()
 
 
-def _tiled_max(x, t: int, best, arg) -> None:  # noqa: ANN001
+def _tiled_max(x, t: int, best, arg, exclude: Exclude | None = None) -> None:  # noqa: ANN001
     """Fill ``best``/``arg`` (running max over i < j) block by block; see :func:`max_similarity`."""
     import torch
 
@@ -187,6 +198,8 @@ def _tiled_max(x, t: int, best, arg) -> None:  # noqa: ANN001
         for c in range(0, a, t):
             block = flat[: h * t].view(h, t)
             torch.mm(xj, x[c : c + t].T, out=block)
+            if exclude is not None and (off := exclude(a, b, c, c + t)) is not None:
+                block.masked_fill_(off, neg_inf)
             fold(slice(a, b), block, c)
         # the diagonal block as a staircase of strips [p, q) x [a, q), masking i >= j at the end
         for p in range(a, b, step):
@@ -195,6 +208,8 @@ def _tiled_max(x, t: int, best, arg) -> None:  # noqa: ANN001
             block = flat[: rows * w].view(rows, w)
             torch.mm(x[p:q], x[a:q].T, out=block)
             block[:, p - a :].masked_fill_(upper[:rows, :rows], neg_inf)
+            if exclude is not None and (off := exclude(p, q, a, q)) is not None:
+                block.masked_fill_(off, neg_inf)
             fold(slice(p, q), block, a)
 
 
@@ -293,8 +308,9 @@ def semdedup_cluster(
     )
 
 
-def _result(sorted_ids, clusters, dist, rank, m, arg, start) -> pa.Table:  # noqa: ANN001
-    """Assemble the table; ``arg`` is within-cluster, ``start`` each row's cluster offset."""
+def _result(sorted_ids, clusters, dist, rank, m, arg, start, cross=None) -> pa.Table:  # noqa: ANN001
+    """Assemble the table; ``arg`` is within-cluster, ``start`` each row's cluster offset;
+    ``cross``: whether each row's ``max_id`` lies in another cluster (None: never)."""
     has = arg >= 0
     max_id = sorted_ids[np.where(has, start + arg, 0)] if len(arg) else sorted_ids
     return pa.table(
@@ -305,7 +321,7 @@ def _result(sorted_ids, clusters, dist, rank, m, arg, start) -> pa.Table:  # noq
             pa.array(rank, pa.int64()),
             pa.array(m.astype(np.float64), pa.float64()),
             pa.array(max_id, pa.string(), mask=~has),
-            pa.array(np.zeros(len(arg), bool)),  # within one cluster: never across a boundary
+            pa.array(np.zeros(len(arg), bool) if cross is None else np.asarray(cross, bool)),
         ],
         schema=RESULT_SCHEMA,
     )
@@ -468,7 +484,6 @@ def semdedup_all(
     tile_size: int = 0,
     device: str = "cpu",
     progress: Callable[[int], Any] | None = None,
-    unit_out: Any = None,
 ) -> pa.Table:
     """:func:`semdedup_cluster` over every cluster of one table (the local, single-process path).
 
@@ -480,11 +495,6 @@ def semdedup_all(
     (``tqdm.update`` fits). On CUDA the clusters of 2 to ``SMALL_CLUSTER - 1`` documents are
     computed in batches (:func:`batch_max_similarity`), the larger ones tile by tile; M agrees
     with the per-cluster computation to float rounding.
-
-    ``unit_out``: a float32 CPU torch tensor (N, D), filled with every clustered row's unit
-    vector (row ``i`` of ``vectors`` into row ``i``; noise rows are left as they are), the very
-    values the step compared, so the cross-boundary pass can reuse them instead of normalising
-    every row again (:func:`_normalised_rows` is row by row: the same bits whatever the subset).
     """
     id_arr = _id_array(ids)
     cl = np.asarray(clusters, dtype=np.int64)
@@ -498,15 +508,10 @@ def semdedup_all(
     noise = cl == S.NOISE
     if noise.any():
         inside = np.flatnonzero(~noise)
-        unit_inside = (
-            None if unit_out is None else unit_out.new_zeros(len(inside), unit_out.shape[1])
-        )
         clustered = semdedup_all(
             id_arr[inside], cl[inside], dist[inside], _rows(vectors, inside), tile_size, device,
-            progress, unit_inside,
+            progress,
         )  # fmt: skip
-        if unit_out is not None:
-            unit_out[_index(inside)] = unit_inside
         return pa.concat_tables([clustered, _noise_rows(np.sort(id_arr[noise]))])
     device = resolve_device(device)
     tile_size = tile_for(tile_size, device)
@@ -522,10 +527,7 @@ def semdedup_all(
 
     def one(seg: tuple[int, int]) -> int:  # clusters write disjoint slices: thread-safe
         s, e = seg
-        unit = _normalised_rows(vectors, order[s:e])
-        if unit_out is not None:
-            unit_out[_index(order[s:e])] = unit
-        m[s:e], arg[s:e] = _cluster_core(unit, tile_size, device)
+        m[s:e], arg[s:e] = _cluster_core(_normalised_rows(vectors, order[s:e]), tile_size, device)
         rank[s:e] = np.arange(e - s)
         start_of[s:e] = s
         return e - s
@@ -539,9 +541,6 @@ def semdedup_all(
         for done in _run_batched(vectors, order, batched, device, m, arg):
             if progress is not None:
                 progress(done)
-        if unit_out is not None:
-            for s, e in batched:
-                unit_out[_index(order[s:e])] = _normalised_rows(vectors, order[s:e])
         in_batch = set(batched)
         segments = [seg for seg in segments if seg not in in_batch]
     for done in _each_cluster(segments, one, device):

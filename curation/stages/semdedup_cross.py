@@ -27,16 +27,21 @@ which costs most and holds few of the split pairs (bench/README.md, "Cross-bound
 ``cross[j]`` = whether it lies in another cluster. Remove ``j`` when ``M[j] > 1 - eps``. In every
 group of compared near-duplicates the first in the total order is kept.
 
-**How.** Per visited (*target*) cluster: its members and its visitors (grouped by the visitor's
-cluster when members must accept it), one block product of visitors x members, tiled, masked by
-the order - a visitor's row keeps the members before it, a member's column the visitors before it
-(:func:`cross_block`). A pair that qualifies both ways is computed in both target clusters (the
-same value up to rounding; the maximum is kept). Each document's candidates - its within-cluster
-M, and the cross candidates of every block it was in - are then reduced to the best one
-(:func:`best_candidates`): the larger M, on equal M the partner earlier in the total order. The
-local engine (:func:`semdedup_with_cross`) and the Spark engine
-(:mod:`curation.spark.semdedup`: one target cluster per task, then the candidates reduced in groups of documents) call the
-same functions, so they give the same table.
+**How.** One job per cluster, which replaces the within-cluster step: the cluster *extended* by
+its visitors - its members and the documents that visit it, merged in the total order - goes
+through SemDedup's tiled product (:func:`extended_max`, the within-cluster step's own
+:func:`~curation.stages.semdedup.max_similarity`) with the pairs that are not compared masked
+(:func:`exclusion`: two visitors; with ``member_margin``, a member and a visitor whose cluster it
+does not accept). A member's row gives its best match among the members and visitors before it,
+a visitor's row its best match among the members before it, ties to the earliest row; the
+cluster's rows are read and multiplied once, with no second pass over the clusters. A pair that
+qualifies both ways is computed in both clusters' jobs (the same value up to rounding; the maximum
+is kept). Each document's candidates - its row in its own cluster's job and in every job it
+visited - are then reduced to the best one (:func:`best_candidates`): the larger M, on equal M
+the partner earlier in the total order. The local engine (:func:`semdedup_with_cross`) and the
+Spark engine (:mod:`curation.spark.semdedup`: one target cluster per task,
+:func:`target_group`, then the candidates reduced in groups of documents) call the same
+functions on the same rows, so they give the same table.
 
 :func:`brute_force_semdedup` is the reference for tests: the whole N x N similarity matrix masked
 to compared pairs and the order.
@@ -187,146 +192,100 @@ def positions(ids: Any, distances: Any) -> np.ndarray:
     return pos
 
 
-# --- one block, one target cluster -------------------------------------------------------------------
+# --- one target cluster: its members and its visitors in one block ---------------------------------
 
 
-def cross_block(
-    rows: Any, cols: Any, row_pos: np.ndarray, col_pos: np.ndarray, tile_size: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Both directions of one block of cross pairs: ``rows`` (visitors) and ``cols`` (members) are
-    unit float32 torch tensors on one device, each sorted by its position in the total order
-    (``row_pos``, ``col_pos``, all distinct). Returns, as numpy:
+def exclusion(
+    visitor: np.ndarray,
+    source: np.ndarray,
+    near: np.ndarray,
+    gaps: np.ndarray,
+    rule: CrossRule,
+    device: str = "cpu",
+) -> semdedup.Exclude | None:
+    """The pairs of an extended cluster (a target's members and visitors, rows in the total order)
+    that are not compared, as :func:`curation.stages.semdedup.max_similarity`'s ``exclude``:
 
-    * ``row_m[r]`` = max of ``<rows[r], cols[c]>`` over ``col_pos[c] < row_pos[r]`` and
-      ``row_arg[r]`` = the first such ``c`` among equal maxima;
-    * ``col_m[c]``, ``col_arg[c]`` the same over rows with ``row_pos[r] < col_pos[c]``;
+    * two visitors (whether they are compared is decided in their own clusters: same cluster,
+      or one visits the other's);
+    * with ``member_margin`` set, a visitor and a member that does not accept the visitor's
+      cluster (``source``: each row's own cluster).
 
-    -inf and -1 where there is none; M clamped to [-1, 1]. Memory: one ``tile x tile`` block
-    and its mask at a time."""
+    ``visitor``: bool per row; ``near``/``gaps``: each row's nearest other clusters. None when
+    nothing is excluded (no visitors: the plain within-cluster step)."""
     import torch
 
-    dev = rows.device
-    nr, nc = rows.shape[0], cols.shape[0]
-    neg_inf = float("-inf")
-    row_m = torch.full((nr,), neg_inf, dtype=torch.float32, device=dev)
-    row_a = torch.full((nr,), -1, dtype=torch.int64, device=dev)
-    col_m = torch.full((nc,), neg_inf, dtype=torch.float32, device=dev)
-    col_a = torch.full((nc,), -1, dtype=torch.int64, device=dev)
-    pr = torch.from_numpy(np.ascontiguousarray(row_pos, np.int64)).to(dev)
-    pcol = torch.from_numpy(np.ascontiguousarray(col_pos, np.int64)).to(dev)
-    t = semdedup.tile_for(tile_size, str(dev))
-    with torch.inference_mode():
-        for a in range(0, nr, t):
-            b = min(a + t, nr)
-            for c in range(0, nc, t):
-                d = min(c + t, nc)
-                block = rows[a:b] @ cols[c:d].T
-                before = pcol[c:d][None, :] < pr[a:b][:, None]  # the member comes first
-                # rows: the members before each visitor (column blocks come left to right, so
-                # strictly greater keeps the first among equal maxima)
-                v, ix = block.masked_fill(~before, neg_inf).max(dim=1)
-                better = v > row_m[a:b]
-                row_m[a:b] = torch.where(better, v, row_m[a:b])
-                row_a[a:b] = torch.where(better, ix + c, row_a[a:b])
-                # columns: the visitors before each member (row blocks come top to bottom)
-                v, ix = block.masked_fill_(before, neg_inf).max(dim=0)
-                better = v > col_m[c:d]
-                col_m[c:d] = torch.where(better, v, col_m[c:d])
-                col_a[c:d] = torch.where(better, ix + a, col_a[c:d])
-    row_m.clamp_(max=1.0)
-    col_m.clamp_(max=1.0)
-    row_m = torch.where(row_a >= 0, row_m.clamp(min=-1.0), row_m)
-    col_m = torch.where(col_a >= 0, col_m.clamp(min=-1.0), col_m)
-    return row_m.cpu().numpy(), row_a.cpu().numpy(), col_m.cpu().numpy(), col_a.cpu().numpy()
-
-
-@dataclass(frozen=True)
-class Side:
-    """Documents on one side of a target cluster's block: ids, distances to their own centroid,
-    their own cluster, unit vectors (a float32 torch tensor), nearest clusters and gaps; ``pos``:
-    their places in the total order when known (the local engine's, over all documents), else
-    None (ranked from ids and distances; only the relative order of the two sides matters)."""
-
-    ids: np.ndarray
-    distances: np.ndarray
-    clusters: np.ndarray
-    vectors: Any
-    near: np.ndarray
-    gaps: np.ndarray
-    pos: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-
-def _better(m: np.ndarray, pos: np.ndarray, best_m: np.ndarray, best_pos: np.ndarray) -> np.ndarray:
-    """Where candidate (m, partner position) beats the best so far: larger M, or equal M and an
-    earlier partner (position -1: no partner, beaten by any)."""
-    has = pos >= 0
-    none = best_pos < 0
-    return has & (none | (m > best_m) | ((m == best_m) & (pos < best_pos)))
-
-
-def target_candidates(
-    members: Side, visitors: Side, rule: CrossRule, tile_size: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The cross candidates of one target cluster: ``(member_m, member_partner, visitor_m,
-    visitor_partner)``, partners as row indices of the other side (-1 = none, M -inf). Inputs in
-    any order; the result does not depend on it."""
-
-    n_m, n_v = len(members), len(visitors)
-    member_m = np.full(n_m, -np.inf, np.float32)
-    member_p = np.full(n_m, NO_PARTNER, np.int64)
-    visitor_m = np.full(n_v, -np.inf, np.float32)
-    visitor_p = np.full(n_v, NO_PARTNER, np.int64)
-    if not n_m or not n_v:
-        return member_m, member_p, visitor_m, visitor_p
-    if members.pos is not None and visitors.pos is not None:
-        pos = np.concatenate([members.pos, visitors.pos])
-    else:
-        pos = positions(
-            np.concatenate([members.ids, visitors.ids]),
-            np.concatenate([members.distances, visitors.distances]),
-        )
-    mpos, vpos = pos[:n_m], pos[n_m:]
-    m_sorted = np.argsort(mpos, kind="stable")
-    v_sorted = np.argsort(vpos, kind="stable")
+    flags = np.asarray(visitor, bool)
+    count = np.concatenate(([0], np.cumsum(flags)))  # visitors among rows [r0, r1): O(1)
+    if not count[-1]:
+        return None
+    vis = torch.from_numpy(flags).to(device)
     if rule.member_margin is None:
-        groups = [(m_sorted, v_sorted)]
-    else:
-        groups = []
-        for source in np.unique(visitors.clusters):
-            ok = accepts(members.near[m_sorted], members.gaps[m_sorted], source, rule)
-            groups.append((m_sorted[ok], v_sorted[visitors.clusters[v_sorted] == source]))
-    best_pos = np.full(n_m, -1, np.int64)  # position of each member's best partner so far
-    for cols, rows in groups:
-        if not len(cols) or not len(rows):
-            continue
-        rm, ra, cm, ca = cross_block(
-            _select(visitors.vectors, rows),
-            _select(members.vectors, cols),
-            vpos[rows],
-            mpos[cols],
-            tile_size,
-        )
-        found = ra >= 0
-        visitor_m[rows[found]] = rm[found]  # a visitor is in one group only
-        visitor_p[rows[found]] = cols[ra[found]]
-        got = ca >= 0
-        partner = np.where(got, rows[np.maximum(ca, 0)], -1)
-        partner_pos = np.where(got, vpos[np.maximum(partner, 0)], -1)
-        win = _better(cm, partner_pos, member_m[cols], best_pos[cols])
-        member_m[cols[win]] = cm[win]
-        member_p[cols[win]] = partner[win]
-        best_pos[cols[win]] = partner_pos[win]
-    return member_m, member_p, visitor_m, visitor_p
+
+        def pairs_of_visitors(r0: int, r1: int, c0: int, c1: int) -> Any:
+            if count[r1] == count[r0] or count[c1] == count[c0]:
+                return None
+            return vis[r0:r1, None] & vis[None, c0:c1]
+
+        return pairs_of_visitors
+    sources, which = np.unique(np.asarray(source, np.int64)[flags], return_inverse=True)
+    slot = np.zeros(len(flags), np.int64)
+    slot[flags] = which  # each visitor's source cluster, as a column of ``refuse``
+    refuse = torch.from_numpy(
+        ~np.stack([accepts(near, gaps, s, rule) for s in sources], axis=1)
+    ).to(device)  # (rows, sources): a member refuses visitors of that cluster
+    slot_t = torch.from_numpy(slot).to(device)
+
+    def refused(r0: int, r1: int, c0: int, c1: int) -> Any:
+        if count[r1] == count[r0] and count[c1] == count[c0]:
+            return None
+        vr, vc = vis[r0:r1, None], vis[None, c0:c1]
+        off = vr & vc
+        off |= vr & ~vc & refuse[c0:c1][:, slot_t[r0:r1]].T  # visitor row, member column
+        off |= ~vr & vc & refuse[r0:r1][:, slot_t[c0:c1]]  # member row, visitor column
+        return off
+
+    return refused
 
 
-def _select(vectors: Any, rows: np.ndarray) -> Any:
-    """``vectors[rows]``; no copy when ``rows`` is every row in order (a side given sorted)."""
-    if len(rows) == len(vectors) and (rows == np.arange(len(rows))).all():
-        return vectors
-    return vectors.index_select(0, semdedup._index(rows).to(vectors.device))
+def extended_max(
+    unit: Any,
+    visitor: np.ndarray,
+    source: np.ndarray,
+    near: np.ndarray,
+    gaps: np.ndarray,
+    rule: CrossRule,
+    tile_size: int,
+    device: str = "cpu",
+) -> tuple[np.ndarray, np.ndarray]:
+    """SemDedup of one target cluster extended by its visitors: ``unit`` (n, D) the unit rows of
+    its members and visitors, sorted by their places in the total order. Returns per row ``M``
+    (float32) and ``argmax`` (the row of the best earlier compared document, -1 = none, then
+    ``M = -1``): a member's over the members and visitors before it, a visitor's over the
+    members before it. Ties go to the earliest row, i.e. the earliest in the total order.
+
+    One tiled product of the extended cluster with itself (:func:`curation.stages.semdedup.
+    max_similarity`) with the pairs of :func:`exclusion` masked: the within-cluster step and the
+    cross pairs of this target in the same blocks, the members' rows read once."""
+    n = len(visitor)
+    if n <= 1:
+        return np.full(n, -1.0, np.float32), np.full(n, -1, np.int64)
+    exclude = exclusion(visitor, source, near, gaps, rule, device)
+    return semdedup.max_similarity(unit, tile_size, device, exclude=exclude)
+
+
+def cross_products(visitor: np.ndarray, source: np.ndarray, near, gaps, rule: CrossRule) -> int:  # noqa: ANN001
+    """Cross pairs one target's block compares: members x visitors, less the refused ones."""
+    flags = np.asarray(visitor, bool)
+    members = int((~flags).sum())
+    if rule.member_margin is None:
+        return members * int(flags.sum())
+    src = np.asarray(source, np.int64)
+    total = 0
+    for s in np.unique(src[flags]):
+        ok = accepts(np.asarray(near)[~flags], np.asarray(gaps)[~flags], s, rule)
+        total += int(ok.sum()) * int((src[flags] == s).sum())
+    return total
 
 
 # --- the best candidate per document -----------------------------------------------------------------
@@ -348,12 +307,24 @@ def best_candidates(
     return order[first]
 
 
+def best_by_position(
+    owner: np.ndarray, m: np.ndarray, partner: np.ndarray, pos: np.ndarray
+) -> np.ndarray:
+    """:func:`best_candidates` with partners as row indices (-1 = none) and ``pos`` every row's
+    place in the total order: index of each owner's best candidate, owners ascending."""
+    has = partner >= 0
+    key_m = np.where(has, np.asarray(m, np.float64), -np.inf)
+    order = np.lexsort((np.where(has, pos[np.maximum(partner, 0)], 0), -key_m, ~has, owner))
+    first = np.r_[True, owner[order][1:] != owner[order][:-1]] if len(order) else order
+    return order[first]
+
+
 # --- the local engine ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class CrossStats:
-    """What the pass did: visits, products computed, documents whose best match is across."""
+    """What the pass did: visits, target clusters visited, cross products, within products."""
 
     visits: int
     targets: int
@@ -369,115 +340,12 @@ class CrossStats:
         }
 
 
-def cross_candidates(
-    ids: np.ndarray,
-    clusters: np.ndarray,
-    distances: np.ndarray,
-    vectors: Any,
-    near: np.ndarray,
-    gaps: np.ndarray,
-    rule: CrossRule,
-    tile_size: int = 2048,
-    device: str = "cpu",
-    progress: Callable[[int], Any] | None = None,
-    unit: Any = None,
-) -> tuple[np.ndarray, np.ndarray, CrossStats]:
-    """Every document's best cross candidate: ``(m float32[N] (-inf none), partner int64[N] (row
-    index, -1 none), stats)``, target cluster by target cluster. ``unit``: the rows already
-    normalised (``semdedup_all``'s ``unit_out``), else every row is normalised here once."""
-    device = resolve_device(device)
-    n = len(ids)
-    best_m = np.full(n, -np.inf, np.float32)
-    best_p = np.full(n, NO_PARTNER, np.int64)
-    cl = np.asarray(clusters, np.int64)
-    inside = cl >= 0
-    vis = visits(near, gaps, rule) & inside[:, None]
-    v_rows, v_slots = np.nonzero(vis)
-    targets = np.asarray(near)[v_rows, v_slots]
-    by_target = np.argsort(targets, kind="stable")
-    v_rows, targets = v_rows[by_target], targets[by_target]
-    key = np.where(inside, cl, np.iinfo(np.int64).max)  # noise last, never a member
-    member_order = np.argsort(key, kind="stable")
-    sorted_cl = key[member_order]
-    pos = positions(ids, distances)
-    # the unit rows of the within-cluster step, or every row normalised here once (a document
-    # visits up to cross_clusters targets and is a member of one): the same bits as normalising
-    # each target's rows apart, as the Spark engine does (row by row, float64 norms)
-    if unit is None:
-        unit = semdedup._normalised_rows(vectors, np.arange(n))
-    sizes = np.bincount(cl[inside]) if inside.any() else np.zeros(0, np.int64)
-    within = int((sizes.astype(np.int64) * (sizes - 1) // 2).sum())
-    uniq, starts = np.unique(targets, return_index=True)
-    ends = np.r_[starts[1:], len(targets)].astype(np.int64)[: len(starts)]  # none: no visits
-
-    def one(job: tuple[int, int, int]) -> tuple | None:
-        t, s, e = job
-        lo, hi = np.searchsorted(sorted_cl, t), np.searchsorted(sorted_cl, t, side="right")
-        m_rows, v_rows_t = member_order[lo:hi], v_rows[s:e]
-        if not len(m_rows):  # an empty k-means cluster: nothing to compare with
-            return None
-        # both sides in the total order already: their blocks are the sides' tensors, uncopied
-        m_rows = m_rows[np.argsort(pos[m_rows], kind="stable")]
-        v_rows_t = v_rows_t[np.argsort(pos[v_rows_t], kind="stable")]
-        mem = _side(ids, distances, cl, unit, near, gaps, m_rows, device, pos)
-        vst = _side(ids, distances, cl, unit, near, gaps, v_rows_t, device, pos)
-        return (
-            m_rows,
-            v_rows_t,
-            target_candidates(mem, vst, rule, tile_size),
-            _products(mem, vst, rule),
-        )
-
-    jobs = list(zip(uniq.tolist(), starts.tolist(), ends.tolist(), strict=True))
-    products = 0
-    for job, got in zip(jobs, _each_target(jobs, one, device), strict=True):
-        if got is not None:
-            m_rows, v_rows_t, (mm, mp, vm, vp), count = got
-            products += count
-            for rows_here, m_here, p_here, partners in (
-                (m_rows, mm, mp, v_rows_t),
-                (v_rows_t, vm, vp, m_rows),
-            ):
-                found = p_here >= 0
-                partner = np.where(found, partners[np.maximum(p_here, 0)], -1)
-                ppos = np.where(found, pos[np.maximum(partner, 0)], -1)
-                cur = best_p[rows_here]
-                cur_pos = np.where(cur >= 0, pos[np.maximum(cur, 0)], -1)
-                win = _better(m_here, ppos, best_m[rows_here], cur_pos)
-                best_m[rows_here[win]] = m_here[win]
-                best_p[rows_here[win]] = partner[win]
-        if progress is not None:
-            progress(job[2] - job[1])
-    stats = CrossStats(int(len(v_rows)), int(len(uniq)), products, within)
-    return best_m, best_p, stats
-
-
-def _each_target(jobs: list, fn: Callable[[Any], Any], device: str) -> Iterator[Any]:
-    """``fn`` of every job, yielded in the jobs' order. On CPU the target clusters run side by
-    side on a pool of one thread per core, each with one intra-op thread: a target's blocks are
-    small and many (its visitors are a fraction of it), and one OpenMP fork/join per small
-    product costs a scheduler time slice each when the cores are shared (as in the within-cluster
-    step, :func:`curation.stages.semdedup._each_cluster`); it is also what a Spark task with one
-    core does, so both engines compute the same bits."""
-    import torch
-
-    threads = torch.get_num_threads()
-    if device != "cpu":
-        yield from map(fn, jobs)
-        return
-    with one_thread():
-        if threads <= 1 or len(jobs) < 2:
-            yield from map(fn, jobs)
-        else:
-            with ThreadPoolExecutor(threads) as pool:
-                yield from pool.map(fn, jobs)
-
-
 @contextmanager
 def one_thread() -> Iterator[None]:
-    """torch's intra-op threads set to 1 meanwhile. Every cross block on CPU is computed so, here
-    and in a Spark task whatever its cores: a float32 product's rounding can depend on how many
-    threads split it, and both engines must give the same bits."""
+    """torch's intra-op threads set to 1 meanwhile. A cluster below
+    :data:`~curation.stages.semdedup.SMALL_CLUSTER` members is computed so on CPU, here and in a
+    Spark task whatever its cores: a float32 product's rounding can depend on how many threads
+    split it, and both engines must give the same bits."""
     import torch
 
     threads = torch.get_num_threads()
@@ -490,30 +358,33 @@ def one_thread() -> Iterator[None]:
             torch.set_num_threads(threads)
 
 
-def _side(ids, distances, clusters, unit, near, gaps, rows, device, pos=None) -> Side:  # noqa: ANN001
-    """The documents ``rows`` as a :class:`Side`; ``unit``: every document's unit row (a float32
-    CPU tensor, :func:`curation.stages.semdedup._normalised_rows`), ``pos``: every document's
-    place in the total order when known."""
-    return Side(
-        ids[rows],
-        np.asarray(distances, np.float32)[rows],
-        clusters[rows],
-        unit.index_select(0, semdedup._index(rows)).to(device),
-        np.asarray(near)[rows],
-        np.asarray(gaps)[rows],
-        None if pos is None else pos[rows],
-    )
+def _each_job(jobs: list, small: list[bool], fn: Callable[[Any], Any], device: str) -> list:
+    """``fn`` of every job, in the jobs' order. On CPU the small ones (most clusters) run side by
+    side on a pool of one thread per core, each with one intra-op thread (as the within-cluster
+    step, :func:`curation.stages.semdedup._each_cluster`: no OpenMP fork/join per small product,
+    which costs a scheduler time slice each on shared cores), then the large ones one by one
+    with every thread. On another device one by one."""
+    import torch
 
-
-def _products(members: Side, visitors: Side, rule: CrossRule) -> int:
-    """Dot products one target cluster's blocks compute (for the stage's manifest)."""
-    if rule.member_margin is None:
-        return len(members) * len(visitors)
-    total = 0
-    for source in np.unique(visitors.clusters):
-        ok = accepts(members.near, members.gaps, source, rule)
-        total += int(ok.sum()) * int((visitors.clusters == source).sum())
-    return total
+    if device != "cpu":
+        return [fn(job) for job in jobs]
+    out: list = [None] * len(jobs)
+    few = [k for k, s in enumerate(small) if s]
+    threads = torch.get_num_threads()
+    with one_thread():
+        if threads <= 1 or len(few) < 2:
+            got = map(fn, [jobs[k] for k in few])
+        else:
+            pool = ThreadPoolExecutor(threads)
+            got = pool.map(fn, [jobs[k] for k in few])
+        for k, r in zip(few, got, strict=True):
+            out[k] = r
+        if threads > 1 and len(few) >= 2:
+            pool.shutdown()
+    for k, s in enumerate(small):
+        if not s:
+            out[k] = fn(jobs[k])
+    return out
 
 
 def semdedup_with_cross(
@@ -524,107 +395,115 @@ def semdedup_with_cross(
     near: np.ndarray,
     gaps: np.ndarray,
     rule: CrossRule,
-    tile_size: int = 2048,
+    tile_size: int = 0,
     device: str = "cpu",
     progress: Callable[[int], Any] | None = None,
 ) -> tuple[pa.Table, CrossStats | None]:
-    """:func:`curation.stages.semdedup.semdedup_all` plus the cross-boundary pass: the same table
+    """:func:`curation.stages.semdedup.semdedup_all` with the cross-boundary pass: the same table
     (:data:`~curation.schema.RESULT_SCHEMA`, the same rows in the same order) with M, max_id and
     ``cross`` over every compared pair. With the pass off, exactly ``semdedup_all``'s table.
-    ``progress(n)``: documents of each finished cluster (the within-cluster part)."""
-    unit = unit_buffer(vectors) if rule.on else None
-    table = semdedup.semdedup_all(
-        ids, clusters, distances, vectors, tile_size, device, progress, unit
-    )
+
+    One job per cluster (:func:`extended_max`): its members and the documents visiting it, in
+    the total order, one tiled product - no second pass over the clusters. Each document then
+    takes the best of its candidates (its own cluster's row, and its row in every cluster it
+    visited): the larger M, on equal M the partner earlier in the total order.
+    ``progress(n)``: the members of each finished cluster."""
     if not rule.on:
+        table = semdedup.semdedup_all(
+            ids, clusters, distances, vectors, tile_size, device, progress
+        )
         return table, None
     id_arr = semdedup._id_array(ids)
     cl = np.asarray(clusters, np.int64)
     dist = np.asarray(distances, np.float32)
-    cm, cp, stats = cross_candidates(
-        id_arr, cl, dist, vectors, near, gaps, rule, tile_size, device, unit=unit
-    )
-    return combine_rows(table, id_arr, dist, cm, cp), stats
-
-
-def unit_buffer(vectors: Any) -> Any:
-    """An empty float32 CPU tensor shaped as ``vectors``, for ``semdedup_all``'s ``unit_out``."""
-    import torch
-
-    return torch.zeros(tuple(vectors.shape), dtype=torch.float32)
-
-
-def combine_rows(
-    table: pa.Table,
-    ids: np.ndarray,
-    distances: np.ndarray,
-    cross_m: np.ndarray,
-    cross_p: np.ndarray,
-) -> pa.Table:
-    """:func:`combine` with the cross partners given as row indices of ``ids`` (-1 = none), in
-    numbers instead of strings: the same table (the same rule as :func:`best_candidates` - the
-    larger M in float32, on equal M the partner earlier in the total order - tested equal to
-    :func:`combine`), without sorting every candidate by its partner's id."""
-    ids = np.asarray(ids)
-    value_set = pa.array(ids, pa.string())
-    at = np.asarray(pc.index_in(table.column(S.ID), value_set=value_set))
-    within_col = table.column(S.MAX_ID)
-    w_p = np.asarray(pc.index_in(within_col, value_set=value_set).fill_null(-1), np.int64)
-    w_m = np.asarray(table.column(S.M), np.float32)
-    c_m = np.asarray(cross_m, np.float32)[at]
-    c_p = np.asarray(cross_p, np.int64)[at]
-    pos = positions(ids, distances)
-    has_w, has_c = w_p >= 0, c_p >= 0
-    earlier = pos[np.maximum(c_p, 0)] < pos[np.maximum(w_p, 0)]
-    take = has_c & (~has_w | (c_m > w_m) | ((c_m == w_m) & earlier))
-    new_m = np.where(take, c_m, np.where(has_w, w_m, np.float32(-1.0))).astype(np.float64)
-    cross_id = pa.array(np.where(take, ids[np.maximum(c_p, 0)], None), pa.string())
-    new_id = pc.if_else(pa.array(take), cross_id, within_col)
-    return (
-        table.set_column(table.schema.get_field_index(S.M), S.M, pa.array(new_m, pa.float64()))
-        .set_column(table.schema.get_field_index(S.MAX_ID), S.MAX_ID, new_id)
-        .set_column(table.schema.get_field_index(S.CROSS), S.CROSS, pa.array(take))
-    )
-
-
-def combine(
-    table: pa.Table,
-    ids: np.ndarray,
-    distances: np.ndarray,
-    cross_m: np.ndarray,
-    cross_id: np.ndarray,
-    cross_distance: np.ndarray,
-) -> tuple[pa.Table, np.ndarray]:
-    """The within-cluster result ``table`` with each document's cross candidate (``cross_m``,
-    ``cross_id`` (None = none) and its distance, by row of ``ids``; the within partners are among
-    ``ids`` too) where it is the better one (:func:`best_candidates`). Also returns, per table
-    row, the chosen partner's distance (NaN = none)."""
-    ids = np.asarray(ids)
-    at = np.asarray(pc.index_in(table.column(S.ID), value_set=pa.array(ids, pa.string())))
-    n = table.num_rows
-    dist = np.asarray(distances, np.float32)
-    within_col = table.column(S.MAX_ID)
-    within_at = pc.index_in(within_col, value_set=pa.array(ids, pa.string()))
-    has_within = np.asarray(pc.is_valid(within_col), bool)
-    within_dist = np.where(has_within, dist[np.asarray(within_at.fill_null(0))], np.nan)
-    owner = np.concatenate([np.arange(n), np.arange(n)])
-    m = np.concatenate([np.asarray(table.column(S.M), np.float32), cross_m[at]])
-    partner = np.concatenate([np.asarray(within_col.to_pylist(), object), cross_id[at]])
-    pdist = np.concatenate([within_dist, np.asarray(cross_distance, np.float64)[at]])
-    is_cross = np.r_[np.zeros(n, bool), np.ones(n, bool)]
-    best = best_candidates(owner, m, partner, pdist)
-    has = np.asarray([partner[b] is not None for b in best], bool)
-    new_m = np.where(has, m[best].astype(np.float64), -1.0)
-    out = (
-        table.set_column(table.schema.get_field_index(S.M), S.M, pa.array(new_m, pa.float64()))
-        .set_column(
-            table.schema.get_field_index(S.MAX_ID),
-            S.MAX_ID,
-            pa.array(partner[best].tolist(), pa.string()),
+    near, gaps = np.asarray(near), np.asarray(gaps)
+    n = len(id_arr)
+    if not (len(cl) == len(dist) == len(vectors) == len(near) == len(gaps) == n):
+        raise ValueError(
+            f"lengths differ: {n} ids, {len(cl)} clusters, {len(dist)} distances, "
+            f"{len(vectors)} vectors, {len(near)} near"
         )
-        .set_column(table.schema.get_field_index(S.CROSS), S.CROSS, pa.array(is_cross[best] & has))
-    )
-    return out, np.where(has, pdist[best], np.nan)
+    noise = cl == S.NOISE
+    if noise.any():  # never compared: as semdedup_all, last, by id
+        inside = np.flatnonzero(~noise)
+        table, stats = semdedup_with_cross(
+            id_arr[inside], cl[inside], dist[inside], semdedup._rows(vectors, inside),
+            near[inside], gaps[inside], rule, tile_size, device, progress,
+        )  # fmt: skip
+        return pa.concat_tables([table, semdedup._noise_rows(np.sort(id_arr[noise]))]), stats
+    device = resolve_device(device)
+    tile_size = semdedup.tile_for(tile_size, device)
+    order = np.lexsort((id_arr, -dist.astype(np.float64), cl))  # semdedup_all's order
+    pos = np.empty(n, np.int64)
+    pos[semdedup.sort_order(id_arr, dist)] = np.arange(n)  # the total order
+    sorted_cl = cl[order]
+    bounds = np.flatnonzero(np.diff(sorted_cl)) + 1
+    starts = np.concatenate(([0], bounds)).astype(np.int64)
+    ends = np.concatenate((bounds, [n])).astype(np.int64)
+    v_rows, v_slots = np.nonzero(visits(near, gaps, rule))
+    targets = near[v_rows, v_slots]
+    by = np.lexsort((pos[v_rows], targets))  # per target, in the total order
+    v_rows, targets = v_rows[by], targets[by]
+
+    def one(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        s, e = int(starts[k]), int(ends[k])
+        t = sorted_cl[s]
+        lo, hi = np.searchsorted(targets, t), np.searchsorted(targets, t, side="right")
+        rows = np.concatenate([order[s:e], v_rows[lo:hi]])
+        flags = np.r_[np.zeros(e - s, bool), np.ones(hi - lo, bool)]
+        if hi > lo:  # members and visitors merged in the total order
+            merge = np.argsort(pos[rows], kind="stable")
+            rows, flags = rows[merge], flags[merge]
+        unit = semdedup._normalised_rows(vectors, rows)
+        src, nr, gp = cl[rows], near[rows], gaps[rows]
+        m, arg = extended_max(unit, flags, src, nr, gp, rule, tile_size, device)
+        return rows, flags, m, arg, cross_products(flags, src, nr, gp, rule)
+
+    jobs = list(range(len(starts)))
+    small = [int(ends[k] - starts[k]) < semdedup.SMALL_CLUSTER for k in jobs]
+
+    def tracked(k: int) -> tuple:
+        got = one(k)
+        if progress is not None:
+            progress(int(ends[k] - starts[k]))
+        return got
+
+    results = _each_job(jobs, small, tracked, device)
+    own_m = np.full(n, -1.0, np.float32)
+    own_p = np.full(n, NO_PARTNER, np.int64)
+    extra_owner, extra_m, extra_p = [], [], []
+    products = visited = 0
+    for rows, flags, m, arg, count in results:
+        partner = np.where(arg >= 0, rows[np.maximum(arg, 0)], NO_PARTNER)
+        own_m[rows[~flags]] = m[~flags]
+        own_p[rows[~flags]] = partner[~flags]
+        got = flags & (arg >= 0)
+        extra_owner.append(rows[got])
+        extra_m.append(m[got])
+        extra_p.append(partner[got])
+        products += count
+        visited += bool(flags.any())
+    owner = np.concatenate([np.arange(n)] + extra_owner)
+    cand_m = np.concatenate([own_m] + extra_m)
+    cand_p = np.concatenate([own_p] + extra_p)
+    best = best_by_position(owner, cand_m, cand_p, pos)
+    best_p = cand_p[best]
+    best_m = np.where(best_p >= 0, cand_m[best], np.float32(-1.0))
+    sizes = np.bincount(cl) if n else np.zeros(0, np.int64)
+    within = int((sizes.astype(np.int64) * (sizes - 1) // 2).sum())
+    stats = CrossStats(int(len(v_rows)), int(visited), int(products), within)
+    inv = np.empty(n, np.int64)
+    inv[order] = np.arange(n)
+    p_sorted = best_p[order]
+    has = p_sorted >= 0
+    arg_sorted = np.where(has, inv[np.maximum(p_sorted, 0)], NO_PARTNER)
+    across = has & (cl[np.maximum(p_sorted, 0)] != sorted_cl)
+    rank = np.arange(n, dtype=np.int64) - np.repeat(starts, ends - starts)
+    table = semdedup._result(
+        id_arr[order], sorted_cl, dist[order], rank, best_m[order], arg_sorted,
+        np.zeros(n, np.int64), across,
+    )  # fmt: skip
+    return table, stats
 
 
 # --- the Spark engine's steps ----------------------------------------------------------------------
@@ -646,55 +525,62 @@ def visitor_rows(assigned: pa.Table | pa.RecordBatch, rule: CrossRule) -> pa.Tab
 def target_group(
     group: pa.Table, vectors: Any, rule: CrossRule, tile_size: int, device: str
 ) -> pa.Table:
-    """One target cluster's block on Spark: ``group`` holds its members (``target == cluster``,
-    with their nearest clusters) and its visitors (``target != cluster``), ``vectors`` theirs.
-    Returns :data:`~curation.schema.CANDIDATE_SCHEMA` rows: each member's home row (the
-    within-cluster result combined with what the visitors gave it) and each visitor's best
-    match among the members (only visitors that have one)."""
+    """One target cluster's job on Spark: ``group`` holds its members (``target == cluster``,
+    with their nearest clusters) and its visitors (``target != cluster``), ``vectors`` theirs,
+    in any order. The same computation as the local engine's job for that cluster
+    (:func:`extended_max`). Returns :data:`~curation.schema.CANDIDATE_SCHEMA` rows: each
+    member's home row (its best match among the members and visitors before it) and each
+    visitor's best match among the members before it (only visitors that have one)."""
     cl = np.asarray(group.column(S.CLUSTER), np.int64)
     target = np.asarray(group.column(S.TARGET), np.int64)
     ids = semdedup._id_array(group.column(S.ID))
     dist = np.asarray(group.column(S.DISTANCE), np.float32)
     domains = group.column(S.DOMAIN)
     near, gaps = near_from_arrow(group.column(S.NEAR), group.column(S.NEAR_GAPS))
-    mem = np.flatnonzero(cl == target)
-    vis = np.flatnonzero(cl != target)
-    if not len(mem):  # visitors of a cluster without documents (an empty k-means centroid)
+    members = int((cl == target).sum())
+    if not members:  # visitors of a cluster without documents (an empty k-means centroid)
         return S.CANDIDATE_SCHEMA.empty_table()
     device = resolve_device(device)
-    unit = semdedup._normalised_rows(vectors, np.arange(len(ids)))  # row by row: the same bits
-    m_side = _side(ids, dist, cl, unit, near, gaps, mem, device)
-    v_side = _side(ids, dist, cl, unit, near, gaps, vis, device)
-    with one_thread() if device == "cpu" else nullcontext():
-        mm, mp, vm, vp = target_candidates(m_side, v_side, rule, tile_size)
-    # as the local engine computes a small cluster: on one intra-op thread (its pool)
-    small = device == "cpu" and len(mem) < semdedup.SMALL_CLUSTER
+    rows = semdedup.sort_order(ids, dist)  # the total order
+    flags = cl[rows] != target[rows]
+    unit = semdedup._normalised_rows(vectors, rows)  # row by row: the local engine's bits
+    small = device == "cpu" and members < semdedup.SMALL_CLUSTER
     with one_thread() if small else nullcontext():
-        within = semdedup.semdedup_all(
-            ids[mem], cl[mem], dist[mem], semdedup._rows(vectors, mem), tile_size, device
-        )
-    got = mp >= 0
-    partner = vis[np.maximum(mp, 0)] if len(vis) else np.zeros(len(mem), np.int64)
-    partner_id = np.where(got, ids[partner] if len(vis) else None, None).astype(object)
-    partner_dist = np.where(got, dist[partner] if len(vis) else np.nan, np.nan)
-    home, home_pdist = combine(within, ids[mem], dist[mem], mm, partner_id, partner_dist)
-    at = pc.index_in(home.column(S.ID), value_set=pa.array(ids, pa.string()))
-    home = home.append_column(S.DOMAIN, domains.take(at))
-    home = home.append_column(S.PARTNER_DISTANCE, pa.array(home_pdist, pa.float32()))
-    home = home.append_column(S.HOME, pa.array(np.ones(home.num_rows, bool)))
-    found = vp >= 0
-    rows, partners = vis[found], mem[vp[found]]
+        m, arg = extended_max(
+            unit, flags, cl[rows], near[rows], gaps[rows], rule,
+            semdedup.tile_for(tile_size, device), device,
+        )  # fmt: skip
+    has = arg >= 0
+    partner = np.where(has, rows[np.maximum(arg, 0)], 0)
+    partner_id = np.where(has, ids[partner], None).astype(object)
+    partner_dist = np.where(has, dist[partner], np.nan).astype(np.float32)
+    mine = rows[~flags]
+    home = pa.table(
+        {
+            S.ID: pa.array(ids[mine], pa.string()),
+            S.CLUSTER: pa.array(cl[mine], pa.int64()),
+            S.DISTANCE: pa.array(dist[mine], pa.float32()),
+            S.RANK: pa.array(np.arange(members), pa.int64()),
+            S.M: pa.array(np.where(has, m, -1.0)[~flags].astype(np.float64), pa.float64()),
+            S.MAX_ID: pa.array(partner_id[~flags], pa.string()),
+            S.CROSS: pa.array((has & flags[np.maximum(arg, 0)])[~flags]),
+            S.DOMAIN: domains.take(pa.array(mine, pa.int64())),
+            S.PARTNER_DISTANCE: pa.array(partner_dist[~flags], pa.float32()),
+            S.HOME: pa.array(np.ones(members, bool)),
+        }
+    )
+    found = flags & has
     visited = pa.table(
         {
-            S.ID: pa.array(ids[rows], pa.string()),
-            S.DOMAIN: domains.take(pa.array(rows, pa.int64())),
-            S.CLUSTER: pa.array(cl[rows], pa.int64()),
-            S.DISTANCE: pa.array(dist[rows], pa.float32()),
-            S.M: pa.array(vm[found].astype(np.float64), pa.float64()),
-            S.MAX_ID: pa.array(ids[partners], pa.string()),
-            S.CROSS: pa.array(np.ones(len(rows), bool)),
-            S.PARTNER_DISTANCE: pa.array(dist[partners], pa.float32()),
-            S.HOME: pa.array(np.zeros(len(rows), bool)),
+            S.ID: pa.array(ids[rows[found]], pa.string()),
+            S.DOMAIN: domains.take(pa.array(rows[found], pa.int64())),
+            S.CLUSTER: pa.array(cl[rows[found]], pa.int64()),
+            S.DISTANCE: pa.array(dist[rows[found]], pa.float32()),
+            S.M: pa.array(m[found].astype(np.float64), pa.float64()),
+            S.MAX_ID: pa.array(partner_id[found], pa.string()),
+            S.CROSS: pa.array(np.ones(int(found.sum()), bool)),
+            S.PARTNER_DISTANCE: pa.array(partner_dist[found], pa.float32()),
+            S.HOME: pa.array(np.zeros(int(found.sum()), bool)),
         }
     )
     return pa.concat_tables(

@@ -17,10 +17,12 @@ cross-boundary pass, :mod:`curation.stages.semdedup_cross`). Reported per rule:
   document (same group of the labelled-duplicate graph) over all removals; **recall** = such
   removals, at most ``size - 1`` per group, over ``sum(size - 1)`` (for plain pairs: the share
   of pairs of which one document was removed naming the other); **F1**; the best F1 and its eps;
-* the similarity step's seconds (within clusters, and the pass on top), wall and this process's
-  CPU (the CPU seconds are the fairer figure on a shared machine: others' load adds wall time
-  only). With the pass on, the within-cluster step also keeps the unit rows it computed for the
-  pass (as the pipeline runs it): the time ratio is (that step + the pass) / the plain step.
+* the similarity step's seconds, wall and this process's CPU (the CPU seconds are the fairer
+  figure on a shared machine: others' load adds wall time only): within clusters
+  (:func:`curation.stages.semdedup.semdedup_all`) and with the pass
+  (:func:`curation.stages.semdedup_cross.semdedup_with_cross`, which replaces it: the pass is
+  folded into the per-cluster work), as the pipeline runs either; the time ratio is the second
+  over the first.
 
 A removal naming a document outside its labelled group counts against precision even where the
 two are unlabelled duplicates: the labels are the truth here.
@@ -144,8 +146,8 @@ def evaluate(
     reach_eps: Any = REACH_EPS,
 ) -> dict[str, Any]:
     """The measurement of the module docstring for every named rule (``pairs``: int (P, 2) row
-    indices of labelled duplicates). The within-cluster step runs once and is timed; each rule
-    that is on adds its pass, timed on its own. ``target_removal`` (the reference's rule): also
+    indices of labelled duplicates). The within-cluster step is timed, and each rule that is
+    on the whole step with its pass. ``target_removal`` (the reference's rule): also
     each rule's eps calibrated to remove that share, and how many documents' verdicts at it
     differ from the first rule's at its own calibrated eps. ``repeats``: each timed step runs
     that many times and the fastest counts (a shared machine's noise only ever adds time), for
@@ -154,8 +156,7 @@ def evaluate(
     n = len(docs.ids)
     group = groups_of(n, pairs)
     cosines = pair_cosines(docs.vectors, pairs)
-    within_s = within_cpu = keep_s = keep_cpu = np.inf
-    unit = cross.unit_buffer(docs.vectors)
+    within_s = within_cpu = np.inf
     for _ in range(max(1, repeats)):
         t0, c0 = time.perf_counter(), time.process_time()
         within = semdedup.semdedup_all(
@@ -163,14 +164,6 @@ def evaluate(
         )
         within_s = min(within_s, time.perf_counter() - t0)
         within_cpu = min(within_cpu, time.process_time() - c0)
-        if any(rule.on for rule in rules.values()):  # the same step keeping the unit rows
-            t0, c0 = time.perf_counter(), time.process_time()
-            semdedup.semdedup_all(
-                docs.ids, docs.cluster, docs.distance, docs.vectors, tile_size, device,
-                unit_out=unit,
-            )  # fmt: skip
-            keep_s = min(keep_s, time.perf_counter() - t0)
-            keep_cpu = min(keep_cpu, time.process_time() - c0)
     row_of = {k: i for i, k in enumerate(docs.ids.tolist())}
     a, b = pairs[:, 0], pairs[:, 1]
     out: dict[str, Any] = {
@@ -180,24 +173,21 @@ def evaluate(
         "redundant": int((np.bincount(group)[np.bincount(group) > 1] - 1).sum()),
         "within_s": within_s,
         "within_cpu_s": within_cpu,
-        "within_keeping_units_s": keep_s if np.isfinite(keep_s) else None,
-        "within_keeping_units_cpu_s": keep_cpu if np.isfinite(keep_cpu) else None,
         "rules": {},
     }
     first = None
     for name, rule in rules.items():
-        table, products, cross_s, cross_cpu = within, None, 0.0, 0.0
+        table, products, step_s, step_cpu = within, None, within_s, within_cpu
         if rule.on:
-            cross_s = cross_cpu = np.inf
+            step_s = step_cpu = np.inf
             for _ in range(max(1, repeats)):
                 t0, c0 = time.perf_counter(), time.process_time()
-                cm, cp, stats = cross.cross_candidates(
+                table, stats = cross.semdedup_with_cross(
                     docs.ids, docs.cluster, docs.distance, docs.vectors, docs.near, docs.gaps,
-                    rule, tile_size, device, unit=unit,
+                    rule, tile_size, device,
                 )  # fmt: skip
-                table = cross.combine_rows(within, docs.ids, docs.distance, cm, cp)
-                cross_s = min(cross_s, time.perf_counter() - t0)
-                cross_cpu = min(cross_cpu, time.process_time() - c0)
+                step_s = min(step_s, time.perf_counter() - t0)
+                step_cpu = min(step_cpu, time.process_time() - c0)
             products = stats.products / max(1, stats.within_products)
         rows = np.asarray([row_of[k] for k in table.column("id").to_pylist()], np.int64)
         m = np.full(n, -1.0)
@@ -226,16 +216,10 @@ def evaluate(
             "best": best,
             "per_eps": per_eps,
             "at_target": at_target,
-            "cross_s": cross_s,
-            "time_ratio": (
-                ((keep_s + cross_s) if rule.on else within_s) / within_s if within_s > 0 else None
-            ),
-            "cross_cpu_s": cross_cpu,
-            "cpu_ratio": (
-                ((keep_cpu + cross_cpu) if rule.on else within_cpu) / within_cpu
-                if within_cpu > 0
-                else None
-            ),
+            "step_s": step_s,
+            "time_ratio": step_s / within_s if within_s > 0 else None,
+            "step_cpu_s": step_cpu,
+            "cpu_ratio": step_cpu / within_cpu if within_cpu > 0 else None,
             "products_ratio": products,
         }
     return out
