@@ -463,55 +463,66 @@ def test_best_by_position_equals_best_candidates_with_ties(seed: int) -> None:
     owner = np.concatenate([np.arange(n), rng.integers(0, n, k - n)])
     m = (np.round(rng.uniform(-1, 1, k) * 2) / 2).astype(np.float32)  # 5 values: many ties
     partner = np.where(rng.random(k) < 0.8, rng.integers(0, n, k), -1)
+    more = partner[n:] >= 0  # the further candidates: each with a partner
     pos = cross.positions(ids, dist)
-    got = cross.best_by_position(owner, m, partner, pos)
+    got_m, got_p = cross.best_by_position(
+        m[:n], partner[:n], owner[n:][more], m[n:][more], partner[n:][more], pos
+    )
+    keep = np.r_[np.ones(n, bool), more]
+    owner, m, partner = owner[keep], m[keep], partner[keep]
     pid = np.where(partner >= 0, ids[np.maximum(partner, 0)], None).astype(object)
     pdist = np.where(partner >= 0, dist[np.maximum(partner, 0)], np.nan)
     want = cross.best_candidates(ids[owner], m, pid, pdist)  # owners by id, not by row
     by_row = want[np.argsort(owner[want], kind="stable")]
-    assert np.array_equal(owner[got], np.arange(n))
-    assert np.array_equal(m[got], m[by_row]) and np.array_equal(partner[got], partner[by_row])
-    ties = sum(int(((owner == o) & (m == m[got[o]]) & (partner >= 0)).sum() > 1) for o in range(n))
+    assert np.array_equal(owner[by_row], np.arange(n))
+    assert np.array_equal(got_p, partner[by_row])
+    assert np.array_equal(got_m, np.where(partner[by_row] >= 0, m[by_row], -1.0))
+    ties = sum(int(((owner == o) & (m == got_m[o]) & (partner >= 0)).sum() > 1) for o in range(n))
     assert ties > 20  # the tie rule decided many owners
 
 
 @pytest.mark.parametrize("rule", [cross.CrossRule(2, 0.2), cross.CrossRule(3, 0.2, 0.05)], ids=str)
 @pytest.mark.parametrize("tile", [5, 0])
-def test_extended_cluster_masks_exactly_the_pairs_not_compared(rule, tile: int) -> None:
-    """One cluster extended by its visitors: each row's M and partner equal a brute force over the
-    earlier rows it is compared with in this cluster's job (members: every earlier member and
-    the visitors whose cluster it accepts; visitors: the accepting members only - never another
-    visitor), the first maximum in the total order; the tiles (5) cut through members and
-    visitors."""
+def test_one_cluster_job_compares_exactly_its_pairs(rule, tile: int) -> None:
+    """One cluster's job: each member's and visitor's M and partner equal a brute force over the
+    earlier documents the job compares it with (a member: every earlier member and the visitors
+    whose cluster it accepts; a visitor: the accepting members only, never another visitor), the
+    first maximum in the total order; tiles of 5 cut the visitors x members block both ways."""
     ids, x, cents, _ = planted(seed=3)
     cl, dist, near, gaps = assigned(x, cents)
     target = int(np.bincount(cl).argmax())
-    vis = cross.visits(near, gaps, rule) & (near == target)
-    rows = np.flatnonzero((cl == target) | vis.any(axis=1))
-    rows = rows[np.argsort(cross.positions(ids[rows], dist[rows]))]
-    flags = cl[rows] != target
-    assert flags.sum() >= 5 and (~flags).sum() >= 20
-    unit = sd._normalised_rows(x, rows)
-    m, arg = cross.extended_max(unit, flags, cl[rows], near[rows], gaps[rows], rule, tile)
-    sim = unit.numpy().astype(np.float64) @ unit.numpy().T.astype(np.float64)
-    src = cl[rows]
-    for j in range(len(rows)):
-        # the pairs this cluster's job compares: members with members, a visitor with the members
-        # that accept its cluster (the other direction, a member visiting the visitor's cluster,
-        # is that cluster's job)
-        ok = ~flags[:j] & ~flags[j]  # two members; two visitors: never
-        for i in np.flatnonzero(flags[:j] != flags[j]):
-            v, mem = (i, j) if flags[i] else (j, i)
-            ok[i] = cross.accepts(near[rows[[mem]]], gaps[rows[[mem]]], src[v], rule)[0]
+    pos = cross.positions(ids, dist)
+    mem = np.flatnonzero(cl == target)
+    vis = np.flatnonzero((cross.visits(near, gaps, rule) & (near == target)).any(axis=1))
+    mem, vis = mem[np.argsort(pos[mem])], vis[np.argsort(pos[vis])]
+    assert len(vis) >= 5 and len(mem) >= 20
+    both = np.concatenate([mem, vis])
+    unit = sd._normalised_rows(x, both)
+    mm, ma, vm, va = cross.cluster_with_visitors(
+        unit, len(mem), pos[mem], pos[vis], cl[vis], near[mem], gaps[mem], rule, tile
+    )
+    u = unit.numpy().astype(np.float64)
+    sim = u @ u.T
+    accept = np.stack([cross.accepts(near[mem], gaps[mem], c, rule) for c in cl[vis]], axis=1)
+    is_mem = np.arange(len(both)) < len(mem)
+    refused = 0
+    for j in range(len(both)):
+        earlier = pos[both] < pos[both[j]]
+        if is_mem[j]:  # earlier members, earlier visitors it accepts
+            ok = earlier & np.r_[np.ones(len(mem), bool), accept[j]]
+            m, arg = mm[j], ma[j]
+        else:  # earlier members accepting it
+            ok = earlier & is_mem & np.r_[accept[:, j - len(mem)], np.zeros(len(vis), bool)]
+            m, arg = vm[j - len(mem)], va[j - len(mem)]
+        refused += int((earlier & ~ok & (is_mem != is_mem[j])).sum())
         if not ok.any():
-            assert arg[j] == -1 and m[j] == -1.0, j
+            assert arg == -1 and m == -1.0, j
             continue
-        best = np.where(ok, sim[j, :j], -np.inf)
-        assert arg[j] == int(np.argmax(best)) or np.isclose(best[arg[j]], best.max(), atol=1e-6)
-        assert ok[arg[j]]
-        np.testing.assert_allclose(m[j], best.max(), atol=2e-6)
-    if rule.member_margin is not None:  # some visitor-member pairs were refused
-        acc = [cross.accepts(near[rows][~flags], gaps[rows][~flags], s, rule).all()
-               for s in np.unique(cl[rows][flags])]  # fmt: skip
-        assert not all(acc)
-    assert cross.cross_products(flags, cl[rows], near[rows], gaps[rows], rule) > 0
+        best = np.where(ok, sim[j], -np.inf)
+        assert ok[arg]
+        near_best = np.flatnonzero(np.isclose(best, best.max(), rtol=0, atol=1e-6))
+        earliest = near_best[np.argmin(pos[both][near_best])]
+        assert arg == earliest or np.isclose(best[arg], best[earliest], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(m, best.max(), atol=2e-6)
+    assert (refused > 0) == (rule.member_margin is not None)
+    assert (ma >= len(mem)).any() and (va >= 0).any()  # matches both ways across the boundary

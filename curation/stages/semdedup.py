@@ -63,9 +63,6 @@ def tile_for(tile_size: int, device: str) -> int:
     return CUDA_TILE if device.startswith("cuda") else CPU_TILE
 
 
-Exclude = Callable[[int, int, int, int], Any]
-"""``exclude(r0, r1, c0, c1)`` of :func:`max_similarity`: pairs of a block left out, or None."""
-
 DIAGONAL_SPLIT = 8
 """At most this many row strips per diagonal block (see :func:`diagonal_strips`)."""
 DIAGONAL_WASTE = 16
@@ -113,7 +110,6 @@ def max_similarity(
     tile_size: int = 0,
     device: str = "cpu",
     compute_dtype: str = "float32",
-    exclude: Exclude | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each row ``j``: ``M[j] = max_{i<j} <x_i, x_j>`` and ``argmax[j]`` = that ``i``.
 
@@ -130,11 +126,6 @@ def max_similarity(
     (unless the process turned on TF32 matmuls, ``torch.backends.cuda.matmul.allow_tf32``).
     The same input, device and thread count give the same bits; another thread count may round
     a product 1 ulp differently (BLAS blocking), so compare M across engines with a tolerance.
-
-    ``exclude(r0, r1, c0, c1)``: pairs left out besides ``i >= j`` - a bool tensor on the device
-    for rows ``[r0, r1)`` x columns ``[c0, c1)`` (true = not compared), or None when the block
-    has none (the cross-boundary pass: :mod:`curation.stages.semdedup_cross`). A row with no
-    compared earlier row gets ``M = -1`` and ``argmax = -1``, as row 0 does.
     """
     import torch
 
@@ -149,16 +140,14 @@ def max_similarity(
     arg = torch.full((n,), -1, dtype=torch.int64, device=dev)
     if n > 1:
         with torch.inference_mode():
-            _tiled_max(x, min(tile_size, n), best, arg, exclude)
+            _tiled_max(x, min(tile_size, n), best, arg)
     if n:
         best[0], arg[0] = -1.0, -1  # the first document has nothing before it
-        if exclude is not None:  # rows whose every earlier row was excluded
-            arg.masked_fill_(best == float("-inf"), -1)
         best.clamp_(-1.0, 1.0)
     return best.cpu().numpy(), arg.cpu().numpy()
 
 
-def _tiled_max(x, t: int, best, arg, exclude: Exclude | None = None) -> None:  # noqa: ANN001
+def _tiled_max(x, t: int, best, arg) -> None:  # noqa: ANN001
     """Fill ``best``/``arg`` (running max over i < j) block by block; see :func:`max_similarity`."""
     import torch
 
@@ -198,8 +187,6 @@ def _tiled_max(x, t: int, best, arg, exclude: Exclude | None = None) -> None:  #
         for c in range(0, a, t):
             block = flat[: h * t].view(h, t)
             torch.mm(xj, x[c : c + t].T, out=block)
-            if exclude is not None and (off := exclude(a, b, c, c + t)) is not None:
-                block.masked_fill_(off, neg_inf)
             fold(slice(a, b), block, c)
         # the diagonal block as a staircase of strips [p, q) x [a, q), masking i >= j at the end
         for p in range(a, b, step):
@@ -208,8 +195,6 @@ def _tiled_max(x, t: int, best, arg, exclude: Exclude | None = None) -> None:  #
             block = flat[: rows * w].view(rows, w)
             torch.mm(x[p:q], x[a:q].T, out=block)
             block[:, p - a :].masked_fill_(upper[:rows, :rows], neg_inf)
-            if exclude is not None and (off := exclude(p, q, a, q)) is not None:
-                block.masked_fill_(off, neg_inf)
             fold(slice(p, q), block, a)
 
 

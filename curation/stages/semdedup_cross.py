@@ -27,15 +27,15 @@ which costs most and holds few of the split pairs (bench/README.md, "Cross-bound
 ``cross[j]`` = whether it lies in another cluster. Remove ``j`` when ``M[j] > 1 - eps``. In every
 group of compared near-duplicates the first in the total order is kept.
 
-**How.** One job per cluster, which replaces the within-cluster step: the cluster *extended* by
-its visitors - its members and the documents that visit it, merged in the total order - goes
-through SemDedup's tiled product (:func:`extended_max`, the within-cluster step's own
-:func:`~curation.stages.semdedup.max_similarity`) with the pairs that are not compared masked
-(:func:`exclusion`: two visitors; with ``member_margin``, a member and a visitor whose cluster it
-does not accept). A member's row gives its best match among the members and visitors before it,
-a visitor's row its best match among the members before it, ties to the earliest row; the
-cluster's rows are read and multiplied once, with no second pass over the clusters. A pair that
-qualifies both ways is computed in both clusters' jobs (the same value up to rounding; the maximum
+**How.** One job per cluster, in place of the within-cluster step
+(:func:`cluster_with_visitors`): its members and the documents that visit it are normalised
+together; the members go through the within-cluster step itself
+(:func:`curation.stages.semdedup.max_similarity`, the very bits of the pass off); the visitors x
+members block is multiplied once, tiled, and read both ways (:func:`visitor_block`): a visitor's
+row keeps the members before it in the total order, a member's column the visitors before it (with
+``member_margin``, the pairs a member refuses are masked). The cluster's rows are gathered and
+normalised once for both, and there is no second pass over the clusters. A pair that qualifies
+both ways is computed in both clusters' jobs (the same value up to rounding; the maximum
 is kept). Each document's candidates - its row in its own cluster's job and in every job it
 visited - are then reduced to the best one (:func:`best_candidates`): the larger M, on equal M
 the partner earlier in the total order. The local engine (:func:`semdedup_with_cross`) and the
@@ -192,100 +192,136 @@ def positions(ids: Any, distances: Any) -> np.ndarray:
     return pos
 
 
-# --- one target cluster: its members and its visitors in one block ---------------------------------
+# --- one cluster's job: its members, and the documents visiting it ----------------------------------
 
 
-def exclusion(
-    visitor: np.ndarray,
-    source: np.ndarray,
-    near: np.ndarray,
-    gaps: np.ndarray,
-    rule: CrossRule,
-    device: str = "cpu",
-) -> semdedup.Exclude | None:
-    """The pairs of an extended cluster (a target's members and visitors, rows in the total order)
-    that are not compared, as :func:`curation.stages.semdedup.max_similarity`'s ``exclude``:
+def refusals(
+    member_near: np.ndarray, member_gaps: np.ndarray, visitor_source: np.ndarray, rule: CrossRule
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """With ``member_margin`` set: ``(refuse, slot)``, ``refuse[s, c]`` whether member ``c`` refuses
+    visitors of the ``s``-th distinct source cluster and ``slot[r]`` visitor ``r``'s ``s``.
+    None when every member accepts every visitor."""
+    if rule.member_margin is None:
+        return None
+    sources, slot = np.unique(np.asarray(visitor_source, np.int64), return_inverse=True)
+    refuse = np.stack([~accepts(member_near, member_gaps, s, rule) for s in sources])
+    return refuse.reshape(len(sources), len(member_near)), slot.reshape(-1).astype(np.int64)
 
-    * two visitors (whether they are compared is decided in their own clusters: same cluster,
-      or one visits the other's);
-    * with ``member_margin`` set, a visitor and a member that does not accept the visitor's
-      cluster (``source``: each row's own cluster).
 
-    ``visitor``: bool per row; ``near``/``gaps``: each row's nearest other clusters. None when
-    nothing is excluded (no visitors: the plain within-cluster step)."""
+def visitor_block(
+    visitors: Any,
+    members: Any,
+    before: np.ndarray,
+    tile_size: int,
+    refused: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Both directions of a cluster's visitors x members block, each pair multiplied once:
+    ``visitors`` (v, D) and ``members`` (n, D) unit float32 torch tensors on one device, each
+    sorted by the total order; ``before[r]`` = how many members come before visitor ``r`` (so
+    member ``c`` comes first iff ``c < before[r]``); ``refused``: :func:`refusals`. Returns, as
+    numpy:
+
+    * ``row_m[r]`` = max of ``<visitors[r], members[c]>`` over the members before it and
+      ``row_arg[r]`` = the first such ``c`` among equal maxima;
+    * ``col_m[c]``, ``col_arg[c]`` the same over the visitors before member ``c``;
+
+    -1 and -1 where there is none; M clamped to [-1, 1]. Memory: one ``tile x tile`` block at a
+    time."""
     import torch
 
-    flags = np.asarray(visitor, bool)
-    count = np.concatenate(([0], np.cumsum(flags)))  # visitors among rows [r0, r1): O(1)
-    if not count[-1]:
-        return None
-    vis = torch.from_numpy(flags).to(device)
-    if rule.member_margin is None:
+    dev = members.device
+    nv, nc = visitors.shape[0], members.shape[0]
+    neg_inf = float("-inf")
+    row_m = np.full(nv, -np.inf, np.float32)
+    row_a = np.full(nv, -1, np.int64)
+    col_m = np.full(nc, -np.inf, np.float32)
+    col_a = np.full(nc, -1, np.int64)
+    first = torch.from_numpy(np.ascontiguousarray(before, np.int64)).to(dev)
+    column = torch.arange(nc, device=dev)
+    if refused is not None:
+        refuse = torch.from_numpy(refused[0]).to(dev)
+        slot = torch.from_numpy(refused[1]).to(dev)
+    t = semdedup.tile_for(tile_size, str(dev))
+    with torch.inference_mode():
+        for a in range(0, nv, t):
+            b = min(a + t, nv)
+            for c in range(0, nc, t):
+                d = min(c + t, nc)
+                block = visitors[a:b] @ members[c:d].T
+                if refused is not None:
+                    block.masked_fill_(refuse[slot[a:b]][:, c:d], neg_inf)
+                earlier = column[c:d] < first[a:b, None]  # the member comes first
+                # rows: the members before each visitor (column blocks come left to right, so
+                # strictly greater keeps the first among equal maxima)
+                v, ix = torch.where(earlier, block, neg_inf).max(dim=1)
+                _fold(row_m[a:b], row_a[a:b], v, ix, c)
+                # columns: the visitors before each member (row blocks come top to bottom)
+                v, ix = block.masked_fill_(earlier, neg_inf).max(dim=0)
+                _fold(col_m[c:d], col_a[c:d], v, ix, a)
+    for m, arg in ((row_m, row_a), (col_m, col_a)):
+        arg[m == -np.inf] = -1
+        np.clip(m, -1.0, 1.0, out=m)
+    return row_m, row_a, col_m, col_a
 
-        def pairs_of_visitors(r0: int, r1: int, c0: int, c1: int) -> Any:
-            if count[r1] == count[r0] or count[c1] == count[c0]:
-                return None
-            return vis[r0:r1, None] & vis[None, c0:c1]
 
-        return pairs_of_visitors
-    sources, which = np.unique(np.asarray(source, np.int64)[flags], return_inverse=True)
-    slot = np.zeros(len(flags), np.int64)
-    slot[flags] = which  # each visitor's source cluster, as a column of ``refuse``
-    refuse = torch.from_numpy(
-        ~np.stack([accepts(near, gaps, s, rule) for s in sources], axis=1)
-    ).to(device)  # (rows, sources): a member refuses visitors of that cluster
-    slot_t = torch.from_numpy(slot).to(device)
-
-    def refused(r0: int, r1: int, c0: int, c1: int) -> Any:
-        if count[r1] == count[r0] and count[c1] == count[c0]:
-            return None
-        vr, vc = vis[r0:r1, None], vis[None, c0:c1]
-        off = vr & vc
-        off |= vr & ~vc & refuse[c0:c1][:, slot_t[r0:r1]].T  # visitor row, member column
-        off |= ~vr & vc & refuse[r0:r1][:, slot_t[c0:c1]]  # member row, visitor column
-        return off
-
-    return refused
+def _fold(best: np.ndarray, arg: np.ndarray, v: Any, ix: Any, offset: int) -> None:
+    """Merge one block's maxima ``v`` at ``ix`` (torch) into ``best``/``arg`` (numpy views):
+    strictly greater wins, so the earlier block keeps equal maxima."""
+    v, ix = v.cpu().numpy(), ix.cpu().numpy()
+    better = v > best
+    best[better] = v[better]
+    arg[better] = ix[better] + offset
 
 
-def extended_max(
+def cluster_with_visitors(
     unit: Any,
-    visitor: np.ndarray,
-    source: np.ndarray,
-    near: np.ndarray,
-    gaps: np.ndarray,
+    members: int,
+    member_pos: np.ndarray,
+    visitor_pos: np.ndarray,
+    visitor_source: np.ndarray,
+    member_near: np.ndarray,
+    member_gaps: np.ndarray,
     rule: CrossRule,
     tile_size: int,
     device: str = "cpu",
-) -> tuple[np.ndarray, np.ndarray]:
-    """SemDedup of one target cluster extended by its visitors: ``unit`` (n, D) the unit rows of
-    its members and visitors, sorted by their places in the total order. Returns per row ``M``
-    (float32) and ``argmax`` (the row of the best earlier compared document, -1 = none, then
-    ``M = -1``): a member's over the members and visitors before it, a visitor's over the
-    members before it. Ties go to the earliest row, i.e. the earliest in the total order.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One cluster's job: ``unit`` (n + v, D) float32 CPU tensor, the unit rows of its ``members``
+    (the first n, sorted by the total order: ``member_pos``) then of its visitors (sorted:
+    ``visitor_pos``, their own clusters ``visitor_source``). Returns ``(member_m, member_arg,
+    visitor_m, visitor_arg)``, args as rows of ``unit`` (-1 = none, then M = -1):
 
-    One tiled product of the extended cluster with itself (:func:`curation.stages.semdedup.
-    max_similarity`) with the pairs of :func:`exclusion` masked: the within-cluster step and the
-    cross pairs of this target in the same blocks, the members' rows read once."""
-    n = len(visitor)
-    if n <= 1:
-        return np.full(n, -1.0, np.float32), np.full(n, -1, np.int64)
-    exclude = exclusion(visitor, source, near, gaps, rule, device)
-    return semdedup.max_similarity(unit, tile_size, device, exclude=exclude)
+    * each member's best match among the members and the accepted visitors before it: the
+      within-cluster step itself (:func:`curation.stages.semdedup._cluster_core`, the very bits
+      of the pass off) merged with the visitors (larger M; on equal M the earlier partner);
+    * each visitor's best match among the members before it that accept its cluster.
+
+    The visitors x members block is multiplied once for both directions
+    (:func:`visitor_block`), on one intra-op thread on CPU (both engines the same bits)."""
+    dev = resolve_device(device)
+    n = members
+    m, arg = semdedup._cluster_core(unit[:n], tile_size, dev)
+    v = unit.shape[0] - n
+    if not v or not n:
+        return m, arg, np.full(v, -1.0, np.float32), np.full(v, -1, np.int64)
+    before = np.searchsorted(member_pos, visitor_pos)
+    refused = refusals(member_near, member_gaps, visitor_source, rule)
+    with one_thread() if dev == "cpu" else nullcontext():
+        vm, va, cm, ca = visitor_block(unit[n:].to(dev), unit[:n].to(dev), before, tile_size,
+                                       refused)  # fmt: skip
+    has_c, has_w = ca >= 0, arg >= 0
+    earlier = visitor_pos[np.maximum(ca, 0)] < member_pos[np.maximum(arg, 0)]
+    take = has_c & (~has_w | (cm > m) | ((cm == m) & earlier))
+    m = np.where(take, cm, m)
+    arg = np.where(take, n + ca, arg)
+    return m, arg, vm, np.where(va >= 0, va, -1)
 
 
-def cross_products(visitor: np.ndarray, source: np.ndarray, near, gaps, rule: CrossRule) -> int:  # noqa: ANN001
-    """Cross pairs one target's block compares: members x visitors, less the refused ones."""
-    flags = np.asarray(visitor, bool)
-    members = int((~flags).sum())
-    if rule.member_margin is None:
-        return members * int(flags.sum())
-    src = np.asarray(source, np.int64)
-    total = 0
-    for s in np.unique(src[flags]):
-        ok = accepts(np.asarray(near)[~flags], np.asarray(gaps)[~flags], s, rule)
-        total += int(ok.sum()) * int((src[flags] == s).sum())
-    return total
+def cross_products(members: int, visitor_source: np.ndarray, refused) -> int:  # noqa: ANN001
+    """Cross pairs one cluster's job compares: members x visitors, less the refused ones."""
+    if refused is None:
+        return members * len(visitor_source)
+    refuse, slot = refused
+    return int((~refuse[slot]).sum())
 
 
 # --- the best candidate per document -----------------------------------------------------------------
@@ -308,15 +344,31 @@ def best_candidates(
 
 
 def best_by_position(
-    owner: np.ndarray, m: np.ndarray, partner: np.ndarray, pos: np.ndarray
-) -> np.ndarray:
-    """:func:`best_candidates` with partners as row indices (-1 = none) and ``pos`` every row's
-    place in the total order: index of each owner's best candidate, owners ascending."""
-    has = partner >= 0
-    key_m = np.where(has, np.asarray(m, np.float64), -np.inf)
-    order = np.lexsort((np.where(has, pos[np.maximum(partner, 0)], 0), -key_m, ~has, owner))
-    first = np.r_[True, owner[order][1:] != owner[order][:-1]] if len(order) else order
-    return order[first]
+    m: np.ndarray,
+    partner: np.ndarray,
+    owner: np.ndarray,
+    more_m: np.ndarray,
+    more_partner: np.ndarray,
+    pos: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`best_candidates` with partners as row indices and ``pos`` every row's place in the
+    total order: row ``i``'s candidate ``(m[i], partner[i])`` (partner -1: none) against the
+    further candidates ``(more_m, more_partner)`` of rows ``owner`` (each with a partner).
+    Returns each row's best ``(M, partner)``: the largest M, on equal M the partner earlier in
+    the total order; ``(-1, -1)`` without any."""
+    m = np.asarray(m, np.float32).copy()
+    partner = np.asarray(partner, np.int64).copy()
+    if len(owner):
+        more_m = np.asarray(more_m, np.float32)
+        more_pos = pos[more_partner]
+        order = np.lexsort((more_pos, -more_m, owner))  # per owner: its best first
+        first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+        o, cm, cp = owner[first], more_m[first], more_partner[first]
+        cur = partner[o]
+        win = (cur < 0) | (cm > m[o]) | ((cm == m[o]) & (more_pos[first] < pos[np.maximum(cur, 0)]))
+        m[o[win]], partner[o[win]] = cm[win], cp[win]
+    m[partner < 0] = -1.0
+    return m, partner
 
 
 # --- the local engine ------------------------------------------------------------------------------
@@ -403,10 +455,11 @@ def semdedup_with_cross(
     (:data:`~curation.schema.RESULT_SCHEMA`, the same rows in the same order) with M, max_id and
     ``cross`` over every compared pair. With the pass off, exactly ``semdedup_all``'s table.
 
-    One job per cluster (:func:`extended_max`): its members and the documents visiting it, in
-    the total order, one tiled product - no second pass over the clusters. Each document then
-    takes the best of its candidates (its own cluster's row, and its row in every cluster it
-    visited): the larger M, on equal M the partner earlier in the total order.
+    One job per cluster (:func:`cluster_with_visitors`): its members and the documents visiting
+    it, normalised together, the within-cluster product and the visitors x members one - no
+    second pass over the clusters. Each document then takes the best of its candidates (its own
+    cluster's job, and every job it visited): the larger M, on equal M the partner earlier in
+    the total order.
     ``progress(n)``: the members of each finished cluster."""
     if not rule.on:
         table = semdedup.semdedup_all(
@@ -431,6 +484,8 @@ def semdedup_with_cross(
             near[inside], gaps[inside], rule, tile_size, device, progress,
         )  # fmt: skip
         return pa.concat_tables([table, semdedup._noise_rows(np.sort(id_arr[noise]))]), stats
+    if not n:
+        return semdedup.semdedup_all(id_arr, cl, dist, vectors), CrossStats(0, 0, 0, 0)
     device = resolve_device(device)
     tile_size = semdedup.tile_for(tile_size, device)
     order = np.lexsort((id_arr, -dist.astype(np.float64), cl))  # semdedup_all's order
@@ -445,19 +500,17 @@ def semdedup_with_cross(
     by = np.lexsort((pos[v_rows], targets))  # per target, in the total order
     v_rows, targets = v_rows[by], targets[by]
 
-    def one(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    def one(k: int) -> tuple:
         s, e = int(starts[k]), int(ends[k])
         t = sorted_cl[s]
         lo, hi = np.searchsorted(targets, t), np.searchsorted(targets, t, side="right")
-        rows = np.concatenate([order[s:e], v_rows[lo:hi]])
-        flags = np.r_[np.zeros(e - s, bool), np.ones(hi - lo, bool)]
-        if hi > lo:  # members and visitors merged in the total order
-            merge = np.argsort(pos[rows], kind="stable")
-            rows, flags = rows[merge], flags[merge]
-        unit = semdedup._normalised_rows(vectors, rows)
-        src, nr, gp = cl[rows], near[rows], gaps[rows]
-        m, arg = extended_max(unit, flags, src, nr, gp, rule, tile_size, device)
-        return rows, flags, m, arg, cross_products(flags, src, nr, gp, rule)
+        mem, vis = order[s:e], v_rows[lo:hi]  # each in the total order
+        unit = semdedup._normalised_rows(vectors, np.concatenate([mem, vis]))
+        got = cluster_with_visitors(
+            unit, e - s, pos[mem], pos[vis], cl[vis], near[mem], gaps[mem], rule, tile_size, device
+        )
+        refused = refusals(near[mem], gaps[mem], cl[vis], rule) if len(vis) else None
+        return mem, vis, got, cross_products(e - s, cl[vis], refused)
 
     jobs = list(range(len(starts)))
     small = [int(ends[k] - starts[k]) < semdedup.SMALL_CLUSTER for k in jobs]
@@ -468,27 +521,25 @@ def semdedup_with_cross(
             progress(int(ends[k] - starts[k]))
         return got
 
-    results = _each_job(jobs, small, tracked, device)
     own_m = np.full(n, -1.0, np.float32)
     own_p = np.full(n, NO_PARTNER, np.int64)
-    extra_owner, extra_m, extra_p = [], [], []
+    more_owner, more_m, more_p = [np.zeros(0, np.int64)], [np.zeros(0, np.float32)], []
+    more_p.append(np.zeros(0, np.int64))
     products = visited = 0
-    for rows, flags, m, arg, count in results:
-        partner = np.where(arg >= 0, rows[np.maximum(arg, 0)], NO_PARTNER)
-        own_m[rows[~flags]] = m[~flags]
-        own_p[rows[~flags]] = partner[~flags]
-        got = flags & (arg >= 0)
-        extra_owner.append(rows[got])
-        extra_m.append(m[got])
-        extra_p.append(partner[got])
+    for mem, vis, (mm, ma, vm, va), count in _each_job(jobs, small, tracked, device):
+        both = np.concatenate([mem, vis])
+        own_m[mem] = mm
+        own_p[mem] = np.where(ma >= 0, both[np.maximum(ma, 0)], NO_PARTNER)
+        found = va >= 0
+        more_owner.append(vis[found])
+        more_m.append(vm[found])
+        more_p.append(mem[va[found]])
         products += count
-        visited += bool(flags.any())
-    owner = np.concatenate([np.arange(n)] + extra_owner)
-    cand_m = np.concatenate([own_m] + extra_m)
-    cand_p = np.concatenate([own_p] + extra_p)
-    best = best_by_position(owner, cand_m, cand_p, pos)
-    best_p = cand_p[best]
-    best_m = np.where(best_p >= 0, cand_m[best], np.float32(-1.0))
+        visited += bool(len(vis))
+    best_m, best_p = best_by_position(
+        own_m, own_p, np.concatenate(more_owner), np.concatenate(more_m),
+        np.concatenate(more_p), pos,
+    )  # fmt: skip
     sizes = np.bincount(cl) if n else np.zeros(0, np.int64)
     within = int((sizes.astype(np.int64) * (sizes - 1) // 2).sum())
     stats = CrossStats(int(len(v_rows)), int(visited), int(products), within)
@@ -528,7 +579,7 @@ def target_group(
     """One target cluster's job on Spark: ``group`` holds its members (``target == cluster``,
     with their nearest clusters) and its visitors (``target != cluster``), ``vectors`` theirs,
     in any order. The same computation as the local engine's job for that cluster
-    (:func:`extended_max`). Returns :data:`~curation.schema.CANDIDATE_SCHEMA` rows: each
+    (:func:`cluster_with_visitors`). Returns :data:`~curation.schema.CANDIDATE_SCHEMA` rows: each
     member's home row (its best match among the members and visitors before it) and each
     visitor's best match among the members before it (only visitors that have one)."""
     cl = np.asarray(group.column(S.CLUSTER), np.int64)
@@ -541,46 +592,46 @@ def target_group(
     if not members:  # visitors of a cluster without documents (an empty k-means centroid)
         return S.CANDIDATE_SCHEMA.empty_table()
     device = resolve_device(device)
-    rows = semdedup.sort_order(ids, dist)  # the total order
-    flags = cl[rows] != target[rows]
-    unit = semdedup._normalised_rows(vectors, rows)  # row by row: the local engine's bits
+    pos = positions(ids, dist)  # the total order among the group's rows
+    rows = np.argsort(pos)
+    mem, vis = rows[cl[rows] == target[rows]], rows[cl[rows] != target[rows]]
+    both = np.concatenate([mem, vis])
+    unit = semdedup._normalised_rows(vectors, both)  # row by row: the local engine's bits
     small = device == "cpu" and members < semdedup.SMALL_CLUSTER
     with one_thread() if small else nullcontext():
-        m, arg = extended_max(
-            unit, flags, cl[rows], near[rows], gaps[rows], rule,
+        mm, ma, vm, va = cluster_with_visitors(
+            unit, members, pos[mem], pos[vis], cl[vis], near[mem], gaps[mem], rule,
             semdedup.tile_for(tile_size, device), device,
         )  # fmt: skip
-    has = arg >= 0
-    partner = np.where(has, rows[np.maximum(arg, 0)], 0)
-    partner_id = np.where(has, ids[partner], None).astype(object)
-    partner_dist = np.where(has, dist[partner], np.nan).astype(np.float32)
-    mine = rows[~flags]
+    has = ma >= 0
+    partner = both[np.maximum(ma, 0)]
     home = pa.table(
         {
-            S.ID: pa.array(ids[mine], pa.string()),
-            S.CLUSTER: pa.array(cl[mine], pa.int64()),
-            S.DISTANCE: pa.array(dist[mine], pa.float32()),
+            S.ID: pa.array(ids[mem], pa.string()),
+            S.CLUSTER: pa.array(cl[mem], pa.int64()),
+            S.DISTANCE: pa.array(dist[mem], pa.float32()),
             S.RANK: pa.array(np.arange(members), pa.int64()),
-            S.M: pa.array(np.where(has, m, -1.0)[~flags].astype(np.float64), pa.float64()),
-            S.MAX_ID: pa.array(partner_id[~flags], pa.string()),
-            S.CROSS: pa.array((has & flags[np.maximum(arg, 0)])[~flags]),
-            S.DOMAIN: domains.take(pa.array(mine, pa.int64())),
-            S.PARTNER_DISTANCE: pa.array(partner_dist[~flags], pa.float32()),
+            S.M: pa.array(mm.astype(np.float64), pa.float64()),
+            S.MAX_ID: pa.array(np.where(has, ids[partner], None).astype(object), pa.string()),
+            S.CROSS: pa.array(has & (ma >= members)),
+            S.DOMAIN: domains.take(pa.array(mem, pa.int64())),
+            S.PARTNER_DISTANCE: pa.array(np.where(has, dist[partner], np.nan), pa.float32()),
             S.HOME: pa.array(np.ones(members, bool)),
         }
     )
-    found = flags & has
+    found = va >= 0
+    rows, partner = vis[found], mem[va[found]]
     visited = pa.table(
         {
-            S.ID: pa.array(ids[rows[found]], pa.string()),
-            S.DOMAIN: domains.take(pa.array(rows[found], pa.int64())),
-            S.CLUSTER: pa.array(cl[rows[found]], pa.int64()),
-            S.DISTANCE: pa.array(dist[rows[found]], pa.float32()),
-            S.M: pa.array(m[found].astype(np.float64), pa.float64()),
-            S.MAX_ID: pa.array(partner_id[found], pa.string()),
-            S.CROSS: pa.array(np.ones(int(found.sum()), bool)),
-            S.PARTNER_DISTANCE: pa.array(partner_dist[found], pa.float32()),
-            S.HOME: pa.array(np.zeros(int(found.sum()), bool)),
+            S.ID: pa.array(ids[rows], pa.string()),
+            S.DOMAIN: domains.take(pa.array(rows, pa.int64())),
+            S.CLUSTER: pa.array(cl[rows], pa.int64()),
+            S.DISTANCE: pa.array(dist[rows], pa.float32()),
+            S.M: pa.array(vm[found].astype(np.float64), pa.float64()),
+            S.MAX_ID: pa.array(ids[partner], pa.string()),
+            S.CROSS: pa.array(np.ones(len(rows), bool)),
+            S.PARTNER_DISTANCE: pa.array(dist[partner], pa.float32()),
+            S.HOME: pa.array(np.zeros(len(rows), bool)),
         }
     )
     return pa.concat_tables(
