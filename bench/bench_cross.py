@@ -17,13 +17,15 @@ mean cluster ``kmeans.target_cluster_size`` documents, all domains together as i
   with its original.
 
 Each rule is measured by :func:`curation.stages.semdedup_pairs.evaluate` (ceiling and reach
-ceilings, precision / recall / F1 per eps, the similarity step's seconds; the within-cluster step
-and every rule's pass are timed on their own, each the fastest of ``REPEATS`` after a warm-up).
-The timing compares the same work: both steps on the same vectors, in this process, with the same
-threads (one per core, one intra-op thread each), everything already loaded and warm; the CPU
-seconds of this process are reported beside the wall seconds, as a shared machine's other load
-adds wall time but not CPU time. The machine's other load is recorded; compare times only within
-one run.
+ceilings, precision / recall / F1 per eps, the similarity step's seconds): the step within
+clusters (:func:`curation.stages.semdedup.semdedup_all`) and, for every rule, the whole step with
+its pass (:func:`curation.stages.semdedup_cross.semdedup_with_cross`, which folds the pass into
+the per-cluster work) are timed in turn in each of ``REPEATS`` rounds after a warm-up, the fastest
+of each counting. The timing compares the same work: both steps on the same vectors, in this
+process, with the same threads (one per core, one intra-op thread each), everything already
+loaded and warm; the CPU seconds of this process are reported beside the wall seconds, as a
+shared machine's other load adds wall time but hardly CPU time. The machine's other load is
+recorded; compare times only within one run.
 
 **Timing at a larger size** (``--timing-copies``, default 8): the STS-B vectors, each repeated that
 many times (the first copy as is, the others with Gaussian noise of 0.03 per dimension: cosine
@@ -55,7 +57,7 @@ sys.path.insert(0, str(REPO))
 
 WORK = REPO / "runs" / "bench" / "cross"
 RESULTS = REPO / "runs" / "bench" / "results"
-REPEATS = 5
+REPEATS = 7
 """Every timed step runs this often; the fastest counts (wall and CPU seconds apart)."""
 REFERENCE_TARGET = 0.30
 """The reference preset's rule (remove 30%): how many verdicts the pass changes under it."""

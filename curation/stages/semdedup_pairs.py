@@ -147,7 +147,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """The measurement of the module docstring for every named rule (``pairs``: int (P, 2) row
     indices of labelled duplicates). The within-cluster step is timed, and each rule that is
-    on the whole step with its pass. ``target_removal`` (the reference's rule): also
+    on the whole step with its pass, in turn in each of ``repeats`` rounds. ``target_removal`` (the reference's rule): also
     each rule's eps calibrated to remove that share, and how many documents' verdicts at it
     differ from the first rule's at its own calibrated eps. ``repeats``: each timed step runs
     that many times and the fastest counts (a shared machine's noise only ever adds time), for
@@ -156,14 +156,22 @@ def evaluate(
     n = len(docs.ids)
     group = groups_of(n, pairs)
     cosines = pair_cosines(docs.vectors, pairs)
-    within_s = within_cpu = np.inf
+    # the within-cluster step (a rule that is off) and every rule that is on, timed in turn in
+    # each round, so that all of them see the same load of a shared machine
+    steps = {None: cross.CrossRule(0)} | {name: r for name, r in rules.items() if r.on}
+    wall = dict.fromkeys(steps, np.inf)
+    cpu = dict.fromkeys(steps, np.inf)
+    got: dict[Any, tuple] = {}
     for _ in range(max(1, repeats)):
-        t0, c0 = time.perf_counter(), time.process_time()
-        within = semdedup.semdedup_all(
-            docs.ids, docs.cluster, docs.distance, docs.vectors, tile_size, device
-        )
-        within_s = min(within_s, time.perf_counter() - t0)
-        within_cpu = min(within_cpu, time.process_time() - c0)
+        for key, rule in steps.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            got[key] = cross.semdedup_with_cross(
+                docs.ids, docs.cluster, docs.distance, docs.vectors, docs.near, docs.gaps, rule,
+                tile_size, device,
+            )  # fmt: skip
+            wall[key] = min(wall[key], time.perf_counter() - t0)
+            cpu[key] = min(cpu[key], time.process_time() - c0)
+    within_s, within_cpu = wall[None], cpu[None]
     row_of = {k: i for i, k in enumerate(docs.ids.tolist())}
     a, b = pairs[:, 0], pairs[:, 1]
     out: dict[str, Any] = {
@@ -177,18 +185,10 @@ def evaluate(
     }
     first = None
     for name, rule in rules.items():
-        table, products, step_s, step_cpu = within, None, within_s, within_cpu
-        if rule.on:
-            step_s = step_cpu = np.inf
-            for _ in range(max(1, repeats)):
-                t0, c0 = time.perf_counter(), time.process_time()
-                table, stats = cross.semdedup_with_cross(
-                    docs.ids, docs.cluster, docs.distance, docs.vectors, docs.near, docs.gaps,
-                    rule, tile_size, device,
-                )  # fmt: skip
-                step_s = min(step_s, time.perf_counter() - t0)
-                step_cpu = min(step_cpu, time.process_time() - c0)
-            products = stats.products / max(1, stats.within_products)
+        key = name if rule.on else None
+        table, stats = got[key]
+        step_s, step_cpu = wall[key], cpu[key]
+        products = None if stats is None else stats.products / max(1, stats.within_products)
         rows = np.asarray([row_of[k] for k in table.column("id").to_pylist()], np.int64)
         m = np.full(n, -1.0)
         m[rows] = np.asarray(table.column("M"), np.float64)
