@@ -196,7 +196,7 @@ def positions(ids: Any, distances: Any) -> np.ndarray:
 
 
 def refusals(
-    member_near: np.ndarray, member_gaps: np.ndarray, visitor_source: np.ndarray, rule: CrossRule
+    member_near: Any, member_gaps: Any, visitor_source: np.ndarray, rule: CrossRule
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """With ``member_margin`` set: ``(refuse, slot)``, ``refuse[s, c]`` whether member ``c`` refuses
     visitors of the ``s``-th distinct source cluster and ``slot[r]`` visitor ``r``'s ``s``.
@@ -279,8 +279,8 @@ def cluster_with_visitors(
     member_pos: np.ndarray,
     visitor_pos: np.ndarray,
     visitor_source: np.ndarray,
-    member_near: np.ndarray,
-    member_gaps: np.ndarray,
+    member_near: np.ndarray | None,
+    member_gaps: np.ndarray | None,
     rule: CrossRule,
     tile_size: int,
     device: str = "cpu",
@@ -295,7 +295,8 @@ def cluster_with_visitors(
       of the pass off) merged with the visitors (larger M; on equal M the earlier partner);
     * each visitor's best match among the members before it that accept its cluster.
 
-    The visitors x members block is multiplied once for both directions
+    ``member_near``/``member_gaps``: the members' nearest other clusters (read only with
+    ``member_margin`` set). The visitors x members block is multiplied once for both directions
     (:func:`visitor_block`), on one intra-op thread on CPU (both engines the same bits)."""
     dev = resolve_device(device)
     n = members
@@ -499,6 +500,7 @@ def semdedup_with_cross(
     targets = near[v_rows, v_slots]
     by = np.lexsort((pos[v_rows], targets))  # per target, in the total order
     v_rows, targets = v_rows[by], targets[by]
+    by_member = rule.member_margin is not None  # members' nearest clusters needed
 
     def one(k: int) -> tuple:
         s, e = int(starts[k]), int(ends[k])
@@ -506,11 +508,13 @@ def semdedup_with_cross(
         lo, hi = np.searchsorted(targets, t), np.searchsorted(targets, t, side="right")
         mem, vis = order[s:e], v_rows[lo:hi]  # each in the total order
         unit = semdedup._normalised_rows(vectors, np.concatenate([mem, vis]))
+        src = cl[vis]
+        near_m, gaps_m = (near[mem], gaps[mem]) if by_member else (None, None)
         got = cluster_with_visitors(
-            unit, e - s, pos[mem], pos[vis], cl[vis], near[mem], gaps[mem], rule, tile_size, device
+            unit, e - s, pos[mem], pos[vis], src, near_m, gaps_m, rule, tile_size, device
         )
-        refused = refusals(near[mem], gaps[mem], cl[vis], rule) if len(vis) else None
-        return mem, vis, got, cross_products(e - s, cl[vis], refused)
+        refused = refusals(near_m, gaps_m, src, rule) if by_member and len(vis) else None
+        return mem, vis, got, cross_products(e - s, src, refused)
 
     jobs = list(range(len(starts)))
     small = [int(ends[k] - starts[k]) < semdedup.SMALL_CLUSTER for k in jobs]
