@@ -34,18 +34,16 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from curation import schema as S
 from curation.config import HdbscanConfig
+from curation.numba_cache import numba_cache_dir
 from curation.stages import cluster_kmeans, cuml_env, semdedup
 
 log = logging.getLogger(__name__)
@@ -83,28 +81,6 @@ class Clustering:
 def n_clusters(labels: np.ndarray) -> int:
     """Clusters in canonical labels (0..k-1, -1 = noise)."""
     return int(labels.max()) + 1 if len(labels) and labels.max() >= 0 else 0
-
-
-def numba_cache_dir() -> str:
-    """Set ``NUMBA_CACHE_DIR`` (unless set) to a writable folder and return it.
-
-    ``$XDG_CACHE_HOME/curation/numba`` (default ``~/.cache/...``), else a temporary folder. Must run
-    before numba is imported (umap-learn imports it), which :func:`reduce` ensures.
-    """
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return os.environ["NUMBA_CACHE_DIR"]
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    for candidate in (base / "curation" / "numba", Path(tempfile.gettempdir()) / "curation-numba"):
-        try:
-            candidate.mkdir(parents=True, exist_ok=True)
-            probe = candidate / ".write-test"
-            probe.write_text("")
-            probe.unlink()
-        except OSError:
-            continue
-        os.environ["NUMBA_CACHE_DIR"] = str(candidate)
-        return str(candidate)
-    raise OSError("no writable folder for the numba cache: set NUMBA_CACHE_DIR")
 
 
 def backend_for(device: str) -> str:

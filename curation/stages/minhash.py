@@ -48,13 +48,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from curation.config import FuzzyDedupConfig
+from curation.numba_cache import numba_cache_dir
 
 MASK64 = (1 << 64) - 1
 _P = np.uint64(0x100000001B3)  # odd multiplier of the code-point polynomial
 _P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
 _Q = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier combining word hashes into an n-gram
 _WHOLE = np.uint64(0xD6E8FEB86659FD93)  # marks the one "all words" shingle of a short document
-_CHUNK = 16384  # shingles hashed at once by the permutations: memory ~ _CHUNK x perms x 8 bytes
 _EMPTY32 = np.uint32(0xFFFFFFFF)
 
 
@@ -283,28 +283,47 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return values[:num_perm] | np.uint64(1), values[num_perm:]
 
 
+def _signature_loop(hashes, offsets, a, b, out) -> None:  # compiled by numba: _signature_kernel
+    """``out[d, k]`` = the high 32 bits of ``min(a[k] * x + b[k] mod 2^64)`` over document
+    ``d``'s shingle hashes ``x`` (all uint64: the products wrap around as the definition says)."""
+    num_perm = len(a)
+    low = np.empty(num_perm, dtype=np.uint64)
+    for d in range(len(offsets) - 1):
+        low[:] = np.uint64(MASK64)
+        for i in range(offsets[d], offsets[d + 1]):
+            x = hashes[i]
+            for k in range(num_perm):
+                v = a[k] * x + b[k]
+                if v < low[k]:
+                    low[k] = v
+        for k in range(num_perm):
+            out[d, k] = np.uint32(low[k] >> np.uint64(32))
+
+
+@functools.cache
+def _signature_kernel():
+    """:func:`_signature_loop` compiled (once per process; numba's on-disk cache, see
+    :func:`curation.numba_cache.numba_cache_dir`, spares later processes the compile)."""
+    numba_cache_dir()
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_signature_loop)
+
+
 def signatures(shingles: Shingles, num_perm: int, seed: int) -> np.ndarray:
     """MinHash signatures, ``(n_docs, num_perm)`` uint32; a document without shingles gets
-    0xFFFFFFFF everywhere (callers skip it: see :meth:`Shingles.sizes`)."""
+    0xFFFFFFFF everywhere (callers skip it: see :meth:`Shingles.sizes`).
+
+    One compiled pass over the shingle hashes (numba): each hash is multiplied by every
+    permutation while it is in a register, where a NumPy version wrote and re-read an
+    ``(shingles, num_perm)`` array of products (4x slower on a 2-core machine)."""
     a, b = permutations(num_perm, seed)
-    low = np.full((shingles.n_docs, num_perm), np.uint64(MASK64), dtype=np.uint64)
-    hashes = shingles.hashes
-    total = len(hashes)
-    doc = shingles.doc_of()
-    buf = np.empty((min(_CHUNK, total), num_perm), dtype=np.uint64)
-    for c0 in range(0, total, _CHUNK):
-        c1 = min(c0 + _CHUNK, total)
-        values = buf[: c1 - c0]
-        with np.errstate(over="ignore"):
-            np.multiply(hashes[c0:c1, None], a[None, :], out=values)
-            values += b[None, :]
-        d = doc[c0:c1]
-        seg = np.flatnonzero(np.concatenate(([True], d[1:] != d[:-1])))
-        # the high 32 bits of the smallest value are the smallest high 32 bits
-        mins = np.minimum.reduceat(values, seg, axis=0)
-        docs = d[seg]
-        low[docs] = np.minimum(low[docs], mins)
-    return (low >> np.uint64(32)).astype(np.uint32)
+    out = np.empty((shingles.n_docs, num_perm), dtype=np.uint32)
+    if shingles.n_docs:
+        hashes = np.ascontiguousarray(shingles.hashes, dtype=np.uint64)
+        offsets = np.ascontiguousarray(shingles.offsets, dtype=np.int64)
+        _signature_kernel()(hashes, offsets, a, b, out)
+    return out
 
 
 def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
