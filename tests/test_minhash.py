@@ -129,6 +129,26 @@ def test_signatures_do_not_depend_on_batching():
     assert (M.signatures(M.shingle_hashes(texts, cfg), 40, 8) != whole).mean() > 0.9
 
 
+def test_jaccard_pairs_equal_jaccard_sets_with_repeated_texts():
+    """Texts in several pairs (shingled once) and empty or missing ones give exactly the
+    Jaccard of :func:`jaccard_sets` over each pair's shingle sets."""
+    texts = [*_texts(), "", None, "?!", "one two"]
+    rng = np.random.default_rng(3)
+    ia = rng.integers(len(texts), size=300)
+    ib = rng.integers(len(texts), size=300)
+    cfg = FuzzyDedupConfig(ngram=3)
+    got = M.jaccard_pairs([texts[i] for i in ia], [texts[i] for i in ib], cfg)
+    sets = M.shingle_hashes(texts, cfg).sets()
+
+    def pick(ix):
+        parts = [sets.hashes[sets.offsets[i] : sets.offsets[i + 1]] for i in ix]
+        return M.Shingles(np.concatenate(parts), M._offsets(np.array([len(x) for x in parts])))
+
+    want = M.jaccard_sets(pick(ia), pick(ib))
+    assert got.tolist() == want.tolist()
+    assert 0 < ((0 < want) & (want < 1)).sum() and (want == 1).sum() > 0 and (want == 0).sum() > 0
+
+
 def test_signatures_match_plain_python():
     """The compiled kernel computes the documented definition: the high 32 bits of the smallest
     ``a_k * x + b_k mod 2^64`` over a document's shingle hashes (Python integers here)."""

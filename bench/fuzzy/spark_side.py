@@ -4,8 +4,12 @@ project's venv), from the JSONL parts to the kept documents in Parquet, as datat
     python -m bench.fuzzy.spark_side INPUT WORK CORES NGRAM BANDS ROWS THRESHOLD SHINGLE
 
 ``seconds`` is from the session being up to the kept documents written (the JVM's start is in the
-wall time the driver measures around this process, not here). Prints one JSON line; writes
-WORK/groups.jsonl (survivor + its removed members, sorted) and WORK/removed_ids.txt.
+wall time the driver measures around this process, not here); ``job_s``: seconds of the Spark jobs
+by job description (the profile: which step costs what), from the Spark UI's REST API. The parsed
+input is persisted (``MEMORY_AND_DISK``): three jobs read it (band keys, the candidates' texts,
+the kept documents), and parsing the JSON again for each would be a cost of this harness, not of
+the stage (Dataset-1 reads its Parquet chunks). Prints one JSON line; writes WORK/groups.jsonl
+(survivor + its removed members, sorted) and WORK/removed_ids.txt.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+import urllib.request
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -32,6 +38,7 @@ def main() -> None:
                            threshold=threshold)  # fmt: skip
     spark = get_spark(SparkConfig(master=f"local[{cores}]", app_name="bench-fuzzy",
                                   shuffle_partitions=2 * cores))  # fmt: skip
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     t0 = time.perf_counter()
@@ -39,12 +46,14 @@ def main() -> None:
         spark.read.schema(f"{S.ID} string, {S.TEXT} string")
         .json(str(src))
         .withColumn(S.DOMAIN, F.lit("cc"))
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
     result = near_duplicates(docs, cfg, str(work / "fuzzy"))
     removals = spark.read.parquet(result.removals)
     spark.sparkContext.setJobDescription("bench: kept documents")
     docs.join(removals.select(S.ID), on=S.ID, how="left_anti").write.parquet(str(work / "out"))
     seconds = time.perf_counter() - t0
+    job_s = job_seconds(spark)
     spark.stop()
     rows_ = pq.read_table(str(work / "fuzzy" / "removals"), columns=[S.ID, S.DUPLICATE_OF])
     groups = defaultdict(set)
@@ -54,7 +63,30 @@ def main() -> None:
     with open(work / "groups.jsonl", "w") as fh:
         fh.writelines(json.dumps(sorted(g)) + "\n" for g in groups.values())
     (work / "removed_ids.txt").write_text("".join(i + "\n" for i in rows_[S.ID].to_pylist()))
-    print(json.dumps({"seconds": seconds, "removed": result.removed, **result.stats()}))
+    print(json.dumps({"seconds": seconds, "removed": result.removed, **result.stats(),
+                      "job_s": job_s}))  # fmt: skip
+
+
+def job_seconds(spark) -> dict[str, float]:
+    """Seconds of the session's finished Spark jobs, summed by job description (the UI's REST
+    API; empty when the UI is off)."""
+    url = spark.sparkContext.uiWebUrl
+    if not url:
+        return {}
+    app = spark.sparkContext.applicationId
+    with urllib.request.urlopen(f"{url}/api/v1/applications/{app}/jobs?status=succeeded") as fh:
+        jobs = json.load(fh)
+
+    def at(stamp: str) -> float:
+        return datetime.strptime(
+            stamp.replace("GMT", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z"
+        ).timestamp()
+
+    out: dict[str, float] = defaultdict(float)
+    for job in jobs:
+        span = at(job["completionTime"]) - at(job["submissionTime"])
+        out[job.get("description") or job["name"]] += span
+    return {k: round(v, 2) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
 
 
 if __name__ == "__main__":

@@ -283,7 +283,7 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return values[:num_perm] | np.uint64(1), values[num_perm:]
 
 
-def _signature_loop(hashes, offsets, a, b, out) -> None:  # compiled by numba: _signature_kernel
+def _signature_loop(hashes, offsets, a, b, out) -> None:  # compiled by numba: _compiled
     """``out[d, k]`` = the high 32 bits of ``min(a[k] * x + b[k] mod 2^64)`` over document
     ``d``'s shingle hashes ``x`` (all uint64: the products wrap around as the definition says)."""
     num_perm = len(a)
@@ -301,13 +301,13 @@ def _signature_loop(hashes, offsets, a, b, out) -> None:  # compiled by numba: _
 
 
 @functools.cache
-def _signature_kernel():
-    """:func:`_signature_loop` compiled (once per process; numba's on-disk cache, see
+def _compiled(loop):
+    """``loop`` compiled by numba (once per process; numba's on-disk cache, see
     :func:`curation.numba_cache.numba_cache_dir`, spares later processes the compile)."""
     numba_cache_dir()
     import numba
 
-    return numba.njit(cache=True, nogil=True)(_signature_loop)
+    return numba.njit(cache=True, nogil=True)(loop)
 
 
 def signatures(shingles: Shingles, num_perm: int, seed: int) -> np.ndarray:
@@ -322,7 +322,7 @@ def signatures(shingles: Shingles, num_perm: int, seed: int) -> np.ndarray:
     if shingles.n_docs:
         hashes = np.ascontiguousarray(shingles.hashes, dtype=np.uint64)
         offsets = np.ascontiguousarray(shingles.offsets, dtype=np.int64)
-        _signature_kernel()(hashes, offsets, a, b, out)
+        _compiled(_signature_loop)(hashes, offsets, a, b, out)
     return out
 
 
@@ -362,15 +362,60 @@ def jaccard_sets(a: Shingles, b: Shingles) -> np.ndarray:
     return out
 
 
+def _sort_segments_loop(hashes, offsets) -> None:  # compiled by numba: _compiled
+    """Sort each document's slice of ``hashes`` in place."""
+    for d in range(len(offsets) - 1):
+        hashes[offsets[d] : offsets[d + 1]].sort()
+
+
+def _jaccard_loop(hashes, offsets, ia, ib, out) -> None:  # compiled by numba: _compiled
+    """``out[p]`` = Jaccard of the distinct values of documents ``ia[p]`` and ``ib[p]`` (slices
+    of ``hashes`` by ``offsets``, each sorted): one merge of the two sorted slices; 0.0 when
+    either is empty."""
+    for p in range(len(ia)):
+        i, a1 = offsets[ia[p]], offsets[ia[p] + 1]
+        j, b1 = offsets[ib[p]], offsets[ib[p] + 1]
+        na = 0
+        nb = 0
+        both = 0
+        while i < a1 or j < b1:
+            if j >= b1 or (i < a1 and hashes[i] < hashes[j]):
+                v = hashes[i]
+                na += 1
+            elif i >= a1 or hashes[j] < hashes[i]:
+                v = hashes[j]
+                nb += 1
+            else:
+                v = hashes[i]
+                na += 1
+                nb += 1
+                both += 1
+            while i < a1 and hashes[i] == v:
+                i += 1
+            while j < b1 and hashes[j] == v:
+                j += 1
+        out[p] = both / (na + nb - both) if na > 0 and nb > 0 else 0.0
+
+
 def jaccard_pairs(
     texts_a: Sequence[str | None], texts_b: Sequence[str | None], cfg: FuzzyDedupConfig
 ) -> np.ndarray:
-    """The true Jaccard similarity of ``texts_a[i]`` and ``texts_b[i]`` under ``cfg``'s shingles."""
+    """The true Jaccard similarity of ``texts_a[i]`` and ``texts_b[i]`` under ``cfg``'s shingles
+    (what :func:`jaccard_sets` gives for their :meth:`Shingles.sets`).
+
+    Each distinct text is shingled once (a document in many pairs, as a large bucket's smallest
+    id is, costs one), its shingles sorted in place and each pair counted by one compiled merge
+    of the two sorted lists (numba) instead of NumPy sorts over all pairs' shingles."""
     if len(texts_a) != len(texts_b):
         raise ValueError("jaccard_pairs needs two lists of the same length")
-    both = shingle_hashes(list(texts_a) + list(texts_b), cfg).sets()
-    n = len(texts_a)
-    cut = both.offsets[n]
-    a = Shingles(both.hashes[:cut], both.offsets[: n + 1])
-    b = Shingles(both.hashes[cut:], both.offsets[n:] - cut)
-    return jaccard_sets(a, b)
+    index: dict[str | None, int] = {}
+    ia = np.fromiter((index.setdefault(t, len(index)) for t in texts_a), np.int64, len(texts_a))
+    ib = np.fromiter((index.setdefault(t, len(index)) for t in texts_b), np.int64, len(texts_b))
+    sh = shingle_hashes(list(index), cfg)
+    hashes = np.array(sh.hashes, dtype=np.uint64)  # a copy: sorted in place
+    offsets = np.ascontiguousarray(sh.offsets, dtype=np.int64)
+    out = np.zeros(len(ia), dtype=np.float64)
+    if len(ia):
+        _compiled(_sort_segments_loop)(hashes, offsets)
+        _compiled(_jaccard_loop)(hashes, offsets, ia, ib, out)
+    return out
