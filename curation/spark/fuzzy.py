@@ -2,10 +2,11 @@
 
 Python sees each document once (:func:`~curation.stages.fuzzy_dedup.band_rows`: shingles,
 MinHash, band keys) and each candidate pair once (:func:`~curation.stages.fuzzy_dedup.verify_pairs`);
-buckets, candidate pairs per bucket, connected components and the survivor join are Spark SQL. Only band
-keys and ids travel through the bucket shuffle; texts travel only for documents that are in some
-candidate pair. Intermediate results are written under ``work`` (a folder URI), so each is
-computed once and the plan never grows with the rounds of the components loop.
+buckets, candidate pairs per bucket, connected components and the survivor join are Spark SQL.
+Only band keys and ids travel through the bucket shuffle (saved once; then only the keys held by
+two or more documents are grouped); texts travel only for documents that are in some candidate
+pair. Intermediate results are written under ``work`` (a folder URI), so each is computed once
+and the plan never grows with the rounds of the components loop.
 """
 
 from __future__ import annotations
@@ -73,11 +74,18 @@ def near_duplicates_of(bands, texts_of, cfg: FuzzyDedupConfig, work: str) -> Fuz
 
     spark = bands.sparkSession
     sc = spark.sparkContext
-    sc.setJobDescription("fuzzy dedup: MinHash band keys, buckets, candidate pairs")
+    sc.setJobDescription("fuzzy dedup: MinHash band keys")
+    bands = _save(bands, join(work, "bands"))
+    sc.setJobDescription("fuzzy dedup: buckets, candidate pairs")
+    # most band keys are held by one document: find the shared ones with a plain count (hash
+    # aggregation) and collect the ids of those buckets only (collect_list's aggregation falls
+    # back to sorting all its rows once a task holds more than a few keys)
+    key = [FD.GROUP, FD.BAND, FD.KEY]
+    shared = bands.groupBy(*key).count().filter(F.col("count") > 1).drop("count")
     buckets = (
-        bands.groupBy(FD.GROUP, FD.BAND, FD.KEY)
+        bands.join(shared, on=key, how="left_semi")
+        .groupBy(*key)
         .agg(F.array_sort(F.collect_list(S.ID)).alias("_ids"))
-        .filter(F.size("_ids") > 1)
     )
     # every two members of a small bucket (ids sorted: a < b), a large one's members with its
     # smallest id (FD.candidate_edges)
