@@ -74,17 +74,9 @@ class DriverSampler(CpuSampler):
             return "other"
         if b"pyspark.daemon" in cmd or b"pyspark/daemon" in cmd or b"pyspark.worker" in cmd:
             return "py_workers"
-        if cmd.split(b" ")[0].endswith(b"java") or _comm(pid) == "java":
+        if cmd.split(b" ")[0].endswith(b"java") or self.comm(pid) == "java":
             return "jvm"
         return "other"
-
-
-def _comm(pid: int) -> str:
-    """The process's name (``java`` for a JVM even while its command line cannot be read)."""
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
 
 
 def _child(run: str, engine: str, dataset: str, settings: list[str]) -> None:

@@ -78,6 +78,15 @@ class CpuSampler(threading.Thread):
         except OSError:
             return None
 
+    @staticmethod
+    def comm(pid: int) -> str:
+        """The process's name (``java`` for a JVM even while its command line cannot be read);
+        empty once it is gone."""
+        try:
+            return Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            return ""
+
     def scan(self) -> None:
         children: dict[int, list[int]] = {}
         stats: dict[int, tuple[int, float, float]] = {}
