@@ -73,6 +73,26 @@ def test_hw_kind(stub_path: str, tmp_path: Path) -> None:
     assert bad.returncode == 2 and "CURATION_HW must be cpu or gpu" in bad.stderr
 
 
+def test_hw_kind_reads_a_long_gpu_listing_whole(tmp_path: Path) -> None:
+    """`nvidia-smi -L | grep -q` under pipefail said `cpu` at random on a GPU machine: grep quit at
+    the first line and nvidia-smi died of SIGPIPE. A listing far larger than a pipe's buffer makes
+    that certain, so the script must read the listing whole."""
+    bin_dir = tmp_path / "many-gpus"
+    bin_dir.mkdir()
+    stub = bin_dir / "nvidia-smi"
+    stub.write_text(
+        "#!/bin/sh\n"
+        'i=0; while [ $i -lt 20000 ]; do echo "GPU $i: NVIDIA H200 (UUID: GPU-$i)"; i=$((i+1)); done\n'
+    )
+    stub.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "CURATION_HW"}
+    env["PATH"] = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    for _ in range(3):
+        out = subprocess.run(["bash", str(TOOLS / "hw_kind.sh")], capture_output=True, text=True,
+                             env=env)  # fmt: skip
+        assert (out.returncode, out.stdout.strip()) == (0, "gpu")
+
+
 def test_spark_gpu_discovery_script(stub_path: str, tmp_path: Path) -> None:
     def discover(path: str) -> dict:
         out = subprocess.run(["bash", str(TOOLS / "spark_gpu_discovery.sh")], capture_output=True,

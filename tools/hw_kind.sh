@@ -8,7 +8,13 @@ case "${CURATION_HW:-}" in
   "") ;;
   *) echo "error: CURATION_HW must be cpu or gpu, got '$CURATION_HW'" >&2; exit 2 ;;
 esac
-if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then
+# nvidia-smi's output is read whole before grep looks at it: `nvidia-smi -L | grep -q` under pipefail
+# fails at random when grep exits at the first match and nvidia-smi then dies of SIGPIPE.
+listing=""
+if command -v nvidia-smi >/dev/null 2>&1; then
+  listing=$(nvidia-smi -L 2>/dev/null || true)
+fi
+if grep -q '^GPU ' <<<"$listing"; then
   echo gpu
 else
   echo cpu

@@ -9,6 +9,10 @@ make_venv() {
   done
   [ -n "$py" ] || { echo "error: Python 3.11 is required (python3.11 not found)" >&2; exit 1; }
   [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
-  "$venv/bin/python" -m pip --version 2>/dev/null | grep -q '^pip 25\.3 ' \
-    || "$venv/bin/python" -m pip install -q --upgrade "pip==25.3"
+  local pip_version
+  pip_version=$("$venv/bin/python" -m pip --version 2>/dev/null || true)
+  case "$pip_version" in
+    "pip 25.3 "*) ;;
+    *) "$venv/bin/python" -m pip install -q --upgrade "pip==25.3" ;;
+  esac
 }
