@@ -56,12 +56,20 @@ def changes_results(f: dataclasses.Field) -> bool:
 
 
 def result_values(section: Any) -> dict[str, Any]:
-    """The result fields of a config section (a stage dataclass) as plain JSON-able values."""
-    return {
+    """The result fields of a config section (a stage dataclass) as plain JSON-able values.
+
+    A section switched off (a result field ``enabled`` that is False) is only ``{"enabled":
+    False}``: its other fields cannot change a result then, so neither their values nor new
+    fields added to the section in a later version change the fingerprint of a stage that reads
+    it (a finished run stays reusable)."""
+    values = {
         f.name: _plain(getattr(section, f.name))
         for f in dataclasses.fields(section)
         if changes_results(f)
     }
+    if values.get("enabled") is False:
+        return {"enabled": False}
+    return values
 
 
 # --- stage sections ------------------------------------------------------------------------------

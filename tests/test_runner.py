@@ -159,6 +159,29 @@ def test_a_field_added_to_a_declared_section_enters_the_fingerprint_by_itself():
     assert fp[(1, 4)] != fingerprint_of(throwaway, cfg, {})
 
 
+def test_a_section_switched_off_is_only_its_switch_in_the_fingerprint():
+    """Fuzzy dedup off (the reference preset): its other fields, and a field a later version adds
+    to it, change nothing; switched on, each of them changes the fingerprint."""
+    from curation.config import FuzzyDedupConfig
+
+    cfg = _cfg()
+    reader = Stage("reader", _write, reads=("fuzzy_dedup",))
+    plus = dataclasses.make_dataclass(
+        "FuzzyPlus", [("new_rule", int, dataclasses.field(default=1))], bases=(FuzzyDedupConfig,),
+        frozen=True,
+    )  # fmt: skip
+
+    def fp(**fields) -> str:
+        return fingerprint_of(reader, dataclasses.replace(cfg, fuzzy_dedup=plus(**fields)), {})
+
+    assert reader.config_values(cfg) == {"fuzzy_dedup": {"enabled": False}}
+    off = fp(enabled=False)
+    assert off == fp(enabled=False, threshold=0.5) == fp(enabled=False, new_rule=2)
+    assert off == fingerprint_of(reader, cfg, {})
+    on = fp(enabled=True)
+    assert len({off, on, fp(enabled=True, threshold=0.5), fp(enabled=True, new_rule=2)}) == 4
+
+
 def test_declared_single_fields_and_exclusions():
     cfg = _cfg()
     only = Stage("s", _write, reads=(Reads("hdbscan", only=("eps",)),))
