@@ -183,3 +183,27 @@ def test_near_duplicate_facts_need_the_domain_under_domain_scope():
     both = _decide(rows, _cfg("fuzzy_dedup.enabled=true", "langid.domains=[]",
                               "fuzzy_dedup.scope=global"))  # fmt: skip
     assert [v[S.DUPLICATE_OF] for v in both] == ["a", None]
+
+
+def test_annotations_from_handed_on_texts_equal_those_taken_from_the_table(tmp_path):
+    """The ingest task passes the parser's strings to annotate_batch (no second conversion out
+    of Arrow): every annotation, of valid and invalid rows, is what the table alone gives."""
+    from pathlib import Path
+
+    from curation.stages import ingest
+    from curation.storage import LocalStorage, normalize_uri
+    from tests.malformed import write_tree
+
+    write_tree(tmp_path)
+    cfg = _cfg()
+    uri = normalize_uri(tmp_path)
+    plan = ingest.plan_inputs(LocalStorage().list_files(uri), uri, cfg.ingest)
+    compared = 0
+    for f in plan.files:
+        data = Path(f.uri.removeprefix("file://")).read_bytes()
+        for batch in ingest.read_batches(data, f, cfg.ingest):
+            handed = D.annotate_batch(batch.table, cfg, batch.texts)
+            assert handed.equals(D.annotate_batch(batch.table, cfg))
+            assert handed.schema == S.ANNOTATED_SCHEMA
+            compared += handed.num_rows
+    assert compared > 50

@@ -470,3 +470,63 @@ def test_parquet_column_written_twice_is_quarantined():
         "d/p.parquet:1: Parquet schema has column(s) 'text' more than once (a reader keeps only "
         "one of them): write each column once"
     )
+
+
+# --- the documents' texts handed on as Python strings; the plain-document path (#17) -------------
+
+
+def test_batches_hand_on_the_texts_of_valid_rows_and_none_for_invalid_ones(tmp_path):
+    write_tree(tmp_path)
+    cfg = IngestConfig(batch_rows=7)
+    uri = normalize_uri(tmp_path)
+    plan = ingest.plan_inputs(LocalStorage().list_files(uri), uri, cfg)
+    seen_invalid = seen_valid = 0
+    for f in plan.files:
+        data = Path(f.uri.removeprefix("file://")).read_bytes()
+        batches = list(ingest.read_batches(data, f, cfg))
+        assert [b.table for b in batches] == list(ingest.read_file(data, f, cfg))
+        for b in batches:
+            rows = b.table.to_pylist()
+            assert len(b.texts) == len(rows)
+            for row, text in zip(rows, b.texts, strict=True):
+                if row[S.INVALID_REASON] is None:
+                    assert text == row[S.TEXT]
+                    seen_valid += 1
+                else:
+                    assert text is None
+                    seen_invalid += 1
+    assert seen_valid > 10 and seen_invalid > 10
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"id": "a", "text": "plain"}',
+        b'{"text": "t: with a colon", "id": "b:1", "source": "x:y", "n": 3, "ok": true}',
+        b'{"id": "c", "text": "t", "z": null, "a": "\\u00e9\\u4e2d\\ud83d\\ude00"}',
+        b'{"id": "d", "text": "t", "k:e:y": "v"}',
+        b'{"id": "e", "text": "t", "m": {"a": 1}}',  # nested: the general path
+        b'{"id": "f", "text": "t", "f": 1.5}',  # a float: the general path
+        b'{"id": "g", "text": "t", "id": "h"}',  # a key twice: the general path
+        b'{"id": "i", "text": "t", "x": "a\\u003a", "x\\u003a": 1}',  # escaped ':'
+        b'{"id": "  ", "text": "t"}',  # a blank id: the general path (invalid)
+        b'{"id": 12, "text": "t"}',  # an integer id: the general path
+        b'{"id": "j", "text": "nul\\u0000"}',  # NUL: the general path (invalid)
+        b'{"id": "k", "text": null}',
+    ],
+)
+def test_the_plain_document_path_adds_what_the_general_path_adds(line):
+    import orjson
+
+    cfg = IngestConfig()
+    f = ingest.InputFile("file:///x/d/h.jsonl", "d/h.jsonl", "d", len(line))
+    fast, general = ingest._Batcher(f, cfg), ingest._Batcher(f, cfg)
+    rec = orjson.loads(line)
+    took = ingest._plain_document(fast, 1, rec, line, cfg)
+    ingest._parse_json_line(general, 1, line, cfg)
+    if took:
+        assert fast.flush().table.to_pylist() == general.flush().table.to_pylist()
+    else:
+        assert len(fast) == 0 and len(general) == 1
+    # the plain path takes exactly the flat, single-keyed, valid documents
+    assert took == (line[:10] in (b'{"id": "a"', b'{"text": "', b'{"id": "c"', b'{"id": "d"'))

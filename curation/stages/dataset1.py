@@ -71,17 +71,24 @@ FACTS_SCHEMA = pa.schema(
 """The group facts :func:`decide` reads besides the annotations."""
 
 
-def annotate_batch(table: pa.Table, cfg: PipelineConfig) -> pa.Table:
+def annotate_batch(
+    table: pa.Table, cfg: PipelineConfig, texts: list[str | None] | None = None
+) -> pa.Table:
     """Ingested rows (:data:`~curation.schema.INGEST_SCHEMA`) -> :data:`~curation.schema.ANNOTATED_SCHEMA`.
 
-    Invalid rows are carried along unannotated (their raw text is not a document).
+    Invalid rows are carried along unannotated (their raw text is not a document). ``texts``,
+    when given, are the rows' texts as Python strings with None for every invalid row (what
+    :func:`curation.stages.ingest.read_batches` gives), so that they are not converted out of
+    Arrow again; otherwise they are taken from the table.
     """
-    valid = pc.is_null(table.column(S.INVALID_REASON))
-    texts = pc.if_else(valid, table.column(S.TEXT), pa.nulls(table.num_rows, pa.string()))
-    values = texts.to_pylist()  # once, for every annotation
-    lang, score, reliable = langid.detect_texts(values, cfg.langid)
-    md5, key = exact_dedup.keys_for(values, cfg.exact_dedup)
-    n_chars = pc.utf8_length(texts).cast(pa.int64())
+    if texts is None:
+        valid = pc.is_null(table.column(S.INVALID_REASON))
+        masked = pc.if_else(valid, table.column(S.TEXT), pa.nulls(table.num_rows, pa.string()))
+        texts = masked.to_pylist()  # once, for every annotation
+    lang, score, reliable = langid.detect_texts(texts, cfg.langid)
+    md5, key = exact_dedup.keys_for(texts, cfg.exact_dedup)
+    # len() of a str = code points = utf8_length of its UTF-8
+    n_chars = pa.array([None if t is None else len(t) for t in texts], pa.int64())
     for name, column in (
         (S.LANG, lang), (S.LANG_SCORE, score), (S.LANG_RELIABLE, reliable),
         (S.N_CHARS, n_chars), (S.MD5, md5), (S.DEDUP_KEY, key),

@@ -322,21 +322,32 @@ def _lines(
 # --- row assembly --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Batch:
+    """A batch of ingested rows: the :data:`curation.schema.INGEST_SCHEMA` table and the
+    documents' texts as the Python strings the parser made (None for an invalid row), so that
+    annotating them needs no second conversion of the texts out of Arrow."""
+
+    table: pa.Table
+    texts: list[str | None]
+
+
 class _Batcher:
-    """Collects rows of :data:`curation.schema.INGEST_SCHEMA` and emits Arrow tables."""
+    """Collects rows of :data:`curation.schema.INGEST_SCHEMA` and emits :class:`Batch` es."""
 
     def __init__(self, f: InputFile, cfg: IngestConfig) -> None:
         self.f = f
         self.cfg = cfg
         self.cols: dict[str, list] = {n: [] for n in S.INGEST_SCHEMA.names}
+        self.docs: list[str | None] = []  # a valid row's text, None for an invalid row
         self.chars = 0
 
     def __len__(self) -> int:
-        return len(self.cols[S.ID])
+        return len(self.docs)
 
     def full(self) -> bool:
         """The batch has reached ``batch_rows`` rows or ``batch_chars`` characters of text."""
-        return len(self) >= self.cfg.batch_rows or self.chars >= self.cfg.batch_chars
+        return len(self.docs) >= self.cfg.batch_rows or self.chars >= self.cfg.batch_chars
 
     def good(self, line: int, doc_id: str, text: str, meta: str | None) -> None:
         c = self.cols
@@ -347,6 +358,7 @@ class _Batcher:
         c[S.META].append(meta)
         c[S.INVALID_REASON].append(None)
         c[S.DETAIL].append(None)
+        self.docs.append(text)
 
     def bad(
         self,
@@ -369,17 +381,19 @@ class _Batcher:
         c[S.META].append(None)
         c[S.INVALID_REASON].append(reason)
         c[S.DETAIL].append(f"{self.f.rel_path}:{line}: {detail}")
+        self.docs.append(None)
 
-    def flush(self) -> pa.Table:
+    def flush(self) -> Batch:
         n = len(self)
         c = self.cols
         c[S.DOMAIN] = [self.f.src_domain] * n
         c[S.SRC_DOMAIN] = [self.f.src_domain] * n
         c[S.SRC_FILE] = [self.f.rel_path] * n
-        table = pa.Table.from_pydict(c, schema=S.INGEST_SCHEMA)
+        batch = Batch(pa.Table.from_pydict(c, schema=S.INGEST_SCHEMA), self.docs)
         self.cols = {k: [] for k in S.INGEST_SCHEMA.names}
+        self.docs = []
         self.chars = 0
-        return table
+        return batch
 
 
 def _check_text(text) -> tuple[str, str] | None:
@@ -593,20 +607,48 @@ def _parse_exactly(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> Non
     _add_record(b, line, rec, raw, cfg, problem, tuple(duplicates))
 
 
+def _plain_document(b: _Batcher, line: int, rec: dict, raw: bytes, cfg: IngestConfig) -> bool:
+    """Add ``rec`` as a document and return True when it is the common case that needs none of
+    :func:`_add_record`'s checks: a flat object (no nested value, no float) with no key written
+    twice, a string id that is not blank and a string text without NUL; else add nothing and
+    return False. (orjson refuses lone surrogates, so its strings need no check for them.)"""
+    text, doc_id = rec.get(cfg.text_field), rec.get(cfg.id_field)
+    if type(text) is not str or type(doc_id) is not str:
+        return False
+    colons = 0  # ':' inside keys and strings, as _walk counts them
+    for k, v in rec.items():
+        t = type(v)
+        if t is str:
+            colons += v.count(":")
+        elif t is dict or t is list or t is float:
+            return False
+        colons += k.count(":")
+    if raw.count(b":") - colons != len(rec) or (colons and b"\\u003" in raw):
+        return False  # perhaps a key written twice: the general path decides
+    if "\x00" in text or not doc_id.strip():
+        return False
+    rest = {k: v for k, v in rec.items() if k != cfg.text_field and k != cfg.id_field}
+    b.good(line, doc_id, text, _meta_json(rest) if rest else None)
+    return True
+
+
 def _parse_json_line(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> None:
     """One JSONL line -> one row. The fast path (orjson) is taken when it is exact: no duplicate
     key (the ``:`` outside strings of the line equal the keys parsed), no integer orjson could
-    have turned into a float; everything else goes through :func:`_parse_exactly`."""
+    have turned into a float; everything else goes through :func:`_parse_exactly`. A plain
+    document skips the general checks (:func:`_plain_document`)."""
     try:
         rec = orjson.loads(raw)
     except orjson.JSONDecodeError:
         _parse_exactly(b, line, raw, cfg)
         return
+    if type(rec) is dict and _plain_document(b, line, rec, raw, cfg):
+        return
     if not isinstance(rec, dict):
         _add_record(b, line, rec, raw, cfg)
         return
     shape = _walk(rec, check_unicode=False)
-    structural = len(raw) - len(raw.replace(b":", b"")) - shape.colons  # ':' outside strings
+    structural = raw.count(b":") - shape.colons  # ':' outside strings
     if shape.problem is None and (
         structural != shape.keys  # a key written twice (or an escaped ':', \u003a)
         or (shape.colons and b"\\u003" in raw)  # perhaps an escaped ':' hides a duplicate
@@ -622,7 +664,7 @@ def _parse_json_line(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> N
 
 def _read_jsonl(
     data: bytes | BinaryIO, f: InputFile, compression, cfg: IngestConfig
-) -> Iterator[pa.Table]:
+) -> Iterator[Batch]:
     b = _Batcher(f, cfg)
     for line, raw, truncated in _lines(data, compression, f.rel_path):
         if truncated:
@@ -639,7 +681,7 @@ def _read_jsonl(
 
 def _read_txt(
     data: bytes | BinaryIO, f: InputFile, compression, cfg: IngestConfig
-) -> Iterator[pa.Table]:
+) -> Iterator[Batch]:
     b = _Batcher(f, cfg)
     if cfg.txt_unit == "line":
         for line, raw, truncated in _lines(data, compression, f.rel_path):
@@ -720,7 +762,7 @@ def _batch_records(
 
 def _whole_file_invalid(
     b: _Batcher, pf: pq.ParquetFile, reason: str, detail: str, cfg: IngestConfig
-) -> Iterator[pa.Table]:
+) -> Iterator[Batch]:
     """Every row of a file whose schema cannot give documents, as an invalid row."""
     for row in range(1, pf.metadata.num_rows + 1):
         b.bad(row, reason, detail, None)
@@ -753,7 +795,7 @@ def _add_parquet_row(
     _add_record(b, row, rec, None, cfg)
 
 
-def _read_parquet(data: bytes | BinaryIO, f: InputFile, cfg: IngestConfig) -> Iterator[pa.Table]:
+def _read_parquet(data: bytes | BinaryIO, f: InputFile, cfg: IngestConfig) -> Iterator[Batch]:
     try:
         pf = pq.ParquetFile(_source(data))
     except Exception as exc:  # pyarrow raises several types for a non-Parquet file
@@ -791,9 +833,16 @@ def _read_parquet(data: bytes | BinaryIO, f: InputFile, cfg: IngestConfig) -> It
 
 
 def read_file(data: bytes | BinaryIO, f: InputFile, cfg: IngestConfig) -> Iterator[pa.Table]:
-    """All rows of one input file as :data:`curation.schema.INGEST_SCHEMA` tables of at most
-    ``cfg.batch_rows`` rows and about ``cfg.batch_chars`` characters of text (a longer document
-    is a batch of its own).
+    """All rows of one input file as :data:`curation.schema.INGEST_SCHEMA` tables (the tables
+    of :func:`read_batches`)."""
+    for batch in read_batches(data, f, cfg):
+        yield batch.table
+
+
+def read_batches(data: bytes | BinaryIO, f: InputFile, cfg: IngestConfig) -> Iterator[Batch]:
+    """All rows of one input file as :class:`Batch` es: :data:`curation.schema.INGEST_SCHEMA`
+    tables of at most ``cfg.batch_rows`` rows and about ``cfg.batch_chars`` characters of text (a
+    longer document is a batch of its own), with the documents' texts as Python strings.
 
     ``data`` is the whole file or a binary stream (:func:`open_input`): streams are read piece by
     piece, so memory follows the batch size and the longest document, not the file size (a
