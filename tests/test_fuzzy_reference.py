@@ -180,3 +180,39 @@ def test_union_find_components_label_every_node_with_its_minimum():
                     seen.add(m)
                     todo.append(m)
         assert got[n] == min(seen)
+
+
+def test_member_removal_rows_compute_only_the_unknown_jaccards(docs):
+    cfg = FuzzyDedupConfig()
+    texts = docs.column(S.TEXT).to_pylist()
+    ids = docs.column(S.ID).to_pylist()
+    rows = []
+    for k in range(0, 40, 2):  # member k+1 of survivor k; every other Jaccard unknown
+        texts[k + 1] = texts[k] + " and six more words at its end"
+        rows.append(
+            {S.ID: ids[k + 1], FD.SURVIVOR: ids[k], FD.JACCARD: 0.25 if k % 4 else None,
+             FD.NEIGHBOUR: ids[k], FD.NEIGHBOUR_JACCARD: 0.5,
+             FD.TEXT_A: None if k % 4 else texts[k], FD.TEXT_B: None if k % 4 else texts[k + 1]}
+        )  # fmt: skip
+    got = FD.member_removal_rows(pa.Table.from_pylist(rows, schema=FD.MEMBER_TEXT_SCHEMA), cfg)
+    unknown = [r for r in rows if r[FD.JACCARD] is None]
+    computed = FD.verify_pairs(
+        pa.table(
+            {FD.A: [r[FD.SURVIVOR] for r in unknown], FD.B: [r[S.ID] for r in unknown],
+             FD.TEXT_A: [r[FD.TEXT_A] for r in unknown],
+             FD.TEXT_B: [r[FD.TEXT_B] for r in unknown]},
+            schema=FD.PAIR_SCHEMA,
+        ),
+        cfg,
+    ).column(FD.JACCARD).to_pylist()  # fmt: skip
+    assert len(set(computed)) > 1 and 0.25 not in computed
+    filled = iter(computed)
+    for r in rows:
+        if r[FD.JACCARD] is None:
+            r[FD.JACCARD] = next(filled)
+    members = pa.Table.from_pylist(rows, schema=FD.MEMBER_TEXT_SCHEMA).select(
+        FD.MEMBER_SCHEMA.names
+    )
+    assert got.schema == FD.REMOVAL_SCHEMA
+    assert got.to_pylist() == FD.removal_rows(members).to_pylist()
+    assert [r[S.SCORE] for r in got.to_pylist()][1::2] == [0.25] * 10

@@ -102,9 +102,7 @@ def near_duplicates_of(bands, texts_of, cfg: FuzzyDedupConfig, work: str) -> Fuz
         .select(F.col(f"_p.{FD.A}").alias(FD.A), F.col(f"_p.{FD.B}").alias(FD.B))
         .distinct()
     )
-    candidates.write.parquet(join(work, "candidates"))
-    candidates = spark.read.parquet(join(work, "candidates"))
-    n_candidates = candidates.count()
+    candidates, n_candidates = _save_counted(candidates, join(work, "candidates"))
 
     if cfg.verify:
         sc.setJobDescription("fuzzy dedup: texts of the candidate documents")
@@ -118,8 +116,7 @@ def near_duplicates_of(bands, texts_of, cfg: FuzzyDedupConfig, work: str) -> Fuz
     else:
         texts = None
         linked = candidates.withColumn(FD.JACCARD, F.lit(None).cast("double"))
-    linked = _save(linked.select(FD.A, FD.B, FD.JACCARD), join(work, "linked"))
-    n_linked = linked.count()
+    linked, n_linked = _save_counted(linked.select(FD.A, FD.B, FD.JACCARD), join(work, "linked"))
 
     labels = connected_components(linked, FD.A, FD.B, join(work, "components"))
     members = labels.filter(F.col(NODE) != F.col(LABEL)).select(
@@ -138,30 +135,35 @@ def near_duplicates_of(bands, texts_of, cfg: FuzzyDedupConfig, work: str) -> Fuz
         (-F.col("_b._neg")).alias(FD.NEIGHBOUR_JACCARD),
     )
     # the Jaccard with the survivor: known when the survivor linked it directly, else computed
+    # from the two texts in the same Python pass that writes the removal rows
     direct = linked.select(
-        F.col(FD.A).alias(FD.SURVIVOR), F.col(FD.B).alias(S.ID), F.col(FD.JACCARD).alias("_j")
+        F.col(FD.A).alias(FD.SURVIVOR), F.col(FD.B).alias(S.ID), F.col(FD.JACCARD).alias(FD.JACCARD)
     )
-    members = members.join(direct, on=[S.ID, FD.SURVIVOR], how="left")
+    members = members.join(direct, on=[S.ID, FD.SURVIVOR], how="left").join(
+        best, on=S.ID, how="left"
+    )
     if texts is None:
         nodes = members.select(S.ID).unionByName(members.select(F.col(FD.SURVIVOR).alias(S.ID)))
         texts = _save(texts_of(nodes.distinct()), join(work, "texts"))
-    known = members.filter(F.col("_j").isNotNull()).select(
-        S.ID, FD.SURVIVOR, F.col("_j").alias(FD.JACCARD)
+    known = members.filter(F.col(FD.JACCARD).isNotNull()).select(
+        *FD.MEMBER_SCHEMA.names,
+        F.lit(None).cast("string").alias(FD.TEXT_A),
+        F.lit(None).cast("string").alias(FD.TEXT_B),
     )
-    todo = members.filter(F.col("_j").isNull()).select(
-        F.col(FD.SURVIVOR).alias(FD.A), F.col(S.ID).alias(FD.B)
-    )
-    computed = _scored(todo, texts, cfg).select(
-        F.col(FD.B).alias(S.ID), F.col(FD.A).alias(FD.SURVIVOR), FD.JACCARD
-    )
-    scored_members = known.unionByName(computed).join(best, on=S.ID, how="left")
+    todo = (
+        members.filter(F.col(FD.JACCARD).isNull())
+        .join(texts.select(F.col(S.ID).alias(FD.SURVIVOR), F.col(S.TEXT).alias(FD.TEXT_A)),
+              on=FD.SURVIVOR)
+        .join(texts.select(F.col(S.ID), F.col(S.TEXT).alias(FD.TEXT_B)), on=S.ID)
+        .select(*FD.MEMBER_TEXT_SCHEMA.names)
+    )  # fmt: skip
     sc.setJobDescription("fuzzy dedup: removal rows")
-    removals = scored_members.select(*FD.MEMBER_SCHEMA.names).mapInArrow(
-        _arrow_map(FD.removal_rows, FD.REMOVAL_SCHEMA), S.to_spark_schema(FD.REMOVAL_SCHEMA)
+    removals = known.unionByName(todo).mapInArrow(
+        _arrow_map(lambda t: FD.member_removal_rows(t, cfg), FD.REMOVAL_SCHEMA),
+        S.to_spark_schema(FD.REMOVAL_SCHEMA),
     )
     out = join(work, "removals")
-    removals.write.parquet(out)
-    n_removed = spark.read.parquet(out).count()
+    _, n_removed = _save_counted(removals, out)
     log.info(
         "fuzzy dedup: %d candidate pairs, %d linked, %d documents removed",
         n_candidates,
@@ -185,5 +187,17 @@ def _scored(pairs, texts, cfg: FuzzyDedupConfig):
 
 
 def _save(df, uri: str):
+    """Write ``df`` as Parquet and read it back with its known schema (no schema job)."""
     df.write.parquet(uri)
-    return df.sparkSession.read.parquet(uri)
+    return df.sparkSession.read.schema(df.schema).parquet(uri)
+
+
+def _save_counted(df, uri: str):
+    """:func:`_save`, and the number of rows written, counted while writing (an observed
+    aggregate of the writing job's last stage: no count job)."""
+    from pyspark.sql import Observation
+    from pyspark.sql import functions as F
+
+    rows = Observation()
+    saved = _save(df.observe(rows, F.count(F.lit(1)).alias("rows")), uri)
+    return saved, int(rows.get["rows"])

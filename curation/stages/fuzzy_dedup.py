@@ -89,6 +89,16 @@ MEMBER_SCHEMA = pa.schema(
 )
 """A removed document: its survivor, their Jaccard, and its most similar verified neighbour."""
 
+MEMBER_TEXT_SCHEMA = pa.schema(
+    [
+        *MEMBER_SCHEMA,
+        pa.field(TEXT_A, pa.string()),  # the survivor's text, where the Jaccard is still unknown
+        pa.field(TEXT_B, pa.string()),  # the member's text, likewise
+    ]
+)
+"""A removed document whose Jaccard with its survivor may be unknown (null), with the texts to
+compute it (:func:`member_removal_rows`)."""
+
 REMOVAL_SCHEMA = pa.schema(
     [
         pa.field(S.ID, pa.string(), nullable=False),
@@ -191,6 +201,28 @@ def removal_rows(table: pa.Table) -> pa.Table:
         },
         schema=REMOVAL_SCHEMA,
     )
+
+
+def member_removal_rows(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
+    """:data:`MEMBER_TEXT_SCHEMA` rows -> :data:`REMOVAL_SCHEMA`: a null Jaccard with the survivor
+    is computed from the two texts first (as :func:`verify_pairs` would, survivor first), then
+    :func:`removal_rows` (one pass, so one Python worker per task on Spark)."""
+    jac = table.column(JACCARD)
+    todo = np.flatnonzero(pc.is_null(jac).to_numpy(zero_copy_only=False))
+    if len(todo):
+        take = pa.array(todo, pa.int64())
+        computed = minhash.jaccard_pairs(
+            table.column(TEXT_A).take(take).to_pylist(),
+            table.column(TEXT_B).take(take).to_pylist(),
+            cfg,
+        )
+        values = jac.to_pylist()
+        for i, j in zip(todo.tolist(), computed, strict=True):
+            values[i] = float(j)
+        table = table.set_column(
+            table.schema.get_field_index(JACCARD), JACCARD, pa.array(values, pa.float64())
+        )
+    return removal_rows(table.select(MEMBER_SCHEMA.names))
 
 
 def components(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> dict[str, str]:
