@@ -236,3 +236,25 @@ def test_config_validation():
     with pytest.raises(ConfigError):
         load_config("reference", ["fuzzy_dedup.shingle=sentence"])
     assert load_config("reference").fuzzy_dedup.enabled is False
+
+
+def test_code_point_tables_kept_on_disk_equal_the_built_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    built = M._build_tables()
+    M._tables.cache_clear()
+    try:
+        first = M._tables()  # builds and keeps them
+        (kept,) = tmp_path.glob("codepoint-tables-*.npy")
+        assert unicodedata.unidata_version in kept.name
+        M._tables.cache_clear()
+        loaded = M._tables()  # from the file
+        kept.write_bytes(b"not a table")
+        M._tables.cache_clear()
+        rebuilt = M._tables()  # a damaged file is built again
+        for got in (first, loaded, rebuilt):
+            for g, want in zip(got, built, strict=True):
+                assert g.dtype == want.dtype and np.array_equal(g, want)
+        assert built[1][ord("я")] and built[2][ord("\u3000")] and built[0][ord("Ж")] == ord("ж")
+        assert np.load(kept).shape == (3, 0x110000)
+    finally:
+        M._tables.cache_clear()

@@ -41,14 +41,20 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
+import os
+import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from curation.config import FuzzyDedupConfig
 from curation.numba_cache import numba_cache_dir
+
+log = logging.getLogger(__name__)
 
 MASK64 = (1 << 64) - 1
 _P = np.uint64(0x100000001B3)  # odd multiplier of the code-point polynomial
@@ -67,12 +73,45 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(31))
 
 
+_TABLES_VERSION = 1  # part of the cached tables' file name: bump it when _build_tables changes
+
+
 @functools.cache
 def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(lower-case code point, is a word character, is whitespace) for every code point.
 
-    Built once per process (~1 s): what ``str.lower`` / ``unicodedata.category`` /
-    ``str.isspace`` say for each single code point."""
+    Built once (:func:`_build_tables`, ~1 s of Python per process) and kept as a ``.npy`` file
+    beside the numba cache, named by this Python's version and Unicode database, so that each of
+    Spark's Python workers loads it in milliseconds instead of building it again."""
+    path = _tables_path()
+    try:
+        table = np.load(path, allow_pickle=False)
+        if table.shape == (3, 0x110000) and table.dtype == np.uint32:
+            return table[0].copy(), table[1].astype(bool), table[2].astype(bool)
+    except (OSError, ValueError):
+        pass
+    lower, word, space = _build_tables()
+    try:
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            np.save(fh, np.stack([lower, word.astype(np.uint32), space.astype(np.uint32)]))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.debug("could not keep the code point tables in %s: %s", path, exc)
+    return lower, word, space
+
+
+def _tables_path() -> Path:
+    name = (
+        f"codepoint-tables-v{_TABLES_VERSION}-py{sys.version_info[0]}{sys.version_info[1]}"
+        f"-unicode{unicodedata.unidata_version}.npy"
+    )
+    return Path(numba_cache_dir()) / name
+
+
+def _build_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What ``str.lower`` / ``unicodedata.category`` / ``str.isspace`` say for each single code
+    point (the tables of :func:`_tables`)."""
     n = 0x110000
     lower = np.arange(n, dtype=np.uint32)
     word = np.zeros(n, dtype=bool)
