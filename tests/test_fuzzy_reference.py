@@ -216,3 +216,20 @@ def test_member_removal_rows_compute_only_the_unknown_jaccards(docs):
     assert got.schema == FD.REMOVAL_SCHEMA
     assert got.to_pylist() == FD.removal_rows(members).to_pylist()
     assert [r[S.SCORE] for r in got.to_pylist()][1::2] == [0.25] * 10
+
+
+@pytest.mark.parametrize("batch_rows", [1, 3, 64, 100_000])
+@pytest.mark.parametrize("up_to", [2, 32])
+def test_sorted_bucket_pairs_equal_candidate_edges_across_batches(docs, batch_rows, up_to):
+    cfg = FuzzyDedupConfig(bands=30, rows=2, scope="global")
+    bands = FD.band_rows(docs, cfg)
+    rows = bands.sort_by([(FD.GROUP, "ascending"), (FD.BAND, "ascending"),
+                          (FD.KEY, "ascending"), (S.ID, "ascending")])  # fmt: skip
+    out = list(FD.sorted_bucket_pairs(rows.to_batches(max_chunksize=batch_rows), up_to))
+    got = pa.Table.from_batches(out, schema=FD.PAIRS_SCHEMA).group_by([FD.A, FD.B]).aggregate([])
+    got = got.sort_by([(FD.A, "ascending"), (FD.B, "ascending")])
+    want = FD.candidate_edges(bands, up_to)
+    assert len(want) >= 50
+    assert got.to_pylist() == want.to_pylist()
+    if up_to == 2:  # some bucket is larger than 2: stars, not all pairs
+        assert len(want) < len(FD.candidate_edges(bands, 32))

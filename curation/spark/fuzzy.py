@@ -1,11 +1,12 @@
 """Fuzzy dedup on Spark: the rule of :mod:`curation.stages.fuzzy_dedup` as DataFrame operations.
 
 Python sees each document once (:func:`~curation.stages.fuzzy_dedup.band_rows`: shingles,
-MinHash, band keys) and each candidate pair once (:func:`~curation.stages.fuzzy_dedup.verify_pairs`);
-buckets, candidate pairs per bucket, connected components and the survivor join are Spark SQL.
-Only band keys and ids travel through the bucket shuffle (saved once; then only the keys held by
-two or more documents are grouped); texts travel only for documents that are in some candidate
-pair. Intermediate results are written under ``work`` (a folder URI), so each is computed once
+MinHash, band keys), each band row once after one shuffle that sorts them by bucket
+(:func:`~curation.stages.fuzzy_dedup.sorted_bucket_pairs`: the candidate pairs of each bucket,
+streamed), and each candidate pair once (:func:`~curation.stages.fuzzy_dedup.verify_pairs`);
+distinct pairs, connected components and the survivor join are Spark SQL. Only band keys and
+ids travel through the bucket shuffle; texts travel only for documents that are in some
+candidate pair. Intermediate results are written under ``work`` (a folder URI), so each is computed once
 and the plan never grows with the rounds of the components loop.
 """
 
@@ -74,32 +75,19 @@ def near_duplicates_of(bands, texts_of, cfg: FuzzyDedupConfig, work: str) -> Fuz
 
     spark = bands.sparkSession
     sc = spark.sparkContext
-    sc.setJobDescription("fuzzy dedup: MinHash band keys")
-    bands = _save(bands, join(work, "bands"))
-    sc.setJobDescription("fuzzy dedup: buckets, candidate pairs")
-    # most band keys are held by one document: find the shared ones with a plain count (hash
-    # aggregation) and collect the ids of those buckets only (collect_list's aggregation falls
-    # back to sorting all its rows once a task holds more than a few keys)
+    sc.setJobDescription("fuzzy dedup: MinHash band keys, buckets, candidate pairs")
+    # one shuffle of the band rows by bucket, sorted within each task by (bucket, id): a Python
+    # pass streams each bucket's ids (FD.sorted_bucket_pairs): every two members of a small
+    # bucket, a large one's members with its smallest id; then the distinct pairs
     key = [FD.GROUP, FD.BAND, FD.KEY]
-    shared = bands.groupBy(*key).count().filter(F.col("count") > 1).drop("count")
-    buckets = (
-        bands.join(shared, on=key, how="left_semi")
-        .groupBy(*key)
-        .agg(F.array_sort(F.collect_list(S.ID)).alias("_ids"))
-    )
-    # every two members of a small bucket (ids sorted: a < b), a large one's members with its
-    # smallest id (FD.candidate_edges)
-    pairs = F.expr(
-        f"IF(size(_ids) <= {int(cfg.all_pairs_up_to)}, "
-        "flatten(transform(sequence(1, size(_ids) - 1), i -> "
-        f"transform(slice(_ids, i + 1, size(_ids) - i), y -> named_struct('{FD.A}', _ids[i - 1], "
-        f"'{FD.B}', y)))), "
-        f"transform(slice(_ids, 2, size(_ids) - 1), y -> named_struct('{FD.A}', _ids[0], "
-        f"'{FD.B}', y)))"
-    )
+    up_to = int(cfg.all_pairs_up_to)
     candidates = (
-        buckets.select(F.explode(pairs).alias("_p"))
-        .select(F.col(f"_p.{FD.A}").alias(FD.A), F.col(f"_p.{FD.B}").alias(FD.B))
+        bands.repartition(*key)
+        .sortWithinPartitions(*key, S.ID)
+        .mapInArrow(
+            lambda batches: FD.sorted_bucket_pairs(batches, up_to),
+            S.to_spark_schema(FD.PAIRS_SCHEMA),
+        )
         .distinct()
     )
     candidates, n_candidates = _save_counted(candidates, join(work, "candidates"))

@@ -24,7 +24,7 @@ transitive (A~B and B~C link A and C). ``detail`` names the pair that did meet i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -162,6 +162,70 @@ def candidate_edges(bands: pa.Table, all_pairs_up_to: int) -> pa.Table:
     pairs = pa.table({A: pa.array(a_out, pa.string()), B: pa.array(b_out, pa.string())})
     pairs = pairs.group_by([A, B]).aggregate([])
     return pairs.sort_by([(A, "ascending"), (B, "ascending")])
+
+
+PAIRS_SCHEMA = pa.schema(
+    [pa.field(A, pa.string(), nullable=False), pa.field(B, pa.string(), nullable=False)]
+)
+"""A candidate pair, ``a < b``."""
+
+
+def sorted_bucket_pairs(
+    batches: Iterable[pa.RecordBatch], all_pairs_up_to: int
+) -> Iterator[pa.RecordBatch]:
+    """The pairs of :func:`candidate_edges` (before de-duplication) from :data:`BAND_SCHEMA` rows
+    that arrive sorted by (group, band, key, id), each bucket's rows together: a stream, one
+    bucket carried over from a batch to the next, so a Spark task holds one batch at a time."""
+    carry: pa.Table | None = None
+    for batch in batches:
+        table = pa.Table.from_batches([batch]).combine_chunks()
+        if carry is not None:
+            table = pa.concat_tables([carry, table]).combine_chunks()
+        if not len(table):
+            continue
+        starts = _bucket_starts(table)
+        last = int(starts[-1])
+        carry = table.slice(last)
+        if last:
+            yield from _pairs_of_runs(table.slice(0, last), starts[:-1], all_pairs_up_to)
+    if carry is not None and len(carry):
+        yield from _pairs_of_runs(carry, np.zeros(1, dtype=np.int64), all_pairs_up_to)
+
+
+def _bucket_starts(table: pa.Table) -> np.ndarray:
+    """Row numbers where a new (group, band, key) starts in rows sorted by them (row 0 included)."""
+    n = len(table)
+    new = np.zeros(n, dtype=bool)
+    new[0] = True
+    for name in (GROUP, BAND, KEY):
+        col = table.column(name).combine_chunks()
+        if n > 1:
+            differs = pc.not_equal(col.slice(1), col.slice(0, n - 1))
+            new[1:] |= differs.to_numpy(zero_copy_only=False)
+    return np.flatnonzero(new)
+
+
+def _pairs_of_runs(
+    table: pa.Table, starts: np.ndarray, all_pairs_up_to: int
+) -> Iterator[pa.RecordBatch]:
+    """Pairs of the buckets of ``table`` (ids sorted within each), buckets starting at ``starts``."""
+    ends = np.append(starts[1:], len(table))
+    shared = np.flatnonzero(ends - starts > 1)
+    if not len(shared):
+        return
+    ids = table.column(S.ID).to_pylist()
+    a_out: list[str] = []
+    b_out: list[str] = []
+    for r in shared.tolist():
+        members = ids[starts[r] : ends[r]]
+        if len(members) <= all_pairs_up_to:
+            for i, a in enumerate(members[:-1]):
+                a_out.extend([a] * (len(members) - 1 - i))
+                b_out.extend(members[i + 1 :])
+        else:
+            a_out.extend([members[0]] * (len(members) - 1))
+            b_out.extend(members[1:])
+    yield from pa.table({A: a_out, B: b_out}, schema=PAIRS_SCHEMA).to_batches()
 
 
 def verify_pairs(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
