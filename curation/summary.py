@@ -30,6 +30,24 @@ def dataset1_table(manifest: dict) -> str:
     return "\n".join(lines)
 
 
+def embeddings_table(manifest: dict) -> str:
+    """Documents per domain and the embedding rate."""
+    lines = [
+        f"Embeddings ({manifest['model']}, {manifest['dim']}-d, stored as {manifest['dtype']})",
+        f"{'domain':<20}{'documents':>12}",
+        "-" * 32,
+    ]
+    lines += [f"{d:<20}{n:>12}" for d, n in manifest["per_domain"].items()]
+    lines.append(f"{'TOTAL':<20}{manifest['rows']:>12}")
+    lines.append(
+        f"{manifest['computed_docs']} documents embedded in {manifest['computed_shards']} shards "
+        f"({manifest['docs_per_s']:.1f} docs/s, {', '.join(manifest['precision'])} on "
+        f"{', '.join(manifest['devices']) or '-'}, {manifest['engine']}); "
+        f"{manifest['reused_shards']} shards already done; {manifest['elapsed_s']:.1f} s in all"
+    )
+    return "\n".join(lines)
+
+
 def dataset_table(manifest: dict, title: str) -> str:
     """Per domain: rows in, removed (count and share), rows out - for Dataset-2 and -3."""
     head = f"{'domain':<18}{'rows in':>10}{'removed':>20}{'rows out':>20}"

@@ -11,24 +11,7 @@ import sys
 
 from curation import cli
 from curation.pipeline import embeddings
-
-
-def summary(manifest: dict) -> str:
-    """Documents per domain and the embedding rate."""
-    lines = [
-        f"Embeddings ({manifest['model']}, {manifest['dim']}-d, stored as {manifest['dtype']})",
-        f"{'domain':<20}{'documents':>12}",
-        "-" * 32,
-    ]
-    lines += [f"{d:<20}{n:>12}" for d, n in manifest["per_domain"].items()]
-    lines.append(f"{'TOTAL':<20}{manifest['rows']:>12}")
-    lines.append(
-        f"{manifest['computed_docs']} documents embedded in {manifest['computed_shards']} shards "
-        f"({manifest['docs_per_s']:.1f} docs/s, {', '.join(manifest['precision'])} on "
-        f"{', '.join(manifest['devices']) or '-'}, {manifest['engine']}); "
-        f"{manifest['reused_shards']} shards already done; {manifest['elapsed_s']:.1f} s in all"
-    )
-    return "\n".join(lines)
+from curation.summary import embeddings_table
 
 
 def main() -> int:
@@ -36,7 +19,7 @@ def main() -> int:
     cfg = cli.config_from_args(args)
     with cli.engine_session(args, cfg) as spark:
         manifest = embeddings.run(args.run, cfg, spark=spark)
-    print(summary(manifest))
+    print(embeddings_table(manifest))
     return 0
 
 
