@@ -29,7 +29,7 @@ from curation.run_layout import StageConflictError
 from curation.runner import MissingStageError
 from curation.stages import embed as stage
 
-SETTINGS = ["embed.model=builtin:all-MiniLM-L6-v2", "embed.prefix=", "embed.max_seq_length=128"]
+SETTINGS = ["embed.model=builtin:all-MiniLM-L6-v2", "embed.prefix=", "embed.max_seq_length=64"]
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -156,7 +156,7 @@ def test_finished_stage_is_skipped_without_rewriting(embedded):
 def test_changed_config_is_a_conflict(embedded):
     run, _ = embedded
     with pytest.raises(StageConflictError, match="--force"):
-        embeddings.run(str(run), _cfg("embed.max_seq_length=64"))
+        embeddings.run(str(run), _cfg("embed.max_seq_length=32"))
 
 
 def test_resume_recomputes_a_deleted_shard_identically(embedded, tmp_path):
@@ -186,12 +186,12 @@ def test_resume_recomputes_a_deleted_shard_identically(embedded, tmp_path):
 
 def test_force_recomputes_everything(embedded, tmp_path):
     run = _copy_run(embedded[0], tmp_path / "run")
-    manifest = embeddings.run(str(run), _cfg("embed.max_seq_length=64", "run.force=true"))
-    assert manifest["computed_shards"] == manifest["shards"] and manifest["max_seq_length"] == 64
+    manifest = embeddings.run(str(run), _cfg("embed.max_seq_length=32", "run.force=true"))
+    assert manifest["computed_shards"] == manifest["shards"] and manifest["max_seq_length"] == 32
     assert manifest["fingerprint"] != embedded[1]["fingerprint"]
     assert {
         E.shard_meta(pq.read_schema(p))["max_seq_length"] for p in _files(run / "embeddings")
-    } == {"64"}
+    } == {"32"}
 
 
 def test_missing_model_is_a_clear_error():
