@@ -149,19 +149,25 @@ def candidate_edges(bands: pa.Table, all_pairs_up_to: int) -> pa.Table:
     a_out: list[str] = []
     b_out: list[str] = []
     for members in buckets.column(f"{S.ID}_list").to_pylist():
-        if len(members) < 2:
-            continue
-        ids = sorted(members)
-        if len(ids) <= all_pairs_up_to:
-            for i, a in enumerate(ids[:-1]):
-                a_out.extend([a] * (len(ids) - 1 - i))
-                b_out.extend(ids[i + 1 :])
-        else:
-            a_out.extend([ids[0]] * (len(ids) - 1))
-            b_out.extend(ids[1:])
+        if len(members) > 1:
+            _add_bucket_pairs(sorted(members), all_pairs_up_to, a_out, b_out)
     pairs = pa.table({A: pa.array(a_out, pa.string()), B: pa.array(b_out, pa.string())})
     pairs = pairs.group_by([A, B]).aggregate([])
     return pairs.sort_by([(A, "ascending"), (B, "ascending")])
+
+
+def _add_bucket_pairs(
+    ids: list[str], all_pairs_up_to: int, a_out: list[str], b_out: list[str]
+) -> None:
+    """Append one bucket's candidate pairs (``ids`` sorted, two or more) to ``a_out``/``b_out``:
+    every two members up to ``all_pairs_up_to`` members, else each member with the smallest."""
+    if len(ids) <= all_pairs_up_to:
+        for i, a in enumerate(ids[:-1]):
+            a_out.extend([a] * (len(ids) - 1 - i))
+            b_out.extend(ids[i + 1 :])
+    else:
+        a_out.extend([ids[0]] * (len(ids) - 1))
+        b_out.extend(ids[1:])
 
 
 PAIRS_SCHEMA = pa.schema(
@@ -217,14 +223,7 @@ def _pairs_of_runs(
     a_out: list[str] = []
     b_out: list[str] = []
     for r in shared.tolist():
-        members = ids[starts[r] : ends[r]]
-        if len(members) <= all_pairs_up_to:
-            for i, a in enumerate(members[:-1]):
-                a_out.extend([a] * (len(members) - 1 - i))
-                b_out.extend(members[i + 1 :])
-        else:
-            a_out.extend([members[0]] * (len(members) - 1))
-            b_out.extend(members[1:])
+        _add_bucket_pairs(ids[starts[r] : ends[r]], all_pairs_up_to, a_out, b_out)
     yield from pa.table({A: a_out, B: b_out}, schema=PAIRS_SCHEMA).to_batches()
 
 
