@@ -202,9 +202,20 @@ class FuzzyDedupConfig:
     holds at most this many documents (up to ``n(n-1)/2`` pairs), else each member with the
     bucket's smallest id only (``n - 1``). Every pair comes from a bucket, so with all pairs a
     member that fails verification against the smallest id is still tried against the others."""
+    driver_graph_max_pairs: int = tuning(500_000)
+    """Up to this many linked pairs, the Spark engine collects them (ids and Jaccard, about 200
+    bytes a pair in the driver's Python) and finds the components with a union-find in the
+    driver: one collect instead of a Spark job per round of the DataFrame components and the
+    joins that name each member's survivor and neighbour. Above it (or at 0) everything stays on
+    Spark. Both give the same rows (tested); this bounds the driver's memory, not the input's."""
 
     def __post_init__(self) -> None:
         _positive(self, "ngram", "bands", "rows", "all_pairs_up_to")
+        if self.driver_graph_max_pairs < 0:
+            raise ConfigError(
+                "fuzzy_dedup.driver_graph_max_pairs must be >= 0 (0: components on Spark), "
+                f"got {self.driver_graph_max_pairs}"
+            )
         if not 0.0 < self.threshold <= 1.0:
             raise ConfigError(f"fuzzy_dedup.threshold must be in (0, 1], got {self.threshold}")
         if self.bands * self.rows > 1024:

@@ -233,3 +233,24 @@ def test_sorted_bucket_pairs_equal_candidate_edges_across_batches(docs, batch_ro
     assert got.to_pylist() == want.to_pylist()
     if up_to == 2:  # some bucket is larger than 2: stars, not all pairs
         assert len(want) < len(FD.candidate_edges(bands, 32))
+
+
+def test_graph_members_name_survivor_direct_jaccard_and_best_neighbour():
+    # a - b (0.9), b - c (0.85), c - d (0.85), b - d (0.95): one component, survivor a;
+    # e - f unscored (no verification): survivor e, no neighbour; g alone is never a member
+    linked = pa.table(
+        {
+            FD.A: ["a", "b", "c", "b", "e"],
+            FD.B: ["b", "c", "d", "d", "f"],
+            FD.JACCARD: pa.array([0.9, 0.85, 0.85, 0.95, None], pa.float64()),
+        }
+    )
+    got = FD.graph_members(linked).to_pylist()
+    assert got == [
+        {S.ID: "b", FD.SURVIVOR: "a", FD.JACCARD: 0.9, FD.NEIGHBOUR: "d", FD.NEIGHBOUR_JACCARD: 0.95},
+        # c: b and d tie at 0.85, the smaller id wins; not linked to a directly
+        {S.ID: "c", FD.SURVIVOR: "a", FD.JACCARD: None, FD.NEIGHBOUR: "b", FD.NEIGHBOUR_JACCARD: 0.85},
+        {S.ID: "d", FD.SURVIVOR: "a", FD.JACCARD: None, FD.NEIGHBOUR: "b", FD.NEIGHBOUR_JACCARD: 0.95},
+        {S.ID: "f", FD.SURVIVOR: "e", FD.JACCARD: None, FD.NEIGHBOUR: None, FD.NEIGHBOUR_JACCARD: None},
+    ]  # fmt: skip
+    assert FD.graph_members(linked.slice(0, 0)).num_rows == 0

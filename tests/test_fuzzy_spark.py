@@ -35,21 +35,32 @@ def docs() -> pa.Table:
     return corpus(250, seed=21)
 
 
+ON_SPARK = {"driver_graph_max_pairs": 0}  # components and survivors with DataFrame operations
+
+
 @pytest.mark.parametrize(
     "cfg",
     [
         FuzzyDedupConfig(threshold=0.7),
+        FuzzyDedupConfig(threshold=0.7, **ON_SPARK),
         FuzzyDedupConfig(shingle="char", ngram=12, scope="global", bands=16, rows=6),
         FuzzyDedupConfig(bands=30, rows=2, verify=False),
+        FuzzyDedupConfig(bands=30, rows=2, verify=False, **ON_SPARK),
         FuzzyDedupConfig(bands=30, rows=2, all_pairs_up_to=2),  # stars on buckets of 3+
     ],
-    ids=["words", "chars-global", "unverified", "stars"],
-)
+    ids=["words", "words-graph-on-spark", "chars-global", "unverified",
+         "unverified-graph-on-spark", "stars"],
+)  # fmt: skip
 def test_spark_equals_the_reference_row_for_row(spark, docs, cfg, tmp_path):
     got = _run(spark, docs, cfg, tmp_path / "work")
     want = R.lsh_reference(docs, cfg)
     assert len(want) >= 30
     assert got.to_pylist() == want.to_pylist()
+    # the graph went where the bound says: Spark's components write their rounds under work
+    on_spark = (tmp_path / "work" / "components").exists()
+    assert on_spark == (cfg.driver_graph_max_pairs == 0)
+    if cfg.verify:  # some linked by another member: their Jaccard with the survivor from texts
+        assert any(f"linked by {r[S.DUPLICATE_OF]} " not in r[S.DETAIL] for r in got.to_pylist())
 
 
 def test_spark_equals_brute_force_and_ignores_partitioning(spark, docs, tmp_path):

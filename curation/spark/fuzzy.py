@@ -4,7 +4,9 @@ Python sees each document once (:func:`~curation.stages.fuzzy_dedup.band_rows`: 
 MinHash, band keys), each band row once after one shuffle that sorts them by bucket
 (:func:`~curation.stages.fuzzy_dedup.sorted_bucket_pairs`: the candidate pairs of each bucket,
 streamed), and each candidate pair once (:func:`~curation.stages.fuzzy_dedup.verify_pairs`);
-distinct pairs, connected components and the survivor join are Spark SQL. Only band keys and
+distinct pairs are Spark SQL; the connected components and each removed document's survivor
+and neighbour are found in the driver by a union-find when the linked pairs are at most
+``fuzzy_dedup.driver_graph_max_pairs``, else with Spark SQL too (the same rows). Only band keys and
 ids travel through the bucket shuffle; texts travel only for documents that are in some
 candidate pair. Intermediate results are written under ``work`` (a folder URI), so each is computed once
 and the plan never grows with the rounds of the components loop.
@@ -106,30 +108,14 @@ def near_duplicates_of(bands, texts_of, cfg: FuzzyDedupConfig, work: str) -> Fuz
         linked = candidates.withColumn(FD.JACCARD, F.lit(None).cast("double"))
     linked, n_linked = _save_counted(linked.select(FD.A, FD.B, FD.JACCARD), join(work, "linked"))
 
-    labels = connected_components(linked, FD.A, FD.B, join(work, "components"))
-    members = labels.filter(F.col(NODE) != F.col(LABEL)).select(
-        F.col(NODE).alias(S.ID), F.col(LABEL).alias(FD.SURVIVOR)
-    )
-    # most similar verified neighbour of each node (ties: the smallest id)
-    ends = linked.select(F.col(FD.A).alias(S.ID), F.col(FD.B).alias("_other"), FD.JACCARD)
-    ends = ends.unionByName(
-        linked.select(F.col(FD.B).alias(S.ID), F.col(FD.A).alias("_other"), FD.JACCARD)
-    ).filter(F.col(FD.JACCARD).isNotNull())
-    order = F.struct((-F.col(FD.JACCARD)).alias("_neg"), F.col("_other").alias("_other"))
-    best = ends.groupBy(S.ID).agg(F.min(order).alias("_b"))
-    best = best.select(
-        S.ID,
-        F.col("_b._other").alias(FD.NEIGHBOUR),
-        (-F.col("_b._neg")).alias(FD.NEIGHBOUR_JACCARD),
-    )
-    # the Jaccard with the survivor: known when the survivor linked it directly, else computed
-    # from the two texts in the same Python pass that writes the removal rows
-    direct = linked.select(
-        F.col(FD.A).alias(FD.SURVIVOR), F.col(FD.B).alias(S.ID), F.col(FD.JACCARD).alias(FD.JACCARD)
-    )
-    members = members.join(direct, on=[S.ID, FD.SURVIVOR], how="left").join(
-        best, on=S.ID, how="left"
-    )
+    if n_linked <= cfg.driver_graph_max_pairs:
+        # a bounded graph: its pairs (ids and Jaccard only) to the driver, union-find there
+        sc.setJobDescription("fuzzy dedup: components of the linked pairs (in the driver)")
+        members = spark.createDataFrame(
+            FD.graph_members(linked.toArrow()), S.to_spark_schema(FD.MEMBER_SCHEMA)
+        )
+    else:
+        members = _members_on_spark(linked, work)
     if texts is None:
         nodes = members.select(S.ID).unionByName(members.select(F.col(FD.SURVIVOR).alias(S.ID)))
         texts = _save(texts_of(nodes.distinct()), join(work, "texts"))
@@ -159,6 +145,40 @@ def near_duplicates_of(bands, texts_of, cfg: FuzzyDedupConfig, work: str) -> Fuz
         n_removed,
     )
     return FuzzyResult(out, n_candidates, n_linked, n_removed)
+
+
+def _members_on_spark(linked, work: str):
+    """:data:`~curation.stages.fuzzy_dedup.MEMBER_SCHEMA` rows of a linked graph of any size:
+    :func:`~curation.stages.fuzzy_dedup.graph_members` as DataFrame operations (components by
+    :func:`~curation.spark.components.connected_components`)."""
+    from pyspark.sql import functions as F
+
+    labels = connected_components(linked, FD.A, FD.B, join(work, "components"))
+    members = labels.filter(F.col(NODE) != F.col(LABEL)).select(
+        F.col(NODE).alias(S.ID), F.col(LABEL).alias(FD.SURVIVOR)
+    )
+    # most similar verified neighbour of each node (ties: the smallest id)
+    ends = linked.select(F.col(FD.A).alias(S.ID), F.col(FD.B).alias("_other"), FD.JACCARD)
+    ends = ends.unionByName(
+        linked.select(F.col(FD.B).alias(S.ID), F.col(FD.A).alias("_other"), FD.JACCARD)
+    ).filter(F.col(FD.JACCARD).isNotNull())
+    order = F.struct((-F.col(FD.JACCARD)).alias("_neg"), F.col("_other").alias("_other"))
+    best = ends.groupBy(S.ID).agg(F.min(order).alias("_b"))
+    best = best.select(
+        S.ID,
+        F.col("_b._other").alias(FD.NEIGHBOUR),
+        (-F.col("_b._neg")).alias(FD.NEIGHBOUR_JACCARD),
+    )
+    # the Jaccard with the survivor: known when the survivor linked it directly, else computed
+    # from the two texts in the same Python pass that writes the removal rows
+    direct = linked.select(
+        F.col(FD.A).alias(FD.SURVIVOR), F.col(FD.B).alias(S.ID), F.col(FD.JACCARD).alias(FD.JACCARD)
+    )
+    return (
+        members.join(direct, on=[S.ID, FD.SURVIVOR], how="left")
+        .join(best, on=S.ID, how="left")
+        .select(*FD.MEMBER_SCHEMA.names)
+    )
 
 
 def _scored(pairs, texts, cfg: FuzzyDedupConfig):

@@ -288,6 +288,45 @@ def member_removal_rows(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
     return removal_rows(table.select(MEMBER_SCHEMA.names))
 
 
+def graph_members(linked: pa.Table) -> pa.Table:
+    """Linked pairs (``a < b``, ``jaccard``; null without ``verify``) -> :data:`MEMBER_SCHEMA`
+    rows of every document a component removes, sorted by id (step 4 of the rule, in one
+    process): ``survivor`` = the smallest id of its component (:func:`components`); ``jaccard``
+    = the pair's Jaccard when the survivor linked it directly, else null (computed from the two
+    texts by :func:`member_removal_rows`); ``neighbour`` = its verified pair of highest Jaccard
+    (ties: the smallest id), null when no pair of it has a Jaccard."""
+    a = linked.column(A).to_pylist()
+    b = linked.column(B).to_pylist()
+    jac = linked.column(JACCARD).to_pylist()
+    survivor = components(a + b, zip(a, b, strict=True))
+    direct: dict[tuple[str, str], float | None] = {}
+    best: dict[str, tuple[float, str]] = {}
+    for x, y, j in zip(a, b, jac, strict=True):
+        direct[(x, y)] = j
+        if j is None:
+            continue
+        for node, other in ((x, y), (y, x)):
+            cur = best.get(node)
+            if cur is None or (-j, other) < (-cur[0], cur[1]):
+                best[node] = (j, other)
+    rows = []
+    for node in sorted(survivor):
+        s = survivor[node]
+        if s == node:
+            continue
+        nb = best.get(node)
+        rows.append(
+            {
+                S.ID: node,
+                SURVIVOR: s,
+                JACCARD: direct.get((s, node)),
+                NEIGHBOUR: None if nb is None else nb[1],
+                NEIGHBOUR_JACCARD: None if nb is None else nb[0],
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=MEMBER_SCHEMA)
+
+
 def components(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Union-find: every node -> the smallest id of its connected component (one process)."""
     parent = {n: n for n in nodes}

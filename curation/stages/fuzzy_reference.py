@@ -37,36 +37,29 @@ def _jaccard(a: set[int], b: set[int]) -> float:
 
 
 def _removals(
-    ids: list[str],
     sets: dict[str, set[int]],
     edges: list[tuple[str, str, float | None]],
 ) -> pa.Table:
-    """Components of ``edges`` -> removal rows (neighbour = the best scored edge of a node)."""
-    survivor = FD.components(ids, ((a, b) for a, b, _ in edges))
-    best: dict[str, tuple[float, str]] = {}
-    for a, b, j in edges:
-        if j is None:
-            continue
-        for node, other in ((a, b), (b, a)):
-            cur = best.get(node)
-            if cur is None or (-j, other) < (-cur[0], cur[1]):
-                best[node] = (j, other)
-    rows = []
-    for i in sorted(ids):
-        s = survivor[i]
-        if s == i:
-            continue
-        nb = best.get(i)
-        rows.append(
-            {
-                S.ID: i,
-                FD.SURVIVOR: s,
-                FD.JACCARD: _jaccard(sets[i], sets[s]),
-                FD.NEIGHBOUR: None if nb is None else nb[1],
-                FD.NEIGHBOUR_JACCARD: None if nb is None else nb[0],
-            }
+    """Components of ``edges`` -> removal rows (neighbour = the best scored edge of a node), the
+    Jaccard with the survivor always from the two shingle sets."""
+    linked = pa.table(
+        {
+            FD.A: pa.array([a for a, _, _ in edges], pa.string()),
+            FD.B: pa.array([b for _, b, _ in edges], pa.string()),
+            FD.JACCARD: pa.array([j for _, _, j in edges], pa.float64()),
+        }
+    )
+    members = FD.graph_members(linked)
+    scores = [
+        _jaccard(sets[i], sets[s])
+        for i, s in zip(
+            members.column(S.ID).to_pylist(), members.column(FD.SURVIVOR).to_pylist(), strict=True
         )
-    return FD.removal_rows(pa.Table.from_pylist(rows, schema=FD.MEMBER_SCHEMA))
+    ]
+    members = members.set_column(
+        members.schema.get_field_index(FD.JACCARD), FD.JACCARD, pa.array(scores, pa.float64())
+    )
+    return FD.removal_rows(members)
 
 
 def _documents(table: pa.Table) -> tuple[list[str], list[str | None], list[str]]:
@@ -102,7 +95,7 @@ def brute_force(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
         if j >= cfg.threshold:
             a, b = sorted((ids[r], ids[c]))
             edges.append((a, b, float(j)))
-    return _removals(ids, sets, edges)
+    return _removals(sets, edges)
 
 
 def lsh_reference(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
@@ -125,7 +118,7 @@ def lsh_reference(table: pa.Table, cfg: FuzzyDedupConfig) -> pa.Table:
                 pairs.column(FD.A).to_pylist(), pairs.column(FD.B).to_pylist(), strict=True
             )
         ]
-    return _removals(ids, sets, edges)
+    return _removals(sets, edges)
 
 
 def removed_ids(removals: pa.Table) -> set[str]:
