@@ -258,3 +258,20 @@ def test_code_point_tables_kept_on_disk_equal_the_built_ones(tmp_path, monkeypat
         assert np.load(kept).shape == (3, 0x110000)
     finally:
         M._tables.cache_clear()
+
+
+def test_word_span_hashes_equal_the_prefix_sum_hashes_bit_for_bit():
+    # the compiled direct pass (word shingles) and the P^i prefix sums (char shingles) are one
+    # hash: equal values keep every signature, band key and result of earlier runs
+    rng = np.random.default_rng(11)
+    cp = rng.integers(0, 0x110000, size=5000, dtype=np.uint32)
+    cp[:50] = 0xFFFFFFFF - 1  # the largest code points a wrap could mishandle
+    starts = np.sort(rng.integers(0, 5000, size=800)).astype(np.int64)
+    ends = np.minimum(starts + rng.integers(0, 60, size=800), 5000).astype(np.int64)
+    starts = np.append(starts, [0, 4999, 0])
+    ends = np.append(ends, [5000, 5000, 0])  # the whole array, the last one, an empty span
+    got = M._short_span_hashes(cp, starts, ends)
+    assert got.dtype == np.uint64
+    assert np.array_equal(got, M._span_hashes(cp, starts, ends))
+    assert len(np.unique(got)) > 700
+    assert len(M._short_span_hashes(cp, starts[:0], ends[:0])) == 0

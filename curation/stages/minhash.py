@@ -215,6 +215,35 @@ def _span_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
         return _splitmix64(raw + length * _Q)
 
 
+def _span_hash_loop(cp, starts, ends, out) -> None:  # compiled by numba: _compiled
+    """``out[i]`` = the polynomial part of :func:`_span_hashes` for span ``i``: the sum over
+    ``j`` in the span of ``(cp[j] + 1) * P^(j - start)``, wrapping, computed directly."""
+    for i in range(len(starts)):
+        h = np.uint64(0)
+        pk = np.uint64(1)
+        for j in range(starts[i], ends[i]):
+            h += (np.uint64(cp[j]) + np.uint64(1)) * pk
+            pk *= _P
+        out[i] = h
+
+
+def _short_span_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """:func:`_span_hashes` bit for bit, one compiled pass over the spans' code points: for
+    spans that are short and need not cover ``cp`` (words), with no ``P^i`` tables as long as
+    the whole batch (16 bytes a code point, built again by each process) and no prefix sums."""
+    raw = np.empty(len(starts), dtype=np.uint64)
+    if len(starts):
+        _compiled(_span_hash_loop)(
+            np.ascontiguousarray(cp, dtype=np.uint32),
+            np.ascontiguousarray(starts, dtype=np.int64),
+            np.ascontiguousarray(ends, dtype=np.int64),
+            raw,
+        )
+    with np.errstate(over="ignore"):
+        length = (ends - starts).astype(np.uint64)
+        return _splitmix64(raw + length * _Q)
+
+
 def _doc_starts_mask(n: int, offsets: np.ndarray) -> np.ndarray:
     """Boolean per position (n + 1 of them): a document starts here (or the text ends)."""
     mask = np.zeros(n + 1, dtype=bool)
@@ -234,7 +263,7 @@ def _word_shingles(texts: Sequence[str | None], n: int) -> Shingles:
     next_w[:-1] = isw[1:]
     starts = np.flatnonzero(isw & (~prev_w | boundary[:size]))
     ends = np.flatnonzero(isw & (~next_w | boundary[1:])) + 1
-    words = _span_hashes(cp, starts, ends)
+    words = _short_span_hashes(cp, starts, ends)
     wdoc = np.searchsorted(offsets, starts, side="right") - 1
     per_doc = np.bincount(wdoc, minlength=len(texts))
     first = _offsets(per_doc)[:-1]
