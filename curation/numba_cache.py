@@ -29,3 +29,35 @@ def numba_cache_dir() -> str:
         os.environ["NUMBA_CACHE_DIR"] = str(candidate)
         return str(candidate)
     raise OSError("no writable folder for the numba cache: set NUMBA_CACHE_DIR")
+
+
+def cache_library_kernels(*prefixes: str) -> int:
+    """Turn numba's on-disk cache on for the jitted functions of the already imported modules
+    whose names start with ``prefixes`` (umap-learn, pynndescent) that were declared without
+    ``cache=True``; return how many. Such a function is compiled again in every new process,
+    which is most of a small UMAP's time (tens of seconds per process on 2 cores); cached, a
+    later process loads it from :func:`numba_cache_dir`. Call it after importing the library and
+    before its first call. Functions numba cannot cache (no source file to key them) stay as
+    they are; results are the same either way (the same machine code, loaded instead of built)."""
+    import sys
+
+    from numba.core.caching import NullCache
+    from numba.core.dispatcher import Dispatcher
+
+    numba_cache_dir()
+    count = 0
+    seen: set[int] = set()
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(prefixes):
+            continue
+        for value in list(vars(module).values()):
+            if not isinstance(value, Dispatcher) or id(value) in seen:
+                continue
+            seen.add(id(value))
+            if isinstance(value._cache, NullCache) and not value.overloads:
+                try:
+                    value.enable_caching()
+                except RuntimeError:  # no locator for its source: it stays uncached
+                    continue
+                count += 1
+    return count

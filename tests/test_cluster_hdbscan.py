@@ -146,3 +146,51 @@ def test_numba_cache_goes_to_a_writable_folder(monkeypatch, tmp_path):
     folder = C.numba_cache_dir()
     assert folder == str(tmp_path / "cache" / "curation" / "numba")
     assert os.environ["NUMBA_CACHE_DIR"] == folder and os.access(folder, os.W_OK)
+
+
+_LIBRARY = """
+import numba
+
+@numba.njit
+def plain(x):  # declared without cache=True, as umap-learn's kernels are
+    return x * 2 + 1
+
+@numba.njit(cache=True)
+def cached(x):
+    return x - 1
+"""
+
+_RUN = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import fakelib_kernels as lib
+from curation.numba_cache import cache_library_kernels
+turned_on = cache_library_kernels("fakelib")
+value = lib.plain(20)
+print(json.dumps({"turned_on": turned_on, "value": value,
+                  "hits": sum(lib.plain.stats.cache_hits.values()),
+                  "misses": sum(lib.plain.stats.cache_misses.values())}))
+"""
+
+
+def test_library_kernels_without_cache_are_compiled_once_then_loaded(tmp_path):
+    """A library's jitted function declared without ``cache=True`` is cached by
+    cache_library_kernels: the first process compiles and writes it, the next loads it."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "fakelib_kernels.py").write_text(_LIBRARY)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+
+    def run() -> dict:
+        out = subprocess.run([sys.executable, "-c", _RUN, str(tmp_path / "lib")], env=env,
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    first, second = run(), run()
+    # only `plain` is turned on: `cached` asks for the cache itself
+    assert first == {"turned_on": 1, "value": 41, "hits": 0, "misses": 1}
+    assert second == {"turned_on": 1, "value": 41, "hits": 1, "misses": 0}
+    assert any(p.suffix == ".nbc" and "plain" in p.name for p in (tmp_path / "numba").rglob("*"))

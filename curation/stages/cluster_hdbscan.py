@@ -15,7 +15,9 @@ Backends, behind :func:`reduce` and :func:`cluster`:
 Both get the same parameters and a fixed seed (umap-learn is then single-threaded and, with the
 default PCA start (``umap_init``), gives the same layout on every run; its spectral start did not
 on graphs of 20k+ documents). umap-learn compiles with numba: :func:`numba_cache_dir` points numba's cache to
-a writable folder before the first import, so later processes reuse the compiled code.
+a writable folder before the first import, and :func:`cache_library_kernels` turns that cache on
+for the umap-learn and pynndescent kernels declared without it, so later processes load the
+compiled code instead of compiling it again.
 
 **Searching min_cluster_size toward a target number of clusters.** With ``target_clusters`` > 0,
 HDBSCAN is refitted on the (fixed) 2-D coordinates for several ``min_cluster_size`` values:
@@ -43,7 +45,7 @@ import numpy as np
 
 from curation import schema as S
 from curation.config import HdbscanConfig
-from curation.numba_cache import numba_cache_dir
+from curation.numba_cache import cache_library_kernels, numba_cache_dir
 from curation.stages import cluster_kmeans, cuml_env, semdedup
 
 log = logging.getLogger(__name__)
@@ -119,6 +121,8 @@ def reduce(vectors: np.ndarray, cfg: HdbscanConfig, device: str = "cpu") -> Redu
     else:
         numba_cache_dir()
         import umap
+
+        cache_library_kernels("umap", "pynndescent")
 
         with warnings.catch_warnings():  # "n_jobs overridden to 1 by setting random_state": wanted
             warnings.simplefilter("ignore", UserWarning)

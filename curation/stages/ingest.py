@@ -443,6 +443,32 @@ def _surrogate(where: str) -> tuple[str, str]:
     return LONE_SURROGATE, f"{where} contains a lone UTF-16 surrogate (not valid Unicode)"
 
 
+def _flat_shape(rec: dict) -> _Shape | None:
+    """The :class:`_Shape` of a flat record (no value a dict or a list) in one cheap pass, or
+    None when some value is nested (then :func:`_walk` walks it)."""
+    shape = _Shape()
+    shape.keys = len(rec)
+    colons = 0
+    for k, v in rec.items():
+        colons += k.count(":")
+        t = type(v)
+        if t is str:
+            colons += v.count(":")
+        elif t is float:
+            shape.has_float = True
+        elif t is dict or t is list:
+            return None
+    shape.colons = colons
+    return shape
+
+
+def _may_hide_a_duplicate_key(raw: bytes, shape: _Shape) -> bool:
+    """Whether the JSON line ``raw`` may hold a key twice although orjson kept one: the ``:``
+    outside strings (all of the line's less those inside keys and strings) are not one per key
+    parsed, or an escaped ``:`` (``\\u003a``) inside a string could hide one."""
+    return raw.count(b":") - shape.colons != shape.keys or bool(shape.colons and b"\\u003" in raw)
+
+
 def _walk(rec: dict, check_unicode: bool) -> _Shape:
     """Walk a parsed record without recursion, counting keys and the ``:`` inside strings.
 
@@ -451,21 +477,9 @@ def _walk(rec: dict, check_unicode: bool) -> _Shape:
     counts are then incomplete.
     """
     if not check_unicode:  # the common case first: a flat record, one cheap pass
-        shape = _Shape()
-        shape.keys = len(rec)
-        colons = 0
-        for k, v in rec.items():
-            colons += k.count(":")
-            t = type(v)
-            if t is str:
-                colons += v.count(":")
-            elif t is float:
-                shape.has_float = True
-            elif t is dict or t is list:
-                break
-        else:
-            shape.colons = colons
-            return shape
+        flat = _flat_shape(rec)
+        if flat is not None:
+            return flat
     shape = _Shape()
     stack: list[tuple[object, int, str | None]] = [(rec, 1, None)]
     while stack and shape.problem is None:
@@ -607,24 +621,18 @@ def _parse_exactly(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> Non
     _add_record(b, line, rec, raw, cfg, problem, tuple(duplicates))
 
 
-def _plain_document(b: _Batcher, line: int, rec: dict, raw: bytes, cfg: IngestConfig) -> bool:
-    """Add ``rec`` as a document and return True when it is the common case that needs none of
-    :func:`_add_record`'s checks: a flat object (no nested value, no float) with no key written
+def _plain_document(
+    b: _Batcher, line: int, rec: dict, raw: bytes, shape: _Shape, cfg: IngestConfig
+) -> bool:
+    """Add ``rec`` (its :func:`_flat_shape` is ``shape``) as a document and return True when it
+    is the common case that needs none of :func:`_add_record`'s checks: no float, no key written
     twice, a string id that is not blank and a string text without NUL; else add nothing and
     return False. (orjson refuses lone surrogates, so its strings need no check for them.)"""
     text, doc_id = rec.get(cfg.text_field), rec.get(cfg.id_field)
-    if type(text) is not str or type(doc_id) is not str:
+    if type(text) is not str or type(doc_id) is not str or shape.has_float:
         return False
-    colons = 0  # ':' inside keys and strings, as _walk counts them
-    for k, v in rec.items():
-        t = type(v)
-        if t is str:
-            colons += v.count(":")
-        elif t is dict or t is list or t is float:
-            return False
-        colons += k.count(":")
-    if raw.count(b":") - colons != len(rec) or (colons and b"\\u003" in raw):
-        return False  # perhaps a key written twice: the general path decides
+    if _may_hide_a_duplicate_key(raw, shape):
+        return False  # the general path decides
     if "\x00" in text or not doc_id.strip():
         return False
     rest = {k: v for k, v in rec.items() if k != cfg.text_field and k != cfg.id_field}
@@ -634,24 +642,24 @@ def _plain_document(b: _Batcher, line: int, rec: dict, raw: bytes, cfg: IngestCo
 
 def _parse_json_line(b: _Batcher, line: int, raw: bytes, cfg: IngestConfig) -> None:
     """One JSONL line -> one row. The fast path (orjson) is taken when it is exact: no duplicate
-    key (the ``:`` outside strings of the line equal the keys parsed), no integer orjson could
-    have turned into a float; everything else goes through :func:`_parse_exactly`. A plain
-    document skips the general checks (:func:`_plain_document`)."""
+    key (:func:`_may_hide_a_duplicate_key`), no integer orjson could have turned into a float;
+    everything else goes through :func:`_parse_exactly`. A plain document skips the general
+    checks (:func:`_plain_document`)."""
     try:
         rec = orjson.loads(raw)
     except orjson.JSONDecodeError:
         _parse_exactly(b, line, raw, cfg)
         return
-    if type(rec) is dict and _plain_document(b, line, rec, raw, cfg):
-        return
     if not isinstance(rec, dict):
         _add_record(b, line, rec, raw, cfg)
         return
-    shape = _walk(rec, check_unicode=False)
-    structural = raw.count(b":") - shape.colons  # ':' outside strings
+    shape = _flat_shape(rec)
+    if shape is not None and _plain_document(b, line, rec, raw, shape, cfg):
+        return
+    if shape is None:
+        shape = _walk(rec, check_unicode=False)
     if shape.problem is None and (
-        structural != shape.keys  # a key written twice (or an escaped ':', \u003a)
-        or (shape.colons and b"\\u003" in raw)  # perhaps an escaped ':' hides a duplicate
+        _may_hide_a_duplicate_key(raw, shape)
         or (shape.has_float and _LONG_DIGITS.search(raw))  # a big integer orjson made a float
     ):
         _parse_exactly(b, line, raw, cfg)
