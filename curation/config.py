@@ -203,11 +203,13 @@ class FuzzyDedupConfig:
     bucket's smallest id only (``n - 1``). Every pair comes from a bucket, so with all pairs a
     member that fails verification against the smallest id is still tried against the others."""
     driver_graph_max_pairs: int = tuning(500_000)
-    """Up to this many linked pairs, the Spark engine collects them (ids and Jaccard, about 200
-    bytes a pair in the driver's Python) and finds the components with a union-find in the
-    driver: one collect instead of a Spark job per round of the DataFrame components and the
-    joins that name each member's survivor and neighbour. Above it (or at 0) everything stays on
-    Spark. Both give the same rows (tested); this bounds the driver's memory, not the input's."""
+    """Up to this many linked pairs, the Spark engine collects them (two ids and a Jaccard) and
+    finds the components with a union-find in the driver's Python: one collect instead of a
+    Spark job per round of the DataFrame components and the joins that name each member's
+    survivor and neighbour. Measured at 500,000 pairs of 20-character ids: 11 s and 330 MB of
+    the driver's memory at the peak (about 700 bytes a pair). Above it (or at 0) everything
+    stays on Spark. Both give the same rows (tested); this bounds the driver's memory, whatever
+    the input's size."""
 
     def __post_init__(self) -> None:
         _positive(self, "ngram", "bands", "rows", "all_pairs_up_to")
