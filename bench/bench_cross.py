@@ -75,6 +75,7 @@ def rules() -> dict[str, Any]:
         "cross 2, margin 0.1": CrossRule(2, 0.1),
         "cross 2, margin 0.2": CrossRule(2, 0.2),
         "cross 3, margin 0.2": CrossRule(3, 0.2),
+        "cross 4, margin 0.1": CrossRule(4, 0.1),
         "cross 8, any margin": CrossRule(8, 2.0),
     }
 
