@@ -489,9 +489,12 @@ def semdedup_with_cross(
         return semdedup.semdedup_all(id_arr, cl, dist, vectors), CrossStats(0, 0, 0, 0)
     device = resolve_device(device)
     tile_size = semdedup.tile_for(tile_size, device)
-    order = np.lexsort((id_arr, -dist.astype(np.float64), cl))  # semdedup_all's order
+    total = semdedup.sort_order(id_arr, dist)  # the total order
+    # semdedup_all's order (cluster, then the total order) by a stable integer sort of it: one
+    # sort of the string ids instead of two
+    order = total[np.argsort(cl[total], kind="stable")]
     pos = np.empty(n, np.int64)
-    pos[semdedup.sort_order(id_arr, dist)] = np.arange(n)  # the total order
+    pos[total] = np.arange(n)
     sorted_cl = cl[order]
     bounds = np.flatnonzero(np.diff(sorted_cl)) + 1
     starts = np.concatenate(([0], bounds)).astype(np.int64)
