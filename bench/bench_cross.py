@@ -57,7 +57,7 @@ sys.path.insert(0, str(REPO))
 
 WORK = REPO / "runs" / "bench" / "cross"
 RESULTS = REPO / "runs" / "bench" / "results"
-REPEATS = 7
+REPEATS = 25
 """Every timed step runs this often; the fastest counts (wall and CPU seconds apart)."""
 REFERENCE_TARGET = 0.30
 """The reference preset's rule (remove 30%): how many verdicts the pass changes under it."""
