@@ -526,3 +526,23 @@ def test_one_cluster_job_compares_exactly_its_pairs(rule, tile: int) -> None:
         np.testing.assert_allclose(m, best.max(), atol=2e-6)
     assert (refused > 0) == (rule.member_margin is not None)
     assert (ma >= len(mem)).any() and (va >= 0).any()  # matches both ways across the boundary
+
+
+@pytest.mark.parametrize("member_margin", [0.05, 0.3, 2.0])
+def test_refusals_and_products_equal_accepts_per_source(member_margin: float) -> None:
+    """:func:`refusals` (all sources at once) is :func:`accepts` asked per source, negated, and
+    :func:`cross_products` counts the accepted visitor x member pairs (missing clusters -1, gaps
+    NaN included)."""
+    rng = np.random.default_rng(7)
+    rule = cross.CrossRule(2, 0.1, member_margin)
+    for _ in range(50):
+        n, v = int(rng.integers(0, 30)), int(rng.integers(1, 25))
+        near = rng.integers(-1, 6, (n, 8))
+        gaps = rng.random((n, 8)).astype(np.float32)
+        gaps[rng.random((n, 8)) < 0.2] = np.nan
+        source = rng.integers(0, 6, v)
+        refuse, slot = cross.refusals(near, gaps, source, rule)
+        per_visitor = np.stack([cross.accepts(near, gaps, s, rule) for s in source]).reshape(v, n)
+        np.testing.assert_array_equal(~refuse[slot], per_visitor)
+        assert cross.cross_products(n, source, (refuse, slot)) == int(per_visitor.sum())
+    assert cross.refusals(near, gaps, source, cross.CrossRule(2, 0.1)) is None

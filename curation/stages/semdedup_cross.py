@@ -204,8 +204,12 @@ def refusals(
     if rule.member_margin is None:
         return None
     sources, slot = np.unique(np.asarray(visitor_source, np.int64), return_inverse=True)
-    refuse = np.stack([~accepts(member_near, member_gaps, s, rule) for s in sources])
-    return refuse.reshape(len(sources), len(member_near)), slot.reshape(-1).astype(np.int64)
+    near = np.asarray(member_near)
+    with np.errstate(invalid="ignore"):
+        close = np.asarray(member_gaps, np.float64) <= rule.member_margin
+    # accepts() for every source at once: (sources, members, stored clusters) -> any over the last
+    refuse = ~((near[None] == sources[:, None, None]) & close[None]).any(axis=2)
+    return refuse.reshape(len(sources), len(near)), slot.reshape(-1).astype(np.int64)
 
 
 def visitor_block(
@@ -322,7 +326,8 @@ def cross_products(members: int, visitor_source: np.ndarray, refused) -> int:  #
     if refused is None:
         return members * len(visitor_source)
     refuse, slot = refused
-    return int((~refuse[slot]).sum())
+    accepting = refuse.shape[1] - refuse.sum(axis=1)  # members accepting each source
+    return int(accepting[slot].sum())
 
 
 # --- the best candidate per document -----------------------------------------------------------------
