@@ -29,6 +29,9 @@ from curation.schema import to_spark_schema
 from curation.stages import dataset1 as decisions
 from curation.stages import exact_dedup, ingest
 
+REACHES_UNLESS_REPEATED = "_reaches_unless_repeated"
+"""Whether a key row reaches exact dedup unless its id is repeated (rule 2)."""
+
 KEY_COLUMNS = decisions.DECISION_COLUMNS
 """The annotated columns step 2 reads and shuffles: what :func:`~curation.stages.dataset1.decide`
 reads (no text; ``detail`` is set on invalid rows only)."""
@@ -56,11 +59,13 @@ def run_ingest(spark, work: list[list[ingest.InputFile]], out: str, cfg: Pipelin
 
 def keys(spark, annotated: str, chunks: list[str], placement: list[int], cfg: PipelineConfig):
     """The key columns of every annotated row, with its chunk index and the partitioning key of
-    the writer task its chunk belongs to (``placement[chunk]``, see :func:`task_keys`).
+    the writer task its chunk belongs to (``placement[chunk]``, see :func:`task_keys`), its
+    routed ``domain`` and whether it reaches exact dedup unless its id is repeated
+    (:data:`REACHES_UNLESS_REPEATED`, from :func:`~curation.stages.dataset1.decide`).
 
-    Both are looked up from the row's file name in the scan's own Python pass (no join with a
-    chunk table, so no broadcast job); rows of files that are not among ``chunks`` are left
-    out, as the chunk list is what step 1 reported."""
+    All are found in the scan's own Python pass: chunk and task from the row's file name (no
+    join with a chunk table, so no broadcast job), the rest from the row alone; rows of files
+    that are not among ``chunks`` are left out, as the chunk list is what step 1 reported."""
     from pyspark.sql import functions as F
 
     writer_keys = task_keys(cfg.spark.shuffle_partitions)
@@ -68,7 +73,8 @@ def keys(spark, annotated: str, chunks: list[str], placement: list[int], cfg: Pi
     task_of_chunk = pa.array([writer_keys[placement[i]] for i in range(len(chunks))], pa.int64())
     # the schema is given, so that Spark runs no job to infer it from the chunks' footers
     key_schema = pa.schema([S.ANNOTATED_SCHEMA.field(c).with_nullable(True) for c in KEY_COLUMNS])
-    out_schema = pa.schema([*key_schema, _field(tasks.CHUNK), _field(tasks.TASK_KEY)])
+    out_schema = pa.schema([*key_schema, _field(tasks.CHUNK), _field(tasks.TASK_KEY),
+                            _field(S.DOMAIN), _field(REACHES_UNLESS_REPEATED)])  # fmt: skip
     rows = (
         spark.read.schema(to_spark_schema(key_schema))
         .parquet(annotated)
@@ -81,9 +87,15 @@ def keys(spark, annotated: str, chunks: list[str], placement: list[int], cfg: Pi
             known = pc.is_valid(chunk)
             columns = [batch.column(c) for c in KEY_COLUMNS]
             columns += [chunk.cast(pa.int32()), pc.take(task_of_chunk, chunk)]
-            table = pa.Table.from_arrays(columns, schema=out_schema)
+            table = pa.Table.from_arrays(columns, schema=pa.schema(list(out_schema)[:-2]))
             if not pc.all(known).as_py():
                 table = table.filter(known)
+            # the verdict as if no id were repeated: the routed domain, and whether the row
+            # reaches exact dedup unless rule 2 (a repeated id, known after a shuffle) applies
+            verdict = decisions.decide(table, cfg)
+            table = table.append_column(out_schema.field(S.DOMAIN), verdict.column(S.DOMAIN))
+            table = table.append_column(out_schema.field(REACHES_UNLESS_REPEATED),
+                                        verdict.column(S.REACHES_DEDUP))  # fmt: skip
             yield from table.to_batches()
 
     return rows.mapInArrow(place, to_spark_schema(out_schema))
@@ -143,8 +155,9 @@ def duplicate_ids(rows, limit: int = 10) -> decisions.DuplicateIds:
 
 def group_facts(rows, cfg: PipelineConfig):
     """``rows`` (:func:`keys`) with the group facts ``first_at`` and ``survivor``: two window
-    shuffles over key columns and one pass of :func:`~curation.stages.dataset1.decide` between
-    them (a row's dedup group is in its routed domain, and only rows that reach dedup compete)."""
+    shuffles over key columns (a row's dedup group is in its routed domain, and only rows that
+    reach dedup compete: :func:`keys` applied :func:`~curation.stages.dataset1.decide`'s rules
+    1-3 but the repeated id, which the first window finds)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -153,21 +166,11 @@ def group_facts(rows, cfg: PipelineConfig):
     first = Window.partitionBy(S.ID, valid).orderBy(S.SRC_FILE, S.SRC_LINE)
     again = valid & (F.row_number().over(first) > 1)
     rows = rows.withColumn(S.FIRST_AT, F.when(again, F.first(place).over(first)))
-
-    rows = rows.withColumn(S.DOMAIN, F.col(S.SRC_DOMAIN))
-    routed = [*rows.columns, S.REACHES_DEDUP]
-    arrow_out = pa.schema([_field(c) for c in routed])
-
-    def route(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            table = pa.Table.from_batches([batch])
-            verdict = decisions.decide(table, cfg)
-            table = table.set_column(
-                table.schema.get_field_index(S.DOMAIN), S.DOMAIN, verdict.column(S.DOMAIN)
-            ).append_column(S.REACHES_DEDUP, verdict.column(S.REACHES_DEDUP))
-            yield from table.select(routed).cast(arrow_out).to_batches()
-
-    rows = rows.mapInArrow(route, to_spark_schema(arrow_out))
+    # decide()'s rules 1-3 without the repeated id were applied when the keys were read; a row
+    # with a first row elsewhere (rule 2) does not reach dedup
+    reaching = F.col(REACHES_UNLESS_REPEATED) & F.col(S.FIRST_AT).isNull()
+    columns = [c for c in rows.columns if c not in (S.DOMAIN, REACHES_UNLESS_REPEATED, S.FIRST_AT)]
+    rows = rows.select(*columns, S.FIRST_AT, S.DOMAIN, reaching.alias(S.REACHES_DEDUP))
     # rows that do not reach dedup each form a group of their own: no skew on null keys
     reaches = F.col(S.REACHES_DEDUP)
     alone = F.concat_ws(":", F.lit(""), F.col(tasks.CHUNK).cast("string"), F.col(S.SRC_FILE),
@@ -184,6 +187,7 @@ def _field(name: str) -> pa.Field:
     """The (nullable) Arrow field of a column of step 2's key rows."""
     known = {f.name: f.type for f in S.ANNOTATED_SCHEMA}
     known.update({S.FIRST_AT: pa.string(), S.REACHES_DEDUP: pa.bool_(),
+                  REACHES_UNLESS_REPEATED: pa.bool_(),
                   tasks.CHUNK: pa.int32(), tasks.TASK_KEY: pa.int64()})  # fmt: skip
     return pa.field(name, known[name])
 
