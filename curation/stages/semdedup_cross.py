@@ -140,9 +140,14 @@ def visits(near: np.ndarray, gaps: np.ndarray, rule: CrossRule) -> np.ndarray:
     compared in float64 (the same decision as Spark's double comparison)."""
     near = np.asarray(near)
     slot = np.arange(near.shape[1])[None, :]
+    return (slot < rule.clusters) & (near >= 0) & _within(gaps, rule.margin)
+
+
+def _within(gaps: Any, margin: float) -> np.ndarray:
+    """Whether each gap is at most ``margin``, compared in float64 (the same decision as Spark's
+    double comparison); a missing gap (NaN) never is."""
     with np.errstate(invalid="ignore"):
-        close = np.asarray(gaps, np.float64) <= rule.margin
-    return (slot < rule.clusters) & (near >= 0) & close
+        return np.asarray(gaps, np.float64) <= margin
 
 
 def accepts(near: np.ndarray, gaps: np.ndarray, source: Any, rule: CrossRule) -> np.ndarray:
@@ -152,9 +157,7 @@ def accepts(near: np.ndarray, gaps: np.ndarray, source: Any, rule: CrossRule) ->
     if rule.member_margin is None:
         return np.ones(len(near), bool)
     src = np.broadcast_to(np.asarray(source, np.int64), (len(near),))
-    with np.errstate(invalid="ignore"):
-        close = np.asarray(gaps, np.float64) <= rule.member_margin
-    return ((near == src[:, None]) & close).any(axis=1)
+    return ((near == src[:, None]) & _within(gaps, rule.member_margin)).any(axis=1)
 
 
 def _visits_cluster(near: np.ndarray, gaps: np.ndarray, target: np.ndarray, rule: CrossRule):  # noqa: ANN202
@@ -205,8 +208,7 @@ def refusals(
         return None
     sources, slot = np.unique(np.asarray(visitor_source, np.int64), return_inverse=True)
     near = np.asarray(member_near)
-    with np.errstate(invalid="ignore"):
-        close = np.asarray(member_gaps, np.float64) <= rule.member_margin
+    close = _within(member_gaps, rule.member_margin)
     # accepts() for every source at once: (sources, members, stored clusters) -> any over the last
     refuse = ~((near[None] == sources[:, None, None]) & close[None]).any(axis=2)
     return refuse.reshape(len(sources), len(near)), slot.reshape(-1).astype(np.int64)
