@@ -73,8 +73,9 @@ def keys(spark, annotated: str, chunks: list[str], placement: list[int], cfg: Pi
     task_of_chunk = pa.array([writer_keys[placement[i]] for i in range(len(chunks))], pa.int64())
     # the schema is given, so that Spark runs no job to infer it from the chunks' footers
     key_schema = pa.schema([S.ANNOTATED_SCHEMA.field(c).with_nullable(True) for c in KEY_COLUMNS])
-    out_schema = pa.schema([*key_schema, _field(tasks.CHUNK), _field(tasks.TASK_KEY),
-                            _field(S.DOMAIN), _field(REACHES_UNLESS_REPEATED)])  # fmt: skip
+    placed = pa.schema([*key_schema, _field(tasks.CHUNK), _field(tasks.TASK_KEY)])
+    domain, reaches = _field(S.DOMAIN), _field(REACHES_UNLESS_REPEATED)
+    out_schema = pa.schema([*placed, domain, reaches])
     rows = (
         spark.read.schema(to_spark_schema(key_schema))
         .parquet(annotated)
@@ -87,15 +88,14 @@ def keys(spark, annotated: str, chunks: list[str], placement: list[int], cfg: Pi
             known = pc.is_valid(chunk)
             columns = [batch.column(c) for c in KEY_COLUMNS]
             columns += [chunk.cast(pa.int32()), pc.take(task_of_chunk, chunk)]
-            table = pa.Table.from_arrays(columns, schema=pa.schema(list(out_schema)[:-2]))
+            table = pa.Table.from_arrays(columns, schema=placed)
             if not pc.all(known).as_py():
                 table = table.filter(known)
             # the verdict as if no id were repeated: the routed domain, and whether the row
             # reaches exact dedup unless rule 2 (a repeated id, known after a shuffle) applies
             verdict = decisions.decide(table, cfg)
-            table = table.append_column(out_schema.field(S.DOMAIN), verdict.column(S.DOMAIN))
-            table = table.append_column(out_schema.field(REACHES_UNLESS_REPEATED),
-                                        verdict.column(S.REACHES_DEDUP))  # fmt: skip
+            table = table.append_column(domain, verdict.column(S.DOMAIN))
+            table = table.append_column(reaches, verdict.column(S.REACHES_DEDUP))
             yield from table.to_batches()
 
     return rows.mapInArrow(place, to_spark_schema(out_schema))
