@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -29,6 +30,16 @@ def numba_cache_dir() -> str:
         os.environ["NUMBA_CACHE_DIR"] = str(candidate)
         return str(candidate)
     raise OSError("no writable folder for the numba cache: set NUMBA_CACHE_DIR")
+
+
+@functools.cache
+def compiled(loop):  # noqa: ANN001, ANN201 - a plain Python function in, numba's dispatcher out
+    """``loop`` compiled by numba (once per process; numba's on-disk cache, see
+    :func:`numba_cache_dir`, spares later processes the compile), without the GIL."""
+    numba_cache_dir()
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(loop)
 
 
 def cache_library_kernels(*prefixes: str) -> int:

@@ -525,3 +525,25 @@ def test_calibration_from_a_window_of_levels_equals_the_whole(seed: int) -> None
         eps, removed = sd.calibrate_eps_window(levels, counts, above, n, target)
         assert eps == sd.calibrate_eps(m, target), (seed, target)
         assert removed == int(sd.removed_mask(m, eps).sum())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+@pytest.mark.parametrize("dim", [5, 383, 512])
+def test_row_norms_once_give_the_unit_rows_of_any_gather(dtype, dim: int) -> None:
+    """Norms computed once for every row (:func:`row_norms`, in steps) give the same unit rows,
+    bit for bit, as norms computed on each gathered subset: from a buffer starting 4 bytes off
+    alignment, with a zero row (it stays zero)."""
+    rng = np.random.default_rng(dim)
+    n = sd.NORM_ROWS + 300  # more than one step
+    raw = np.zeros(n * dim + 1, dtype)
+    x = raw[1:].reshape(n, dim)  # misaligned by one element
+    x[:] = rng.standard_normal((n, dim)).astype(dtype)
+    x[17] = 0
+    norms = sd.row_norms(x)
+    assert norms.dtype == torch.float32 and norms.shape == (n,) and norms[17] == 1.0
+    for size in (1, 40, n):
+        rows = rng.permutation(n)[:size]
+        plain = sd._normalised_rows(x, rows)
+        once = sd._normalised_rows(x, rows, norms)
+        assert torch.equal(plain, once)
+    assert not sd._normalised_rows(x, np.array([17]), norms).any()

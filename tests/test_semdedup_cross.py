@@ -546,3 +546,30 @@ def test_refusals_and_products_equal_accepts_per_source(member_margin: float) ->
         np.testing.assert_array_equal(~refuse[slot], per_visitor)
         assert cross.cross_products(n, source, (refuse, slot)) == int(per_visitor.sum())
     assert cross.refusals(near, gaps, source, cross.CrossRule(2, 0.1)) is None
+
+
+@pytest.mark.parametrize("tile", [3, 0])
+@pytest.mark.parametrize("member_margin", [None, 0.1])
+def test_compiled_block_maxima_equal_the_tensor_reductions(
+    monkeypatch, tile, member_margin
+) -> None:
+    """:func:`visitor_block`'s compiled pass (CPU) and its masked tensor reductions (other
+    devices, run here on CPU) give the same maxima and the same first partners among equal ones:
+    vectors of 0/1 entries make many products equal; tiles of 3 cut the block both ways."""
+    import torch
+
+    rng = np.random.default_rng(11)
+    rule = cross.CrossRule(2, 0.1, member_margin)
+    for _ in range(20):
+        v, n = int(rng.integers(1, 12)), int(rng.integers(1, 15))
+        vis = torch.from_numpy(_unit(rng.integers(0, 2, (v, 6)).astype(np.float32) + 1e-3))
+        mem = torch.from_numpy(_unit(rng.integers(0, 2, (n, 6)).astype(np.float32) + 1e-3))
+        before = np.sort(rng.integers(0, n + 1, v))
+        near = rng.integers(-1, 4, (n, 8))
+        refused = cross.refusals(near, rng.random((n, 8)), rng.integers(0, 4, v), rule)
+        got = cross.visitor_block(vis, mem, before, tile, refused)
+        with monkeypatch.context() as m:
+            m.setattr(cross, "_staircase_cpu", cross._staircase_torch)
+            want = cross.visitor_block(vis, mem, before, tile, refused)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)

@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from curation.config import FuzzyDedupConfig
+from curation.numba_cache import compiled as _compiled
 from curation.numba_cache import numba_cache_dir
 
 log = logging.getLogger(__name__)
@@ -366,16 +367,6 @@ def _signature_loop(hashes, offsets, a, b, out) -> None:  # compiled by numba: _
                     low[k] = v
         for k in range(num_perm):
             out[d, k] = np.uint32(low[k] >> np.uint64(32))
-
-
-@functools.cache
-def _compiled(loop):
-    """``loop`` compiled by numba (once per process; numba's on-disk cache, see
-    :func:`curation.numba_cache.numba_cache_dir`, spares later processes the compile)."""
-    numba_cache_dir()
-    import numba
-
-    return numba.njit(cache=True, nogil=True)(loop)
 
 
 def signatures(shingles: Shingles, num_perm: int, seed: int) -> np.ndarray:

@@ -239,23 +239,54 @@ def sort_order(ids: Any, distances: Any) -> np.ndarray:
     return np.lexsort((id_arr, -dist.astype(np.float64)))
 
 
-def _normalised_rows(vectors: Any, rows: np.ndarray):  # noqa: ANN202 - a torch tensor
+def _normalised_rows(vectors: Any, rows: np.ndarray, norms: Any = None):  # noqa: ANN202 - a torch tensor
     """``vectors[rows]`` as a new float32 CPU tensor with unit rows (zero rows stay zero): stored
-    float16 embeddings are unit only to about 1e-3, and M must be a cosine.
+    float16 embeddings are unit only to about 1e-3, and M must be a cosine. ``norms``: every
+    row's :func:`row_norms`, when the caller computed them once for rows it gathers many times.
 
-    Bit-for-bit the same whatever the caller's buffers or thread: the copy lives in torch's
-    64-byte aligned memory and the norms are summed in float64 (numpy's SIMD sums depend on the
-    array's alignment, which made M differ in the last bit between runs)."""
+    Bit-for-bit the same whatever the caller's buffers, thread or ``norms``: the copy lives in
+    torch's 64-byte aligned memory and the norms are summed in float64, row by row (numpy's SIMD
+    sums depend on the array's alignment, which made M differ in the last bit between runs)."""
     import torch
 
     src = _as_tensor(vectors, "cpu", None)
-    out = src.index_select(0, _index(rows))
+    index = _index(rows)
+    out = src.index_select(0, index)
     if out.dtype != torch.float32:
         out = out.float()
-    norms = torch.linalg.vector_norm(out, dim=1, dtype=torch.float64).float()
-    norms[norms == 0] = 1.0
+    if norms is None:
+        norms = _norms(out)
+    else:
+        norms = norms.index_select(0, index)
     out /= norms[:, None]
     return out
+
+
+NORM_ROWS = 1024
+"""Rows per step of :func:`row_norms` (its float64 temporary stays small)."""
+
+
+def row_norms(vectors: Any):  # noqa: ANN202 - a torch tensor
+    """The norm :func:`_normalised_rows` divides each row of ``vectors`` by, as a float32 CPU
+    tensor (N,): the same bits as computed on any gathered rows (a row's float64 sum does not
+    depend on the other rows or the buffer; tested)."""
+    import torch
+
+    src = _as_tensor(vectors, "cpu", None)
+    out = torch.empty(src.shape[0], dtype=torch.float32)
+    for a in range(0, src.shape[0], NORM_ROWS):
+        part = src[a : a + NORM_ROWS]
+        out[a : a + NORM_ROWS] = _norms(part if part.dtype == torch.float32 else part.float())
+    return out
+
+
+def _norms(rows: Any):  # noqa: ANN001, ANN202 - torch tensors
+    """Row norms of a float32 tensor, summed in float64; 1.0 for a zero row (it stays zero)."""
+    import torch
+
+    norms = torch.linalg.vector_norm(rows, dim=1, dtype=torch.float64).float()
+    norms[norms == 0] = 1.0
+    return norms
 
 
 def _cluster_core(vectors_sorted: Any, tile_size: int, device: str):  # noqa: ANN202

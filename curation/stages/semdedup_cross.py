@@ -63,6 +63,7 @@ import pyarrow.compute as pc
 from curation import schema as S
 from curation.config import SemDedupConfig
 from curation.device import resolve_device
+from curation.numba_cache import compiled
 from curation.stages import semdedup
 
 log = logging.getLogger(__name__)
@@ -232,42 +233,92 @@ def visitor_block(
     * ``col_m[c]``, ``col_arg[c]`` the same over the visitors before member ``c``;
 
     -1 and -1 where there is none; M clamped to [-1, 1]. Memory: one ``tile x tile`` block at a
-    time."""
+    time. Each block's maxima are read off in one compiled pass on CPU (:func:`_staircase_loop`),
+    by masked tensor reductions on other devices (:func:`_staircase_torch`); a maximum is exact,
+    so both give the same result."""
     import torch
 
     dev = members.device
     nv, nc = visitors.shape[0], members.shape[0]
-    neg_inf = float("-inf")
     row_m = np.full(nv, -np.inf, np.float32)
     row_a = np.full(nv, -1, np.int64)
     col_m = np.full(nc, -np.inf, np.float32)
     col_a = np.full(nc, -1, np.int64)
-    first = torch.from_numpy(np.ascontiguousarray(before, np.int64)).to(dev)
-    column = torch.arange(nc, device=dev)
-    if refused is not None:
-        refuse = torch.from_numpy(refused[0]).to(dev)
-        slot = torch.from_numpy(refused[1]).to(dev)
+    before = np.ascontiguousarray(before, np.int64)
     t = semdedup.tile_for(tile_size, str(dev))
+    fold = _staircase_cpu if dev.type == "cpu" else _staircase_torch
     with torch.inference_mode():
         for a in range(0, nv, t):
             b = min(a + t, nv)
             for c in range(0, nc, t):
                 d = min(c + t, nc)
                 block = visitors[a:b] @ members[c:d].T
-                if refused is not None:
-                    block.masked_fill_(refuse[slot[a:b]][:, c:d], neg_inf)
-                earlier = column[c:d] < first[a:b, None]  # the member comes first
-                # rows: the members before each visitor (column blocks come left to right, so
-                # strictly greater keeps the first among equal maxima)
-                v, ix = torch.where(earlier, block, neg_inf).max(dim=1)
-                _fold(row_m[a:b], row_a[a:b], v, ix, c)
-                # columns: the visitors before each member (row blocks come top to bottom)
-                v, ix = block.masked_fill_(earlier, neg_inf).max(dim=0)
-                _fold(col_m[c:d], col_a[c:d], v, ix, a)
+                fold(block, before, a, c, (row_m, row_a, col_m, col_a), refused)
     for m, arg in ((row_m, row_a), (col_m, col_a)):
         arg[m == -np.inf] = -1
         np.clip(m, -1.0, 1.0, out=m)
     return row_m, row_a, col_m, col_a
+
+
+_NO_REFUSALS = (np.zeros((0, 0), bool), np.zeros(0, np.int64))
+
+
+def _staircase_cpu(block: Any, before: np.ndarray, a: int, c: int, out: tuple,
+                   refused: tuple[np.ndarray, np.ndarray] | None) -> None:  # fmt: skip
+    """:func:`_staircase_loop` over one CPU block (rows ``a + i``, columns ``c + j``)."""
+    refuse, slot = _NO_REFUSALS if refused is None else refused
+    compiled(_staircase_loop)(block.numpy(), before, a, c, *out, refuse, slot)
+
+
+def _staircase_loop(block, before, a, c, row_m, row_a, col_m, col_a, refuse, slot) -> None:  # noqa: ANN001
+    """Fold one block of the visitors x members product into the running maxima, reading each
+    product once (compiled by numba): row ``i`` is visitor ``a + i``, column ``j`` member
+    ``c + j``; the members before the visitor (``c + j < before[a + i]``) go to the visitor's
+    row maximum, the others (the visitor comes first) to the member's column maximum; pairs
+    with ``refuse[slot[visitor], member]`` are skipped (``refuse`` empty: none). Strictly greater
+    wins and rows and columns are visited in order, blocks left to right and top to bottom, so
+    among equal maxima the first member (row) or visitor (column) is kept, as ``torch.max``."""
+    h, w = block.shape
+    check = refuse.shape[0] > 0
+    for i in range(h):
+        r = a + i
+        lim = min(max(before[r] - c, 0), w)
+        s = slot[r] if check else 0
+        best = row_m[r]
+        arg = row_a[r]
+        for j in range(lim):
+            x = block[i, j]
+            if x > best and not (check and refuse[s, c + j]):
+                best = x
+                arg = c + j
+        row_m[r] = best
+        row_a[r] = arg
+        for j in range(lim, w):
+            x = block[i, j]
+            if x > col_m[c + j] and not (check and refuse[s, c + j]):
+                col_m[c + j] = x
+                col_a[c + j] = r
+
+
+def _staircase_torch(block: Any, before: np.ndarray, a: int, c: int, out: tuple,
+                     refused: tuple[np.ndarray, np.ndarray] | None) -> None:  # fmt: skip
+    """:func:`_staircase_loop` by masked tensor reductions on the block's device."""
+    import torch
+
+    dev = block.device
+    h, w = block.shape
+    row_m, row_a, col_m, col_a = out
+    neg_inf = float("-inf")
+    if refused is not None:
+        refuse = torch.from_numpy(refused[0][refused[1][a : a + h]][:, c : c + w]).to(dev)
+        block.masked_fill_(refuse, neg_inf)
+    first = torch.from_numpy(before[a : a + h]).to(dev)
+    earlier = torch.arange(c, c + w, device=dev) < first[:, None]  # the member comes first
+    # rows: the members before each visitor; columns: the visitors before each member
+    v, ix = torch.where(earlier, block, neg_inf).max(dim=1)
+    _fold(row_m[a : a + h], row_a[a : a + h], v, ix, c)
+    v, ix = block.masked_fill_(earlier, neg_inf).max(dim=0)
+    _fold(col_m[c : c + w], col_a[c : c + w], v, ix, a)
 
 
 def _fold(best: np.ndarray, arg: np.ndarray, v: Any, ix: Any, offset: int) -> None:
@@ -507,6 +558,7 @@ def semdedup_with_cross(
     starts = np.concatenate(([0], bounds)).astype(np.int64)
     ends = np.concatenate((bounds, [n])).astype(np.int64)
     v_rows, v_slots = np.nonzero(visits(near, gaps, rule))
+    norms = semdedup.row_norms(vectors)  # once per document, not once per visit
     targets = near[v_rows, v_slots]
     by = np.lexsort((pos[v_rows], targets))  # per target, in the total order
     v_rows, targets = v_rows[by], targets[by]
@@ -517,7 +569,7 @@ def semdedup_with_cross(
         t = sorted_cl[s]
         lo, hi = np.searchsorted(targets, t), np.searchsorted(targets, t, side="right")
         mem, vis = order[s:e], v_rows[lo:hi]  # each in the total order
-        unit = semdedup._normalised_rows(vectors, np.concatenate([mem, vis]))
+        unit = semdedup._normalised_rows(vectors, np.concatenate([mem, vis]), norms)
         src = cl[vis]
         near_m, gaps_m = (near[mem], gaps[mem]) if by_member else (None, None)
         got = cluster_with_visitors(
