@@ -573,3 +573,24 @@ def test_compiled_block_maxima_equal_the_tensor_reductions(
             want = cross.visitor_block(vis, mem, before, tile, refused)
         for g, w in zip(got, want, strict=True):
             np.testing.assert_array_equal(g, w)
+
+
+def test_jobs_run_largest_first_and_return_in_order() -> None:
+    """The small jobs run in order of their work, the most first (ties by job), and their
+    results come back in the jobs' order (one thread here, so that the order is exact)."""
+    import torch
+
+    started: list[int] = []
+
+    def fn(k: int) -> int:
+        started.append(k)
+        return 10 * k
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        got = cross._each_job(list(range(6)), [True] * 6, fn, "cpu", [5, 90, 1, 40, 40, 7])
+    finally:
+        torch.set_num_threads(threads)
+    assert got == [0, 10, 20, 30, 40, 50]
+    assert started == [1, 3, 4, 5, 0, 2]

@@ -50,7 +50,7 @@ to compared pairs and the order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -469,18 +469,21 @@ def one_thread() -> Iterator[None]:
             torch.set_num_threads(threads)
 
 
-def _each_job(jobs: list, small: list[bool], fn: Callable[[Any], Any], device: str) -> list:
-    """``fn`` of every job, in the jobs' order. On CPU the small ones (most clusters) run side by
-    side on a pool of one thread per core, each with one intra-op thread (as the within-cluster
-    step, :func:`curation.stages.semdedup._each_cluster`: no OpenMP fork/join per small product,
-    which costs a scheduler time slice each on shared cores), then the large ones one by one
-    with every thread. On another device one by one."""
+def _each_job(
+    jobs: list, small: list[bool], fn: Callable[[Any], Any], device: str, work: Sequence[int]
+) -> list:
+    """``fn`` of every job, returned in the jobs' order. On CPU the small ones (most clusters) run
+    side by side on a pool of one thread per core, each with one intra-op thread (as the
+    within-cluster step, :func:`curation.stages.semdedup._each_cluster`: no OpenMP fork/join per
+    small product, which costs a scheduler time slice each on shared cores), the most ``work``
+    first (so that no large job starts last while the other threads idle), then the large ones
+    one by one with every thread. On another device one by one."""
     import torch
 
     if device != "cpu":
         return [fn(job) for job in jobs]
     out: list = [None] * len(jobs)
-    few = [k for k, s in enumerate(small) if s]
+    few = sorted((k for k, s in enumerate(small) if s), key=lambda k: (-work[k], k))
     threads = torch.get_num_threads()
     with one_thread():
         if threads <= 1 or len(few) < 2:
@@ -558,7 +561,8 @@ def semdedup_with_cross(
     starts = np.concatenate(([0], bounds)).astype(np.int64)
     ends = np.concatenate((bounds, [n])).astype(np.int64)
     v_rows, v_slots = np.nonzero(visits(near, gaps, rule))
-    norms = semdedup.row_norms(vectors)  # once per document, not once per visit
+    with one_thread():  # no OpenMP team left spinning beside the jobs' threads
+        norms = semdedup.row_norms(vectors)  # once per document, not once per visit
     targets = near[v_rows, v_slots]
     by = np.lexsort((pos[v_rows], targets))  # per target, in the total order
     v_rows, targets = v_rows[by], targets[by]
@@ -580,6 +584,9 @@ def semdedup_with_cross(
 
     jobs = list(range(len(starts)))
     small = [int(ends[k] - starts[k]) < semdedup.SMALL_CLUSTER for k in jobs]
+    sizes = (ends - starts).astype(np.int64)
+    guests = np.bincount(targets, minlength=int(sorted_cl[-1]) + 1)[sorted_cl[starts]]
+    work = (sizes * (sizes + guests)).tolist()  # the job's products, about
 
     def tracked(k: int) -> tuple:
         got = one(k)
@@ -592,7 +599,7 @@ def semdedup_with_cross(
     more_owner, more_m, more_p = [np.zeros(0, np.int64)], [np.zeros(0, np.float32)], []
     more_p.append(np.zeros(0, np.int64))
     products = visited = 0
-    for mem, vis, (mm, ma, vm, va), count in _each_job(jobs, small, tracked, device):
+    for mem, vis, (mm, ma, vm, va), count in _each_job(jobs, small, tracked, device, work):
         both = np.concatenate([mem, vis])
         own_m[mem] = mm
         own_p[mem] = np.where(ma >= 0, both[np.maximum(ma, 0)], NO_PARTNER)
