@@ -501,6 +501,14 @@ def _each_job(
     return out
 
 
+_CANDIDATE_TYPES = tuple(enumerate((np.int64, np.float32, np.int64)))
+"""The visitors' candidates a job returns: owner rows, M, partner rows."""
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate([np.zeros(0, dtype), *parts])
+
+
 def semdedup_with_cross(
     ids: Any,
     clusters: Any,
@@ -588,31 +596,27 @@ def semdedup_with_cross(
     guests = np.bincount(targets, minlength=int(sorted_cl[-1]) + 1)[sorted_cl[starts]]
     work = (sizes * (sizes + guests)).tolist()  # the job's products, about
 
-    def tracked(k: int) -> tuple:
-        got = one(k)
-        if progress is not None:
-            progress(int(ends[k] - starts[k]))
-        return got
-
     own_m = np.full(n, -1.0, np.float32)
     own_p = np.full(n, NO_PARTNER, np.int64)
-    more_owner, more_m, more_p = [np.zeros(0, np.int64)], [np.zeros(0, np.float32)], []
-    more_p.append(np.zeros(0, np.int64))
-    products = visited = 0
-    for mem, vis, (mm, ma, vm, va), count in _each_job(jobs, small, tracked, device, work):
+
+    def tracked(k: int) -> tuple:
+        """One job, its members' rows written in place (each cluster its own rows: no two
+        threads write the same element); returns its visitors' candidates."""
+        mem, vis, (mm, ma, vm, va), count = one(k)
         both = np.concatenate([mem, vis])
         own_m[mem] = mm
         own_p[mem] = np.where(ma >= 0, both[np.maximum(ma, 0)], NO_PARTNER)
         found = va >= 0
-        more_owner.append(vis[found])
-        more_m.append(vm[found])
-        more_p.append(mem[va[found]])
-        products += count
-        visited += bool(len(vis))
+        if progress is not None:
+            progress(int(ends[k] - starts[k]))
+        return vis[found], vm[found], mem[va[found]], count, bool(len(vis))
+
+    done = _each_job(jobs, small, tracked, device, work)
     best_m, best_p = best_by_position(
-        own_m, own_p, np.concatenate(more_owner), np.concatenate(more_m),
-        np.concatenate(more_p), pos,
-    )  # fmt: skip
+        own_m, own_p, *(_joined([d[i] for d in done], t) for i, t in _CANDIDATE_TYPES), pos
+    )
+    products = sum(d[3] for d in done)
+    visited = sum(d[4] for d in done)
     sizes = np.bincount(cl) if n else np.zeros(0, np.int64)
     within = int((sizes.astype(np.int64) * (sizes - 1) // 2).sum())
     stats = CrossStats(int(len(v_rows)), int(visited), int(products), within)
