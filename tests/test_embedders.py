@@ -55,7 +55,13 @@ def test_vectors_are_unit_norm_float32_in_order(embedder):
     assert vectors.dtype == np.float32 and vectors.shape == (len(TEXTS), embedder.dim)
     assert np.abs(np.linalg.norm(vectors, axis=1) - 1).max() < 1e-5
     singles = np.vstack([embedder.encode([t]) for t in TEXTS[:3]])
-    assert np.abs(singles - vectors[:3]).max() < 1e-5  # row i is text i's own vector
+    # row i is text i's own vector: exactly in fp32; in bf16 (the CPU default where the CPU has
+    # it) a text's rounding depends on the batch it is computed in, to about 1e-3
+    if embedder.precision == "fp32":
+        assert np.abs(singles - vectors[:3]).max() < 1e-5
+    else:
+        assert (singles * vectors[:3]).sum(axis=1).min() > 0.999
+    assert ((singles @ vectors.T).argmax(axis=1) == np.arange(3)).all()
     assert embedder.encode([]).shape == (0, embedder.dim)
 
 
@@ -106,7 +112,8 @@ def test_sentence_transformer_tokenizes_each_text_once_and_overlaps_the_model():
     """Texts reach the tokenizer once, cut; the next chunk is tokenized by the background thread
     while the model works on the current one (the first forward pass waits for the second
     chunk's tokenization to start: without overlap it would time out)."""
-    cfg = _cfg("minilm", "embed.batch_size=2", "embed.max_chars=200")
+    # fp32: in bf16 a text's rounding depends on the batch it is computed in (about 1e-3)
+    cfg = _cfg("minilm", "embed.batch_size=2", "embed.max_chars=200", "embed.precision=fp32")
     emb = get_embedder(cfg, "cpu")
     model = emb.model
     seen: list[str] = []
