@@ -555,13 +555,15 @@ def test_compiled_block_maxima_equal_the_tensor_reductions(
 ) -> None:
     """:func:`visitor_block`'s compiled pass (CPU) and its masked tensor reductions (other
     devices, run here on CPU) give the same maxima and the same first partners among equal ones:
-    vectors of 0/1 entries make many products equal; tiles of 3 cut the block both ways."""
+    vectors of 0/1 entries make many products equal; tiles of 3 cut the block both ways; blocks
+    up to 70 members wide fill the compiled pass's lanes (:data:`LANES`) and leave a tail."""
     import torch
 
     rng = np.random.default_rng(11)
     rule = cross.CrossRule(2, 0.1, member_margin)
-    for _ in range(20):
-        v, n = int(rng.integers(1, 12)), int(rng.integers(1, 15))
+    for k in range(40):
+        top = (12, 15) if k < 20 else (40, 70)
+        v, n = int(rng.integers(1, top[0])), int(rng.integers(1, top[1]))
         vis = torch.from_numpy(_unit(rng.integers(0, 2, (v, 6)).astype(np.float32) + 1e-3))
         mem = torch.from_numpy(_unit(rng.integers(0, 2, (n, 6)).astype(np.float32) + 1e-3))
         before = np.sort(rng.integers(0, n + 1, v))

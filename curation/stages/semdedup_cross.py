@@ -233,7 +233,7 @@ def visitor_block(
     * ``col_m[c]``, ``col_arg[c]`` the same over the visitors before member ``c``;
 
     -1 and -1 where there is none; M clamped to [-1, 1]. Memory: one ``tile x tile`` block at a
-    time. Each block's maxima are read off in one compiled pass on CPU (:func:`_staircase_loop`),
+    time. Each block's maxima are read off in one compiled pass on CPU (:func:`_staircase_cpu`),
     by masked tensor reductions on other devices (:func:`_staircase_torch`); a maximum is exact,
     so both give the same result."""
     import torch
@@ -260,14 +260,66 @@ def visitor_block(
     return row_m, row_a, col_m, col_a
 
 
-_NO_REFUSALS = (np.zeros((0, 0), bool), np.zeros(0, np.int64))
-
-
 def _staircase_cpu(block: Any, before: np.ndarray, a: int, c: int, out: tuple,
                    refused: tuple[np.ndarray, np.ndarray] | None) -> None:  # fmt: skip
-    """:func:`_staircase_loop` over one CPU block (rows ``a + i``, columns ``c + j``)."""
-    refuse, slot = _NO_REFUSALS if refused is None else refused
-    compiled(_staircase_loop)(block.numpy(), before, a, c, *out, refuse, slot)
+    """The compiled staircase over one CPU block (rows ``a + i``, columns ``c + j``):
+    :func:`_staircase_open` when every member accepts every visitor, else
+    :func:`_staircase_loop`."""
+    if refused is None:
+        compiled(_staircase_open)(block.numpy(), before, a, c, *out)
+    else:
+        compiled(_staircase_loop)(block.numpy(), before, a, c, *out, *refused)
+
+
+LANES = 8
+"""Running maxima :func:`_staircase_open` keeps side by side for one row (no chain of dependent
+comparisons: they run in parallel)."""
+
+
+def _staircase_open(block, before, a, c, row_m, row_a, col_m, col_a) -> None:  # noqa: ANN001
+    """:func:`_staircase_loop` without refusals, about twice as fast and with the same result:
+    a row's maximum is taken over :data:`LANES` running maxima (a maximum is exact, whatever
+    the order) and then its first occurrence is looked up, and its value stored from the block
+    (so +0.0 and -0.0 come out as the sequential loop would have kept them); the columns are
+    updated with unconditional stores, over unsigned indices (no negative-index check), which
+    the compiler vectorises. NaN products are passed over, as there."""
+    h, w = block.shape
+    width = np.uint64(w)
+    lanes = np.empty(LANES, np.float32)
+    col_mv = col_m[c : c + w]
+    col_av = col_a[c : c + w]
+    for i in range(h):
+        r = a + i
+        lim = np.uint64(min(max(before[r] - c, 0), w))
+        row = block[i]
+        if lim > 0:
+            lanes[:] = -np.inf
+            j = np.uint64(0)
+            while j + np.uint64(LANES) <= lim:
+                for k in range(np.uint64(LANES)):
+                    x = row[j + k]
+                    lanes[k] = x if x > lanes[k] else lanes[k]
+                j += np.uint64(LANES)
+            top = np.float32(-np.inf)
+            for k in range(np.uint64(LANES)):
+                top = lanes[k] if lanes[k] > top else top
+            while j < lim:
+                x = row[j]
+                top = x if x > top else top
+                j += np.uint64(1)
+            if top > row_m[r]:
+                for jj in range(lim):
+                    if row[jj] == top:
+                        row_m[r] = row[jj]
+                        row_a[r] = c + np.int64(jj)
+                        break
+        for jj in range(lim, width):
+            x = row[jj]
+            old_m = col_mv[jj]
+            old_a = col_av[jj]
+            greater = x > old_m
+            col_mv[jj] = x if greater else old_m
+            col_av[jj] = r if greater else old_a
 
 
 def _staircase_loop(block, before, a, c, row_m, row_a, col_m, col_a, refuse, slot) -> None:  # noqa: ANN001
@@ -275,27 +327,26 @@ def _staircase_loop(block, before, a, c, row_m, row_a, col_m, col_a, refuse, slo
     product once (compiled by numba): row ``i`` is visitor ``a + i``, column ``j`` member
     ``c + j``; the members before the visitor (``c + j < before[a + i]``) go to the visitor's
     row maximum, the others (the visitor comes first) to the member's column maximum; pairs
-    with ``refuse[slot[visitor], member]`` are skipped (``refuse`` empty: none). Strictly greater
+    with ``refuse[slot[visitor], member]`` are skipped. Strictly greater
     wins and rows and columns are visited in order, blocks left to right and top to bottom, so
     among equal maxima the first member (row) or visitor (column) is kept, as ``torch.max``."""
     h, w = block.shape
-    check = refuse.shape[0] > 0
     for i in range(h):
         r = a + i
         lim = min(max(before[r] - c, 0), w)
-        s = slot[r] if check else 0
+        s = slot[r]
         best = row_m[r]
         arg = row_a[r]
         for j in range(lim):
             x = block[i, j]
-            if x > best and not (check and refuse[s, c + j]):
+            if x > best and not refuse[s, c + j]:
                 best = x
                 arg = c + j
         row_m[r] = best
         row_a[r] = arg
         for j in range(lim, w):
             x = block[i, j]
-            if x > col_m[c + j] and not (check and refuse[s, c + j]):
+            if x > col_m[c + j] and not refuse[s, c + j]:
                 col_m[c + j] = x
                 col_a[c + j] = r
 
