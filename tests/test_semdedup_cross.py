@@ -120,9 +120,12 @@ def test_planted_pairs_across_the_boundary_are_found() -> None:
         assert len({a, b} & removed) == 1
 
 
-def test_ties_go_to_the_earliest_in_the_total_order() -> None:
-    """Exact copies spread over clusters: every dot product is exact, so equal maxima are real."""
-    rng = np.random.default_rng(3)
+@pytest.mark.parametrize("seed", [3, 4, 5, 6])
+def test_ties_go_to_the_earliest_in_the_total_order(seed: int) -> None:
+    """Exact copies spread over clusters: every dot product is exact, so equal maxima are real,
+    among them a member's best within its cluster against an equal visitor (seeds 4-6 hold such
+    ties that only the order decides)."""
+    rng = np.random.default_rng(seed)
     base = (rng.choice([-1.0, 1.0], size=(60, 16)) / 4.0).astype(np.float32)
     x = np.vstack([base, base[:30], base[:10]])  # three copies of some rows
     ids = np.asarray([f"t{i:03d}" for i in range(len(x))], object)

@@ -417,12 +417,25 @@ def cluster_with_visitors(
     with one_thread() if dev == "cpu" else nullcontext():
         vm, va, cm, ca = visitor_block(unit[n:].to(dev), unit[:n].to(dev), before, tile_size,
                                        refused)  # fmt: skip
-    has_c, has_w = ca >= 0, arg >= 0
-    earlier = visitor_pos[np.maximum(ca, 0)] < member_pos[np.maximum(arg, 0)]
-    take = has_c & (~has_w | (cm > m) | ((cm == m) & earlier))
-    m = np.where(take, cm, m)
-    arg = np.where(take, n + ca, arg)
-    return m, arg, vm, np.where(va >= 0, va, -1)
+    compiled(_merge_loop)(m, arg, cm, ca, np.asarray(member_pos, np.int64),
+                          np.asarray(visitor_pos, np.int64), n)  # fmt: skip
+    return m, arg, vm, va
+
+
+def _merge_loop(m, arg, col_m, col_a, member_pos, visitor_pos, n) -> None:  # noqa: ANN001
+    """Merge each member's best visitor (``col_m``, ``col_a``: -1 = none) into its best within
+    the cluster (``m``, ``arg``: -1 = none), in place: the larger M, on equal M the partner
+    earlier in the total order (positions ``visitor_pos``, ``member_pos``); a visitor's row in
+    ``arg`` is ``n`` + its index. Compiled by numba: one pass instead of eight array ones."""
+    for c in range(len(m)):
+        j = col_a[c]
+        if j < 0:
+            continue
+        x = col_m[c]
+        w = arg[c]
+        if w < 0 or x > m[c] or (x == m[c] and visitor_pos[j] < member_pos[w]):
+            m[c] = x
+            arg[c] = n + j
 
 
 def cross_products(members: int, visitor_source: np.ndarray, refused) -> int:  # noqa: ANN001
