@@ -17,10 +17,13 @@ uses GPU 0, and says so once per process.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from curation.errors import CurationError
 
@@ -162,3 +165,15 @@ def faiss_uses_gpu(device: str) -> bool:
         )
         return False
     return True
+
+
+@functools.cache
+def cpu_has_native_bf16() -> bool | None:
+    """Whether the CPU advertises bf16 instructions (avx512_bf16, amx_bf16); None if unknown.
+    Where it has them, a bf16 matrix product runs ~4x as fast as a float32 one (the embedder's
+    ``auto`` precision and SemDedup's cross-boundary screening follow this)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return None
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))

@@ -32,14 +32,21 @@ def numba_cache_dir() -> str:
     raise OSError("no writable folder for the numba cache: set NUMBA_CACHE_DIR")
 
 
+REASSOCIATE = frozenset({"reassoc"})
+"""Fast-math flags that let a compiled loop reorder its sums (vectorise them) and nothing else:
+NaN and infinities keep their meaning. The order is then fixed by the compiled code (the same
+bits on every call on one machine, whatever the arrays' alignment)."""
+
+
 @functools.cache
-def compiled(loop):  # noqa: ANN001, ANN201 - a plain Python function in, numba's dispatcher out
+def compiled(loop, fastmath: frozenset[str] = frozenset()):  # noqa: ANN001, ANN201 - a plain Python function in, numba's dispatcher out
     """``loop`` compiled by numba (once per process; numba's on-disk cache, see
-    :func:`numba_cache_dir`, spares later processes the compile), without the GIL."""
+    :func:`numba_cache_dir`, spares later processes the compile), without the GIL;
+    ``fastmath``: the LLVM fast-math flags it may use (none by default)."""
     numba_cache_dir()
     import numba
 
-    return numba.njit(cache=True, nogil=True)(loop)
+    return numba.njit(cache=True, nogil=True, fastmath=set(fastmath) or False)(loop)
 
 
 def cache_library_kernels(*prefixes: str) -> int:

@@ -71,9 +71,20 @@ def assert_matches(got: dict, ref: dict, atol: float = 2e-6) -> None:
     np.testing.assert_allclose(m_got, m_ref, rtol=0, atol=atol)
 
 
+@pytest.fixture(params=["float32", "bf16"])
+def screen(request, monkeypatch) -> str:  # noqa: ANN001
+    """Both ways a CPU reads the visitors x members block, whatever this CPU has: the float32
+    product read directly, and the bf16 product screened (:func:`cross.screening`)."""
+    import torch
+
+    dtype = {"float32": None, "bf16": torch.bfloat16}[request.param]
+    monkeypatch.setattr(cross, "screening", lambda device: dtype)
+    return request.param
+
+
 @pytest.mark.parametrize("rule", RULES, ids=str)
 @pytest.mark.parametrize("tile", [7, 0])
-def test_equals_the_brute_force_reference(rule: cross.CrossRule, tile: int) -> None:
+def test_equals_the_brute_force_reference(rule: cross.CrossRule, tile: int, screen: str) -> None:
     ids, x, cents, _ = planted()
     cl, dist, near, gaps = assigned(x, cents)
     table, stats = cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, rule, tile)
@@ -121,7 +132,7 @@ def test_planted_pairs_across_the_boundary_are_found() -> None:
 
 
 @pytest.mark.parametrize("seed", [3, 4, 5, 6])
-def test_ties_go_to_the_earliest_in_the_total_order(seed: int) -> None:
+def test_ties_go_to_the_earliest_in_the_total_order(seed: int, screen: str) -> None:
     """Exact copies spread over clusters: every dot product is exact, so equal maxima are real,
     among them a member's best within its cluster against an equal visitor (seeds 4-6 hold such
     ties that only the order decides)."""
@@ -192,7 +203,7 @@ def _spark_steps(ids, domains, cl, dist, x, near, gaps, rule, parts: int, seed: 
 
 @pytest.mark.parametrize("parts", [1, 3])
 @pytest.mark.parametrize("rule", [cross.CrossRule(2, 0.2), cross.CrossRule(3, 0.2, 0.1)], ids=str)
-def test_spark_steps_equal_the_local_engine(parts: int, rule: cross.CrossRule) -> None:
+def test_spark_steps_equal_the_local_engine(parts: int, rule: cross.CrossRule, screen: str) -> None:
     ids, x, cents, _ = planted(seed=5)
     cl, dist, near, gaps = assigned(x, cents)
     domains = np.where(np.arange(len(ids)) % 2 == 0, "en", "ru")
@@ -486,7 +497,7 @@ def test_best_by_position_equals_best_candidates_with_ties(seed: int) -> None:
 
 @pytest.mark.parametrize("rule", [cross.CrossRule(2, 0.2), cross.CrossRule(3, 0.2, 0.05)], ids=str)
 @pytest.mark.parametrize("tile", [5, 0])
-def test_one_cluster_job_compares_exactly_its_pairs(rule, tile: int) -> None:
+def test_one_cluster_job_compares_exactly_its_pairs(rule, tile: int, screen: str) -> None:
     """One cluster's job: each member's and visitor's M and partner equal a brute force over the
     earlier documents the job compares it with (a member: every earlier member and the visitors
     whose cluster it accepts; a visitor: the accepting members only, never another visitor), the
@@ -559,9 +570,11 @@ def test_compiled_block_maxima_equal_the_tensor_reductions(
     """:func:`visitor_block`'s compiled pass (CPU) and its masked tensor reductions (other
     devices, run here on CPU) give the same maxima and the same first partners among equal ones:
     vectors of 0/1 entries make many products equal; tiles of 3 cut the block both ways; blocks
-    up to 70 members wide fill the compiled pass's lanes (:data:`LANES`) and leave a tail."""
+    up to 70 members wide fill the compiled pass's lanes (:data:`LANES`) and leave a tail. The
+    float32 block, read directly (the screened one: the next test)."""
     import torch
 
+    monkeypatch.setattr(cross, "screening", lambda device: None)
     rng = np.random.default_rng(11)
     rule = cross.CrossRule(2, 0.1, member_margin)
     for k in range(40):
@@ -578,6 +591,97 @@ def test_compiled_block_maxima_equal_the_tensor_reductions(
             want = cross.visitor_block(vis, mem, before, tile, refused)
         for g, w in zip(got, want, strict=True):
             np.testing.assert_array_equal(g, w)
+
+
+def _exact_block_maxima(vis: np.ndarray, mem: np.ndarray, before: np.ndarray):
+    """The reference for a screened block: every product in float64, rounded to float32; each
+    visitor's maximum over the members before it, each member's over the visitors before it,
+    the first of equal maxima (-1, -1: none)."""
+    sim = (vis.astype(np.float64) @ mem.astype(np.float64).T).astype(np.float32)
+    earlier = np.arange(len(mem))[None, :] < before[:, None]  # the member comes first
+    out = []
+    for masked in (np.where(earlier, sim, -np.inf), np.where(earlier, -np.inf, sim).T):
+        arg = np.argmax(masked, axis=1) if masked.shape[1] else np.zeros(len(masked), int)
+        m = (
+            masked[np.arange(len(masked)), arg]
+            if masked.shape[1]
+            else np.full(len(masked), -np.inf)
+        )
+        none = ~np.isfinite(m)
+        out += [np.where(none, -1.0, np.clip(m, -1, 1)).astype(np.float32), np.where(none, -1, arg)]
+    return out
+
+
+@pytest.mark.parametrize("tile", [3, 16, 0])
+def test_screened_block_equals_the_exact_maxima(monkeypatch, tile: int) -> None:
+    """The bf16-screened block (:func:`cross._staircase_screened`): the same maxima as every
+    product computed in float64, and the same first partners, on blocks built so that the
+    screen cannot tell the best pairs apart: each member has near-copies (cosine within
+    ~1e-4, far below bf16's resolution of ~4e-3) and exact copies (equal maxima that only the
+    order decides); tiles of 3 and 16 cut the block both ways."""
+    import torch
+
+    monkeypatch.setattr(cross, "screening", lambda device: torch.bfloat16)
+    rng = np.random.default_rng(12)
+    decided = 0
+    for _ in range(30):
+        d = int(rng.choice([7, 24, 64]))
+        base = _unit(rng.standard_normal((int(rng.integers(1, 6)), d)))
+        n, v = int(rng.integers(1, 60)), int(rng.integers(1, 30))
+        pick = rng.integers(0, len(base), n + v)
+        x = base[pick] + rng.choice([0.0, 1e-4, 3e-3, 3e-2], (n + v, 1)) * rng.standard_normal(
+            (n + v, d)
+        )
+        copies = rng.random(n + v) < 0.2
+        x[copies] = x[rng.integers(0, n + v, int(copies.sum()))]  # exact copies: real ties
+        unit = sd._normalised_rows(x.astype(np.float32), np.arange(n + v))
+        mem, vis = unit[:n], unit[n:]
+        before = np.sort(rng.integers(0, n + 1, v))
+        got = cross.visitor_block(vis, mem, before, tile)
+        want = _exact_block_maxima(vis.numpy(), mem.numpy(), before)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+        # a floor per member (its best match within the cluster): the columns that reach it
+        # are exact, the others may hold a visitor below it or none; the rows do not change
+        floor = want[2] + rng.choice([-0.01, 0.0, 1e-7, 0.01], n).astype(np.float32)
+        f_m, f_a, f_cm, f_ca = cross.visitor_block(vis, mem, before, tile, floor=floor)
+        np.testing.assert_array_equal(f_m, want[0])
+        np.testing.assert_array_equal(f_a, want[1])
+        reach = (want[3] >= 0) & (want[2] >= floor)
+        np.testing.assert_array_equal(f_cm[reach], want[2][reach])
+        np.testing.assert_array_equal(f_ca[reach], want[3][reach])
+        assert ((f_ca[~reach] < 0) | (f_cm[~reach] < floor[~reach])).all()
+        sim = vis.numpy() @ mem.numpy().T
+        decided += int((np.abs(sim[:, :, None] - sim[:, None, :]) < 2e-3).sum())
+    assert decided > 1000  # many pairs closer than the screen's resolution
+
+
+@pytest.mark.parametrize("dim", [8, 64, 512, 2048])
+def test_screen_delta_bounds_the_bf16_products(dim: int) -> None:
+    """:func:`cross.screen_delta` bounds |bf16 product - float64 product| for unit rows: random
+    rows, rows with one large entry, rows of equal entries (their roundings all one way) and
+    near-copies (products near 1, where bf16's rounding of the result is coarsest)."""
+    import torch
+
+    rng = np.random.default_rng(dim)
+    delta = cross.screen_delta(dim, torch.bfloat16)
+    rows = [
+        rng.standard_normal((64, dim)),
+        rng.standard_normal((64, dim)) * (rng.random(dim) < 0.05),
+    ]
+    spike = rng.standard_normal((64, dim)) * 0.01
+    spike[:, 0] = 1.0
+    rows += [spike, np.ones((4, dim)) + 1e-3 * rng.standard_normal((4, dim))]
+    rows.append(rows[0][:1] + 1e-3 * rng.standard_normal((64, dim)))
+    x = np.vstack(rows)
+    x[np.linalg.norm(x, axis=1) == 0, 0] = 1.0
+    u = _unit(x)
+    exact = u.astype(np.float64) @ u.astype(np.float64).T
+    t = torch.from_numpy(u).bfloat16()
+    screened = (t @ t.T).float().numpy()
+    worst = float(np.abs(screened - exact).max())
+    assert worst <= delta
+    assert worst > delta / 20  # the bound is not vacuous: bf16 errors reach its order
 
 
 def test_jobs_run_largest_first_and_return_in_order() -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import struct
 import threading
 import time
@@ -41,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from curation.config import ConfigError, EmbedConfig
+from curation.device import cpu_has_native_bf16
 from curation.embedders.base import Embedder, ModelLoadError, effective_max_chars
 from curation.storage import local_path
 
@@ -73,15 +73,6 @@ _DTYPES = {
 
 
 # --- precision ------------------------------------------------------------------------------------
-
-
-def cpu_has_native_bf16() -> bool | None:
-    """Whether the CPU advertises bf16 instructions (avx512_bf16, amx_bf16); None if unknown."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        return None
-    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
 
 
 def cuda_capability(device: str) -> tuple[int, int] | None:

@@ -33,6 +33,7 @@ import pyarrow as pa
 
 from curation import schema as S
 from curation.device import resolve_device
+from curation.numba_cache import REASSOCIATE, compiled
 
 log = logging.getLogger(__name__)
 
@@ -262,8 +263,9 @@ def _normalised_rows(vectors: Any, rows: np.ndarray, norms: Any = None):  # noqa
     return out
 
 
-NORM_ROWS = 256
-"""Rows per step of :func:`row_norms` (its float64 temporary stays small)."""
+NORM_ROWS = 4096
+"""Rows per step of :func:`row_norms` when the vectors are not float32 (its float32 copy stays
+small)."""
 
 
 def row_norms(vectors: Any):  # noqa: ANN202 - a torch tensor
@@ -273,20 +275,37 @@ def row_norms(vectors: Any):  # noqa: ANN202 - a torch tensor
     import torch
 
     src = _as_tensor(vectors, "cpu", None)
+    if src.dtype == torch.float32:
+        return _norms(src)
     out = torch.empty(src.shape[0], dtype=torch.float32)
     for a in range(0, src.shape[0], NORM_ROWS):
-        part = src[a : a + NORM_ROWS]
-        out[a : a + NORM_ROWS] = _norms(part if part.dtype == torch.float32 else part.float())
+        out[a : a + NORM_ROWS] = _norms(src[a : a + NORM_ROWS].float())
     return out
 
 
 def _norms(rows: Any):  # noqa: ANN001, ANN202 - torch tensors
-    """Row norms of a float32 tensor, summed in float64; 1.0 for a zero row (it stays zero)."""
+    """Row norms of a float32 CPU tensor, summed in float64 (:func:`_norm_loop`); 1.0 for a
+    zero row (it stays zero)."""
     import torch
 
-    norms = torch.linalg.vector_norm(rows, dim=1, dtype=torch.float64).float()
-    norms[norms == 0] = 1.0
-    return norms
+    x = rows.contiguous().numpy()
+    out = np.empty(x.shape[0], np.float32)
+    compiled(_norm_loop, REASSOCIATE)(x, out)
+    return torch.from_numpy(out)
+
+
+def _norm_loop(x, out) -> None:  # noqa: ANN001
+    """``out[i]`` = the norm of row ``x[i]`` (its squares summed in float64, the square root
+    rounded to float32), 1.0 where it is 0. Compiled with reassociation: the sum is vectorised
+    (~4x torch's float64 norm) in an order fixed by the compiled code, not by the buffer."""
+    n, d = x.shape
+    for i in range(n):
+        row = x[i]
+        s = 0.0
+        for k in range(d):
+            v = np.float64(row[k])
+            s += v * v
+        out[i] = np.float32(1.0) if s == 0.0 else np.float32(np.sqrt(s))
 
 
 def _cluster_core(vectors_sorted: Any, tile_size: int, device: str):  # noqa: ANN202
