@@ -170,8 +170,8 @@ def faiss_uses_gpu(device: str) -> bool:
 @functools.cache
 def cpu_has_native_bf16() -> bool | None:
     """Whether the CPU advertises bf16 instructions (avx512_bf16, amx_bf16); None if unknown.
-    Where it has them, a bf16 matrix product runs ~4x as fast as a float32 one (the embedder's
-    ``auto`` precision and SemDedup's cross-boundary screening follow this)."""
+    Where it has them, a bf16 matrix product runs up to ~4x as fast as a float32 one (the
+    embedder's ``auto`` precision and SemDedup's cross-boundary screening follow this)."""
     try:
         flags = Path("/proc/cpuinfo").read_text(errors="replace")
     except OSError:

@@ -78,7 +78,7 @@ def screen(request, monkeypatch) -> str:  # noqa: ANN001
     import torch
 
     dtype = {"float32": None, "bf16": torch.bfloat16}[request.param]
-    monkeypatch.setattr(cross, "screening", lambda device: dtype)
+    monkeypatch.setattr(cross, "screening", lambda device, products: dtype)
     return request.param
 
 
@@ -574,7 +574,7 @@ def test_compiled_block_maxima_equal_the_tensor_reductions(
     float32 block, read directly (the screened one: the next test)."""
     import torch
 
-    monkeypatch.setattr(cross, "screening", lambda device: None)
+    monkeypatch.setattr(cross, "screening", lambda device, products: None)
     rng = np.random.default_rng(11)
     rule = cross.CrossRule(2, 0.1, member_margin)
     for k in range(40):
@@ -621,7 +621,7 @@ def test_screened_block_equals_the_exact_maxima(monkeypatch, tile: int) -> None:
     order decides); tiles of 3 and 16 cut the block both ways."""
     import torch
 
-    monkeypatch.setattr(cross, "screening", lambda device: torch.bfloat16)
+    monkeypatch.setattr(cross, "screening", lambda device, products: torch.bfloat16)
     rng = np.random.default_rng(12)
     decided = 0
     for _ in range(30):

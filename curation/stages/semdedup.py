@@ -448,6 +448,17 @@ def _batch_small_clusters(device: str) -> bool:
     return device.startswith("cuda")
 
 
+def one_intra_op_thread() -> None:
+    """Set this thread's intra-op threads to 1 (a pool's initializer). ``torch.set_num_threads``
+    in the main thread does not reach a new thread's OpenMP setting, which the matrix products
+    (MKL, oneDNN) read: a pool thread's product would otherwise fork as many OpenMP threads as
+    there are cores (measured: two per product on 2 cores, each pool thread's, so 4 threads
+    competing for 2 cores), and its rounding could differ from a Spark task's one thread."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def _each_cluster(
     segments: list[tuple[int, int]], fn: Callable[[tuple[int, int]], int], device: str
 ) -> Iterator[int]:
@@ -474,7 +485,7 @@ def _each_cluster(
     if small:
         torch.set_num_threads(1)
         try:
-            with ThreadPoolExecutor(threads) as pool:
+            with ThreadPoolExecutor(threads, initializer=one_intra_op_thread) as pool:
                 yield from pool.map(fn, small)
         finally:
             torch.set_num_threads(threads)

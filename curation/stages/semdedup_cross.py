@@ -35,11 +35,11 @@ members block is multiplied once, tiled, and read both ways (:func:`visitor_bloc
 row keeps the members before it in the total order, a member's column the visitors before it (with
 ``member_margin``, the pairs a member refuses are masked). The cluster's rows are gathered and
 normalised once for both, and there is no second pass over the clusters. On a CPU with native
-bf16 (:func:`screening`) the visitors x members block is multiplied in bf16 (~4x as fast) only to
-screen: the pairs that could hold a maximum are computed again exactly (float64 from the float32
-rows; :func:`_staircase_screened`), so the result is the exact maximum over the same pairs. A pair
-that qualifies both ways is computed in both clusters' jobs (the same value; the maximum is
-kept). Each document's candidates - its row in its own cluster's job and in every job it
+bf16 (:func:`screening`) the visitors x members block is multiplied in bf16 (~3x as fast as
+float32 at a cluster's sizes) only to screen: the pairs that could hold a maximum are computed
+again exactly (float64 from the float32 rows; :func:`_staircase_screened`), so the result is the
+exact maximum over the same pairs. A pair that qualifies both ways is computed in both clusters'
+jobs (the same value, screened; up to rounding otherwise; the maximum is kept). Each document's candidates - its row in its own cluster's job and in every job it
 visited - are then reduced to the best one (:func:`best_candidates`): the larger M, on equal M
 the partner earlier in the total order. The local engine (:func:`semdedup_with_cross`) and the
 Spark engine (:mod:`curation.spark.semdedup`: one target cluster per task,
@@ -257,7 +257,7 @@ def visitor_block(
     before = np.ascontiguousarray(before, np.int64)
     t = semdedup.tile_for(tile_size, str(dev))
     fold = _staircase_cpu if dev.type == "cpu" else _staircase_torch
-    screen = screening(dev) if refused is None else None
+    screen = screening(dev, nv * nc) if refused is None else None
     with torch.inference_mode():
         if screen is not None:
             exact = (visitors.numpy(), members.numpy())
@@ -274,7 +274,8 @@ def visitor_block(
                     block = visitors[a:b] @ members[c:d].T
                     fold(block, before, a, c, (row_m, row_a, col_m, col_a), refused)
                     continue
-                block = visitors[a : a + _quanta(b - a)] @ members[c : c + _quanta(d - c)].T
+                rows, cols = _quanta(b - a, SCREEN_ROWS), _quanta(d - c, SCREEN_COLUMNS)
+                block = visitors[a : a + rows] @ members[c : c + cols].T
                 compiled(_staircase_screened, REASSOCIATE)(
                     block.float().numpy(), b - a, d - c, *exact, before, a, c, row_m, row_a,
                     col_m, col_a, col_top, low, delta,
@@ -285,33 +286,40 @@ def visitor_block(
     return row_m, row_a, col_m, col_a
 
 
-def screening(device: Any) -> Any:
-    """The dtype a CPU block is screened in (:func:`_staircase_screened`): bf16 where the CPU has
-    native bf16 (a product ~4x as fast as float32), else None (the block in float32, read
-    directly). On other devices None."""
+def screening(device: Any, products: int) -> Any:
+    """The dtype a CPU block of ``products`` (visitors x members) is screened in
+    (:func:`_staircase_screened`): bf16 where the CPU has native bf16 (a product ~3x as fast as
+    float32 at a cluster's sizes) and the block has at least :data:`SCREEN_MIN_PRODUCTS`; else
+    None (the block in float32, read directly). On other devices None."""
     import torch
 
-    if torch.device(device).type != "cpu" or not cpu_has_native_bf16():
+    if products < SCREEN_MIN_PRODUCTS or torch.device(device).type != "cpu":
         return None
-    return torch.bfloat16
+    return torch.bfloat16 if cpu_has_native_bf16() else None
 
 
-SCREEN_QUANTUM = 64
-"""A screened block's rows and columns are padded (with zero rows) to a multiple of this: the
-bf16 product's kernel is built for each new shape (~0.3 ms, more than the product of a small
-cluster), and every cluster has its own; padded, the shapes repeat and the built ones are reused."""
+SCREEN_MIN_PRODUCTS = 16384
+"""A smaller block is read in float32: the casts, the padding and the exact products of the
+candidates cost more than bf16 saves (measured on 2 cores, one thread: even at ~7,000 products,
+e.g. 32 visitors x 233 members 112 vs 124 us, 64 x 100 112 vs 108 us; 48 x 600 208 vs 361 us)."""
+SCREEN_ROWS = 32
+SCREEN_COLUMNS = 64
+"""A screened block's rows (visitors) and columns (members) are padded to multiples of these:
+the bf16 product's kernel is built for each new shape (~0.3 ms, more than a small cluster's
+product) and every cluster has its own; padded, the shapes repeat and the built ones are reused
+(the padding's products are never read)."""
 
 
-def _quanta(rows: int) -> int:
-    return -(-rows // SCREEN_QUANTUM) * SCREEN_QUANTUM
+def _quanta(rows: int, quantum: int) -> int:
+    return -(-rows // quantum) * quantum
 
 
 def _padded(rows: Any, dtype: Any) -> Any:
-    """``rows`` in ``dtype`` followed by :data:`SCREEN_QUANTUM` zero rows (every tile of them
+    """``rows`` in ``dtype`` followed by :data:`SCREEN_COLUMNS` zero rows (every tile of them
     can be read padded to whole quanta)."""
     import torch
 
-    out = torch.empty(rows.shape[0] + SCREEN_QUANTUM, rows.shape[1], dtype=dtype)
+    out = torch.empty(rows.shape[0] + SCREEN_COLUMNS, rows.shape[1], dtype=dtype)
     out[: rows.shape[0]] = rows
     out[rows.shape[0] :] = 0
     return out
@@ -394,16 +402,16 @@ def _staircase_open(block, before, a, c, row_m, row_a, col_m, col_a) -> None:  #
 def _staircase_screened(block, h, w, vis, mem, before, a, c, row_m, row_a, col_m, col_a,
                         col_top, col_floor, delta) -> None:  # noqa: ANN001  # fmt: skip
     """:func:`_staircase_open` over a screened block (bf16 products, as float32; its first ``h``
-    rows and ``w`` columns, the rest padding), read for candidates only: a screened product lies
-    within ``delta`` (:func:`screen_delta`) of the product's exact value, here the float64 dot product of the float32 rows ``vis[r]`` and
-    ``mem[m]`` (rounded to float32), and only exact values enter ``row_m``/``col_m``. A pair's
-    exact value is computed when its screened one is (1) at least the screened maximum less
-    ``2 * delta`` (a row: over this block's part of the row; a column: ``col_top``, the running
-    maximum over the visitors of this block and the blocks above it) and (2) more than the
-    exact maximum so far less ``delta`` (a column: and at least ``col_floor`` less ``delta``; a
-    column none of whose pairs reaches its floor may end with any or none of them). The pair of
-    the exact maximum passes these, and so does
-    the first of equal exact maxima, visited in order (rows by member, columns by visitor): the
+    rows and ``w`` columns, the rest padding), read for candidates only. A screened product lies
+    within ``delta`` (:func:`screen_delta`) of the pair's exact value, here the float64 dot
+    product of the float32 rows ``vis[r]`` and ``mem[m]`` rounded to float32, and only exact
+    values enter ``row_m``/``col_m``. A pair's exact value is computed when its screened one is
+    (1) at least the screened maximum less ``2 * delta`` (a row: over this block's part of the
+    row; a column: ``col_top``, the running maximum over the visitors of this block and the
+    blocks above it) and (2) above the exact maximum so far less ``delta`` (a column: and at
+    least ``col_floor`` less ``delta``; a column none of whose pairs reaches its floor may end
+    with any of them, or none). The pair of the exact maximum passes these, and so does the
+    first of equal exact maxima, visited in order (rows by member, columns by visitor): the
     result is the exact maximum over the same pairs and its first occurrence, as if every
     product had been exact. Compiled with reassociation (the dot product vectorised); its
     order is fixed by the compiled code."""
@@ -699,7 +707,7 @@ def _each_job(
         if threads <= 1 or len(few) < 2:
             got = map(fn, [jobs[k] for k in few])
         else:
-            pool = ThreadPoolExecutor(threads)
+            pool = ThreadPoolExecutor(threads, initializer=semdedup.one_intra_op_thread)
             got = pool.map(fn, [jobs[k] for k in few])
         for k, r in zip(few, got, strict=True):
             out[k] = r
