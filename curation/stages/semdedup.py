@@ -452,8 +452,8 @@ def one_intra_op_thread() -> None:
     """Set this thread's intra-op threads to 1 (a pool's initializer). ``torch.set_num_threads``
     in the main thread does not reach a new thread's OpenMP setting, which the matrix products
     (MKL, oneDNN) read: a pool thread's product would otherwise fork as many OpenMP threads as
-    there are cores (measured: two per product on 2 cores, each pool thread's, so 4 threads
-    competing for 2 cores), and its rounding could differ from a Spark task's one thread."""
+    there are cores (measured on 2 cores: a 2,000 x 2,000 product in a pool thread ran on two),
+    and its rounding could differ from a Spark task's one thread."""
     import torch
 
     torch.set_num_threads(1)
