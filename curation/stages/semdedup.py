@@ -459,6 +459,25 @@ def one_intra_op_thread() -> None:
     torch.set_num_threads(1)
 
 
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+
+
+def cpu_pool(threads: int) -> ThreadPoolExecutor:
+    """A pool of ``threads`` threads, each with one intra-op thread, kept for the process's life
+    (per process id: a forked child gets its own) and shared by the similarity steps: a pool
+    made per call cost ~1-3 ms of thread starts and first OpenMP setup per call, as much as the
+    work of a small table on 2 cores."""
+    import os
+
+    key = (os.getpid(), threads)
+    pool = _POOLS.get(key)
+    if pool is None:
+        pool = _POOLS[key] = ThreadPoolExecutor(
+            threads, thread_name_prefix="semdedup", initializer=one_intra_op_thread
+        )
+    return pool
+
+
 def _each_cluster(
     segments: list[tuple[int, int]], fn: Callable[[tuple[int, int]], int], device: str
 ) -> Iterator[int]:
@@ -485,8 +504,7 @@ def _each_cluster(
     if small:
         torch.set_num_threads(1)
         try:
-            with ThreadPoolExecutor(threads, initializer=one_intra_op_thread) as pool:
-                yield from pool.map(fn, small)
+            yield from cpu_pool(threads).map(fn, small)
         finally:
             torch.set_num_threads(threads)
     for seg in large:

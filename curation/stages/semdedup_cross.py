@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -707,12 +706,9 @@ def _each_job(
         if threads <= 1 or len(few) < 2:
             got = map(fn, [jobs[k] for k in few])
         else:
-            pool = ThreadPoolExecutor(threads, initializer=semdedup.one_intra_op_thread)
-            got = pool.map(fn, [jobs[k] for k in few])
+            got = semdedup.cpu_pool(threads).map(fn, [jobs[k] for k in few])
         for k, r in zip(few, got, strict=True):
             out[k] = r
-        if threads > 1 and len(few) >= 2:
-            pool.shutdown()
     for k, s in enumerate(small):
         if not s:
             out[k] = fn(jobs[k])
