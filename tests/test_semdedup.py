@@ -547,3 +547,34 @@ def test_row_norms_once_give_the_unit_rows_of_any_gather(dtype, dim: int) -> Non
         once = sd._normalised_rows(x, rows, norms)
         assert torch.equal(plain, once)
     assert not sd._normalised_rows(x, np.array([17]), norms).any()
+
+
+def _openmp_threads():  # noqa: ANN202
+    """The calling thread's OpenMP ``omp_get_max_threads`` (torch's own libgomp)."""
+    import ctypes
+    import glob
+
+    found = glob.glob(os.path.join(os.path.dirname(torch.__file__), "lib", "libgomp*"))
+    assert found, "torch's OpenMP runtime (torch/lib/libgomp*) not found"
+    return ctypes.CDLL(found[0]).omp_get_max_threads
+
+
+def test_pool_threads_run_one_openmp_thread_each_and_are_reused() -> None:
+    """:func:`cpu_pool`'s threads each have one OpenMP thread (the products' setting), which
+    ``torch.set_num_threads(1)`` in the main thread does not give a new thread; the pool is
+    made once per process and thread count; the main thread's setting is restored after a
+    table's clusters ran on it."""
+    threads = torch.get_num_threads()
+    omp = _openmp_threads()
+    torch.set_num_threads(1)
+    try:
+        assert sd.cpu_pool(2).submit(omp).result() == 1
+        assert sd.cpu_pool(2) is sd.cpu_pool(2)
+    finally:
+        torch.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    sd.semdedup_all(
+        [f"d{i}" for i in range(300)], rng.integers(0, 6, 300), rng.random(300).astype(np.float32),
+        rng.standard_normal((300, 8)).astype(np.float32),
+    )  # fmt: skip
+    assert torch.get_num_threads() == threads

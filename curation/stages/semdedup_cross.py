@@ -635,16 +635,27 @@ def best_by_position(
     m = np.asarray(m, np.float32).copy()
     partner = np.asarray(partner, np.int64).copy()
     if len(owner):
-        more_m = np.asarray(more_m, np.float32)
-        more_pos = pos[more_partner]
-        order = np.lexsort((more_pos, -more_m, owner))  # per owner: its best first
-        first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
-        o, cm, cp = owner[first], more_m[first], more_partner[first]
-        cur = partner[o]
-        win = (cur < 0) | (cm > m[o]) | ((cm == m[o]) & (more_pos[first] < pos[np.maximum(cur, 0)]))
-        m[o[win]], partner[o[win]] = cm[win], cp[win]
+        compiled(_best_loop)(
+            m, partner, np.asarray(owner, np.int64), np.asarray(more_m, np.float32),
+            np.asarray(more_partner, np.int64), np.asarray(pos, np.int64),
+        )  # fmt: skip
     m[partner < 0] = -1.0
     return m, partner
+
+
+def _best_loop(m, partner, owner, more_m, more_partner, pos) -> None:  # noqa: ANN001
+    """:func:`best_by_position`'s choice, one candidate at a time (compiled; the result does not
+    depend on the candidates' order: the larger M, on equal M the earlier partner, and a NaN
+    M loses to any other)."""
+    for k in range(len(owner)):
+        o = owner[k]
+        x = more_m[k]
+        p = more_partner[k]
+        cur = partner[o]
+        old = m[o]
+        if cur < 0 or old != old or x > old or (x == old and pos[p] < pos[cur]):
+            m[o] = x
+            partner[o] = p
 
 
 # --- the local engine ------------------------------------------------------------------------------
@@ -786,7 +797,7 @@ def semdedup_with_cross(
     with one_thread():  # no OpenMP team left spinning beside the jobs' threads
         norms = semdedup.row_norms(vectors)  # once per document, not once per visit
     targets = near[v_rows, v_slots]
-    by = np.lexsort((pos[v_rows], targets))  # per target, in the total order
+    by = np.argsort(targets * n + pos[v_rows])  # per target, in the total order
     v_rows, targets = v_rows[by], targets[by]
     by_member = rule.member_margin is not None  # members' nearest clusters needed
 
