@@ -572,6 +572,12 @@ def test_pool_threads_run_one_openmp_thread_each_and_are_reused() -> None:
         assert sd.cpu_pool(2) is sd.cpu_pool(2)
     finally:
         torch.set_num_threads(threads)
+    # a pool thread started outside such a window: one OpenMP thread too
+    torch.set_num_threads(3)
+    try:
+        assert sd.cpu_pool(5).submit(omp).result() == 1
+    finally:
+        torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
     sd.semdedup_all(
         [f"d{i}" for i in range(300)], rng.integers(0, 6, 300), rng.random(300).astype(np.float32),

@@ -449,14 +449,16 @@ def _batch_small_clusters(device: str) -> bool:
 
 
 def one_intra_op_thread() -> None:
-    """Set this thread's intra-op threads to 1 (a pool's initializer). ``torch.set_num_threads``
+    """Set this thread's OpenMP threads to 1 (a pool's initializer). ``torch.set_num_threads``
     in the main thread does not reach a new thread's OpenMP setting, which the matrix products
     (MKL, oneDNN) read: a pool thread's product would otherwise fork as many OpenMP threads as
     there are cores (measured on 2 cores: a 2,000 x 2,000 product in a pool thread ran on two),
-    and its rounding could differ from a Spark task's one thread."""
-    import torch
+    and its rounding could differ from a Spark task's one thread. Only this thread's OpenMP
+    setting changes (threadpoolctl), not torch's process-wide count: a pool thread may start
+    after the caller restored it."""
+    from threadpoolctl import threadpool_limits
 
-    torch.set_num_threads(1)
+    threadpool_limits(1, user_api="openmp")
 
 
 _POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
