@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
+import types
 from pathlib import Path
 
 
@@ -38,14 +39,33 @@ NaN and infinities keep their meaning. The order is then fixed by the compiled c
 bits on every call on one machine, whatever the arrays' alignment)."""
 
 
+def kernel_part(fn):  # noqa: ANN001, ANN201 - the function itself, marked
+    """Mark ``fn`` as a part that compiled loops call by name (numba can call only compiled
+    functions): :func:`compiled` compiles it first and gives the loop the compiled one. Called
+    from plain Python it stays a plain function. Keeps numba's import lazy."""
+    fn.kernel_part = True
+    return fn
+
+
 @functools.cache
 def compiled(loop, fastmath: frozenset[str] = frozenset()):  # noqa: ANN001, ANN201 - a plain Python function in, numba's dispatcher out
     """``loop`` compiled by numba (once per process; numba's on-disk cache, see
     :func:`numba_cache_dir`, spares later processes the compile), without the GIL;
-    ``fastmath``: the LLVM fast-math flags it may use (none by default)."""
+    ``fastmath``: the LLVM fast-math flags it may use (none by default), which the
+    :func:`kernel_part` functions it calls share."""
     numba_cache_dir()
     import numba
 
+    parts = {
+        name: compiled(fn, fastmath)
+        for name in loop.__code__.co_names
+        if getattr(fn := loop.__globals__.get(name), "kernel_part", False)
+    }
+    if parts:  # the same code, its parts' names bound to their compiled functions
+        loop = types.FunctionType(
+            loop.__code__, {**loop.__globals__, **parts}, loop.__name__, loop.__defaults__,
+            loop.__closure__,
+        )  # fmt: skip
     return numba.njit(cache=True, nogil=True, fastmath=set(fastmath) or False)(loop)
 
 

@@ -65,7 +65,7 @@ import pyarrow.compute as pc
 from curation import schema as S
 from curation.config import SemDedupConfig
 from curation.device import cpu_has_native_bf16, resolve_device
-from curation.numba_cache import REASSOCIATE, compiled
+from curation.numba_cache import REASSOCIATE, compiled, kernel_part
 from curation.stages import semdedup
 
 log = logging.getLogger(__name__)
@@ -348,8 +348,40 @@ def _staircase_cpu(block: Any, before: np.ndarray, a: int, c: int, out: tuple,
 
 
 LANES = 8
-"""Running maxima :func:`_staircase_open` keeps side by side for one row (no chain of dependent
+"""Running maxima :func:`_prefix_max` keeps side by side for one row (no chain of dependent
 comparisons: they run in parallel)."""
+
+
+@kernel_part
+def _prefix_max(row, lim, lanes):  # noqa: ANN001, ANN202
+    """The maximum of ``row[:lim]`` (``lim`` > 0, unsigned) over :data:`LANES` running maxima in
+    ``lanes`` (no chain of dependent comparisons: they run in parallel; a maximum is exact in
+    any order). NaN products are passed over; -inf when all are NaN."""
+    lanes[:] = -np.inf
+    j = np.uint64(0)
+    while j + np.uint64(LANES) <= lim:
+        for k in range(np.uint64(LANES)):
+            x = row[j + k]
+            lanes[k] = x if x > lanes[k] else lanes[k]
+        j += np.uint64(LANES)
+    top = np.float32(-np.inf)
+    for k in range(np.uint64(LANES)):
+        top = lanes[k] if lanes[k] > top else top
+    while j < lim:
+        x = row[j]
+        top = x if x > top else top
+        j += np.uint64(1)
+    return top
+
+
+@kernel_part
+def _exact_dot(u, v):  # noqa: ANN001, ANN202
+    """A pair's exact value: the float64 dot product of two float32 rows, rounded to float32
+    (summed in the order the compiled code fixes)."""
+    acc = 0.0
+    for k in range(u.shape[0]):
+        acc += np.float64(u[k]) * np.float64(v[k])
+    return np.float32(acc)
 
 
 def _staircase_open(block, before, a, c, row_m, row_a, col_m, col_a) -> None:  # noqa: ANN001
@@ -369,20 +401,7 @@ def _staircase_open(block, before, a, c, row_m, row_a, col_m, col_a) -> None:  #
         lim = np.uint64(min(max(before[r] - c, 0), w))
         row = block[i]
         if lim > 0:
-            lanes[:] = -np.inf
-            j = np.uint64(0)
-            while j + np.uint64(LANES) <= lim:
-                for k in range(np.uint64(LANES)):
-                    x = row[j + k]
-                    lanes[k] = x if x > lanes[k] else lanes[k]
-                j += np.uint64(LANES)
-            top = np.float32(-np.inf)
-            for k in range(np.uint64(LANES)):
-                top = lanes[k] if lanes[k] > top else top
-            while j < lim:
-                x = row[j]
-                top = x if x > top else top
-                j += np.uint64(1)
+            top = _prefix_max(row, lim, lanes)
             if top > row_m[r]:
                 for jj in range(lim):
                     if row[jj] == top:
@@ -415,7 +434,6 @@ def _staircase_screened(block, h, w, vis, mem, before, a, c, row_m, row_a, col_m
     product had been exact. Compiled with reassociation (the dot product vectorised); its
     order is fixed by the compiled code."""
     width = np.uint64(w)
-    d = vis.shape[1]
     two = np.float32(2.0) * delta
     lanes = np.empty(LANES, np.float32)
     top_v = col_top[c : c + w]
@@ -424,31 +442,14 @@ def _staircase_screened(block, h, w, vis, mem, before, a, c, row_m, row_a, col_m
         lim = np.uint64(min(max(before[r] - c, 0), w))
         row = block[i]
         if lim > 0:
-            lanes[:] = -np.inf
-            j = np.uint64(0)
-            while j + np.uint64(LANES) <= lim:
-                for k in range(np.uint64(LANES)):
-                    x = row[j + k]
-                    lanes[k] = x if x > lanes[k] else lanes[k]
-                j += np.uint64(LANES)
-            top = np.float32(-np.inf)
-            for k in range(np.uint64(LANES)):
-                top = lanes[k] if lanes[k] > top else top
-            while j < lim:
-                x = row[j]
-                top = x if x > top else top
-                j += np.uint64(1)
+            top = _prefix_max(row, lim, lanes)
             if top + delta > row_m[r]:
                 floor = top - two
                 u = vis[r]
                 for jj in range(lim):
                     x = row[jj]
                     if x >= floor and x + delta > row_m[r]:
-                        v = mem[c + jj]
-                        acc = 0.0
-                        for k in range(d):
-                            acc += np.float64(u[k]) * np.float64(v[k])
-                        e = np.float32(acc)
+                        e = _exact_dot(u, mem[c + jj])
                         if e > row_m[r]:
                             row_m[r] = e
                             row_a[r] = c + np.int64(jj)
@@ -465,11 +466,7 @@ def _staircase_screened(block, h, w, vis, mem, before, a, c, row_m, row_a, col_m
         for j in range(lim, w):
             x = row[j]
             if x >= floor_v[j] and x + delta > col_m[c + j]:
-                v = mem[c + j]
-                acc = 0.0
-                for k in range(d):
-                    acc += np.float64(u[k]) * np.float64(v[k])
-                e = np.float32(acc)
+                e = _exact_dot(u, mem[c + j])
                 if e > col_m[c + j]:
                     col_m[c + j] = e
                     col_a[c + j] = r
