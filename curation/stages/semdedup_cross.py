@@ -319,30 +319,14 @@ def _quanta(rows: int, quantum: int) -> int:
 
 
 def screen_copy(rows: Any, dtype: Any) -> Any:
-    """``rows`` (float32 CPU tensor) in ``dtype`` (bf16) followed by :data:`SCREEN_COLUMNS` zero
-    rows, so that every tile of them can be read padded to whole quanta. The rounding is
-    torch's (to nearest, ties to even; a NaN stays a NaN), in one compiled pass over the rows
-    (about twice as fast as torch's cast here)."""
+    """``rows`` (float32 CPU tensor) in ``dtype`` followed by :data:`SCREEN_COLUMNS` zero rows, so
+    that every tile of them can be read padded to whole quanta."""
     import torch
 
-    if dtype != torch.bfloat16:
-        raise ValueError(f"no screen copy in {dtype}")
-    n, d = rows.shape
-    out = torch.empty(n + SCREEN_COLUMNS, d, dtype=dtype)
-    bits = out.view(torch.int16).numpy().view(np.uint16)
-    compiled(_bf16_loop)(rows.contiguous().numpy().reshape(-1).view(np.uint32), bits.reshape(-1))
-    bits[n:] = 0
+    out = torch.empty(rows.shape[0] + SCREEN_COLUMNS, rows.shape[1], dtype=dtype)
+    out[: rows.shape[0]] = rows
+    out[rows.shape[0] :] = 0
     return out
-
-
-def _bf16_loop(u, out) -> None:  # noqa: ANN001
-    """``out[k]``: the bf16 bits of the float32 whose bits are ``u[k]``, rounded to nearest, ties
-    to even (as torch's cast); a NaN becomes a quiet NaN of the same sign."""
-    for k in range(u.shape[0]):
-        v = u[k]
-        r = (v + np.uint32(0x7FFF) + ((v >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16)
-        nan = (v & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
-        out[k] = np.uint16(((v >> np.uint32(16)) | np.uint32(0x40)) if nan else r)
 
 
 def screen_delta(dim: int, dtype: Any) -> float:
