@@ -252,12 +252,6 @@ def _normalised_rows(vectors: Any, rows: np.ndarray, norms: Any = None):  # noqa
 
     src = _as_tensor(vectors, "cpu", None)
     index = _index(rows)
-    if norms is not None and src.dtype == torch.float32 and src.is_contiguous():
-        if len(index) and not 0 <= int(index.min()) <= int(index.max()) < src.shape[0]:
-            raise IndexError(f"rows out of range 0..{src.shape[0] - 1}")
-        out = torch.empty(len(index), src.shape[1], dtype=torch.float32)
-        compiled(_unit_loop)(src.numpy(), index.numpy(), norms.numpy(), out.numpy())
-        return out
     out = src.index_select(0, index)
     if out.dtype != torch.float32:
         out = out.float()
@@ -267,17 +261,6 @@ def _normalised_rows(vectors: Any, rows: np.ndarray, norms: Any = None):  # noqa
         norms = norms.index_select(0, index)
     out /= norms[:, None]
     return out
-
-
-def _unit_loop(x, rows, norms, out) -> None:  # noqa: ANN001
-    """``out[i] = x[rows[i]] / norms[rows[i]]`` (float32 division, as torch's: the same bits), in
-    one pass over the rows gathered (compiled: about half of torch's gather and division)."""
-    d = x.shape[1]
-    for i in range(rows.shape[0]):
-        r = rows[i]
-        s = norms[r]
-        for k in range(d):
-            out[i, k] = x[r, k] / s
 
 
 NORM_ROWS = 4096

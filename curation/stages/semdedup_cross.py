@@ -224,7 +224,6 @@ def visitor_block(
     tile_size: int,
     refused: tuple[np.ndarray, np.ndarray] | None = None,
     floor: np.ndarray | None = None,
-    copies: tuple[Any, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Both directions of a cluster's visitors x members block, each pair multiplied once:
     ``visitors`` (v, D) and ``members`` (n, D) unit float32 torch tensors on one device, each
@@ -245,9 +244,7 @@ def visitor_block(
     ~1e-6 otherwise), and the partners the same unless two products differ by less than that.
     ``floor`` (screened only): per member, a value below which its column's maximum is not
     needed (its best match within the cluster: a visitor below it never wins); a column whose
-    visitors all stay below it may then hold any of them, or none. ``copies`` (screened only):
-    the visitors' and the members' :func:`screen_copy`, when the caller made them (each may be
-    followed by any other rows: padding is never read); else they are made here."""
+    visitors all stay below it may then hold any of them, or none."""
     import torch
 
     dev = members.device
@@ -263,9 +260,7 @@ def visitor_block(
     with torch.inference_mode():
         if screen is not None:
             exact = (visitors.numpy(), members.numpy())
-            if copies is None:
-                copies = (screen_copy(visitors, screen), screen_copy(members, screen))
-            visitors, members = copies
+            visitors, members = _padded(visitors, screen), _padded(members, screen)
             col_top = np.full(nc, -np.inf, np.float32)
             delta = np.float32(screen_delta(members.shape[1], screen))
             low = np.full(nc, -np.inf, np.float32) if floor is None else floor
@@ -318,9 +313,9 @@ def _quanta(rows: int, quantum: int) -> int:
     return -(-rows // quantum) * quantum
 
 
-def screen_copy(rows: Any, dtype: Any) -> Any:
-    """``rows`` (float32 CPU tensor) in ``dtype`` followed by :data:`SCREEN_COLUMNS` zero rows, so
-    that every tile of them can be read padded to whole quanta."""
+def _padded(rows: Any, dtype: Any) -> Any:
+    """``rows`` in ``dtype`` followed by :data:`SCREEN_COLUMNS` zero rows (every tile of them
+    can be read padded to whole quanta)."""
     import torch
 
     out = torch.empty(rows.shape[0] + SCREEN_COLUMNS, rows.shape[1], dtype=dtype)
@@ -569,13 +564,9 @@ def cluster_with_visitors(
         return m, arg, np.full(v, -1.0, np.float32), np.full(v, -1, np.int64)
     before = np.searchsorted(member_pos, visitor_pos)
     refused = refusals(member_near, member_gaps, visitor_source, rule)
-    copies = None
-    if refused is None and (screen := screening(dev, n * v)) is not None:
-        both = screen_copy(unit, screen)  # one pass: the members' copy reads on into the visitors'
-        copies = (both[n:], both[:n])
     with one_thread() if dev == "cpu" else nullcontext():
         vm, va, cm, ca = visitor_block(unit[n:].to(dev), unit[:n].to(dev), before, tile_size,
-                                       refused, m, copies)  # fmt: skip
+                                       refused, m)  # fmt: skip
     compiled(_merge_loop)(m, arg, cm, ca, np.asarray(member_pos, np.int64),
                           np.asarray(visitor_pos, np.int64), n)  # fmt: skip
     return m, arg, vm, va
