@@ -276,13 +276,29 @@ def visitor_block(
                 rows, cols = _quanta(b - a, SCREEN_ROWS), _quanta(d - c, SCREEN_COLUMNS)
                 block = visitors[a : a + rows] @ members[c : c + cols].T
                 compiled(_staircase_screened, REASSOCIATE)(
-                    block.float().numpy(), b - a, d - c, *exact, before, a, c, row_m, row_a,
+                    _bf16_bits(block), b - a, d - c, *exact, before, a, c, row_m, row_a,
                     col_m, col_a, col_top, low, delta,
                 )  # fmt: skip
-    for m, arg in ((row_m, row_a), (col_m, col_a)):
-        arg[m == -np.inf] = -1
-        np.clip(m, -1.0, 1.0, out=m)
+    compiled(_finish)(row_m, row_a, col_m, col_a)
     return row_m, row_a, col_m, col_a
+
+
+def _bf16_bits(block: Any) -> np.ndarray:
+    """A bf16 CPU tensor's bits as a uint16 numpy array (no copy): its top 16 bits of a float32."""
+    import torch
+
+    return block.view(torch.int16).numpy().view(np.uint16)
+
+
+def _finish(row_m, row_a, col_m, col_a) -> None:  # noqa: ANN001
+    """:func:`visitor_block`'s results in place: -1 partner where there is none, M clamped to
+    [-1, 1] (in one compiled pass: four numpy steps cost more than the work on a cluster)."""
+    for m, arg in ((row_m, row_a), (col_m, col_a)):
+        for i in range(m.shape[0]):
+            x = m[i]
+            if x == -np.inf:
+                arg[i] = -1
+            m[i] = min(max(x, np.float32(-1.0)), np.float32(1.0)) if x == x else x
 
 
 def screening(device: Any, products: int) -> Any:
@@ -417,10 +433,11 @@ def _staircase_open(block, before, a, c, row_m, row_a, col_m, col_a) -> None:  #
             col_av[jj] = r if greater else old_a
 
 
-def _staircase_screened(block, h, w, vis, mem, before, a, c, row_m, row_a, col_m, col_a,
+def _staircase_screened(bits, h, w, vis, mem, before, a, c, row_m, row_a, col_m, col_a,
                         col_top, col_floor, delta) -> None:  # noqa: ANN001  # fmt: skip
-    """:func:`_staircase_open` over a screened block (bf16 products, as float32; its first ``h``
-    rows and ``w`` columns, the rest padding), read for candidates only. A screened product lies
+    """:func:`_staircase_open` over a screened block (bf16 products: ``bits``, each row widened to
+    float32 as it is read, exactly; its first ``h`` rows and ``w`` columns, the rest padding),
+    read for candidates only. A screened product lies
     within ``delta`` (:func:`screen_delta`) of the pair's exact value, here the float64 dot
     product of the float32 rows ``vis[r]`` and ``mem[m]`` rounded to float32, and only exact
     values enter ``row_m``/``col_m``. A pair's exact value is computed when its screened one is
@@ -436,11 +453,13 @@ def _staircase_screened(block, h, w, vis, mem, before, a, c, row_m, row_a, col_m
     width = np.uint64(w)
     two = np.float32(2.0) * delta
     lanes = np.empty(LANES, np.float32)
+    wide = np.empty(w, np.uint32)
+    row = wide.view(np.float32)
     top_v = col_top[c : c + w]
     for i in range(h):
         r = a + i
         lim = np.uint64(min(max(before[r] - c, 0), w))
-        row = block[i]
+        _widen(bits[i], wide)
         if lim > 0:
             top = _prefix_max(row, lim, lanes)
             if top + delta > row_m[r]:
@@ -461,7 +480,7 @@ def _staircase_screened(block, h, w, vis, mem, before, a, c, row_m, row_a, col_m
     for i in range(h):
         r = a + i
         lim = min(max(before[r] - c, 0), w)
-        row = block[i]
+        _widen(bits[i], wide)
         u = vis[r]
         for j in range(lim, w):
             x = row[j]
@@ -470,6 +489,13 @@ def _staircase_screened(block, h, w, vis, mem, before, a, c, row_m, row_a, col_m
                 if e > col_m[c + j]:
                     col_m[c + j] = e
                     col_a[c + j] = r
+
+
+@kernel_part
+def _widen(bits, out):  # noqa: ANN001, ANN202
+    """``out[j]``: the float32 bits of bf16 ``bits[j]`` (the same value), for ``out``'s length."""
+    for j in range(out.shape[0]):
+        out[j] = np.uint32(bits[j]) << np.uint32(16)
 
 
 def _staircase_loop(block, before, a, c, row_m, row_a, col_m, col_a, refuse, slot) -> None:  # noqa: ANN001
