@@ -279,7 +279,7 @@ def visitor_block(
                     _bf16_bits(block), b - a, d - c, *exact, before, a, c, row_m, row_a,
                     col_m, col_a, col_top, low, delta,
                 )  # fmt: skip
-    compiled(_finish)(row_m, row_a, col_m, col_a)
+    compiled(_finish)(row_m, col_m)
     return row_m, row_a, col_m, col_a
 
 
@@ -290,14 +290,13 @@ def _bf16_bits(block: Any) -> np.ndarray:
     return block.view(torch.int16).numpy().view(np.uint16)
 
 
-def _finish(row_m, row_a, col_m, col_a) -> None:  # noqa: ANN001
-    """:func:`visitor_block`'s results in place: -1 partner where there is none, M clamped to
-    [-1, 1] (in one compiled pass: four numpy steps cost more than the work on a cluster)."""
-    for m, arg in ((row_m, row_a), (col_m, col_a)):
+def _finish(row_m, col_m) -> None:  # noqa: ANN001
+    """:func:`visitor_block`'s maxima clamped to [-1, 1] in place (-inf, none, becomes -1; its
+    partner is still the initial -1: a partner is only set with a larger M), in one compiled
+    pass (numpy's steps cost more than the work on a cluster)."""
+    for m in (row_m, col_m):
         for i in range(m.shape[0]):
             x = m[i]
-            if x == -np.inf:
-                arg[i] = -1
             m[i] = min(max(x, np.float32(-1.0)), np.float32(1.0)) if x == x else x
 
 
