@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -448,6 +450,24 @@ def _batch_small_clusters(device: str) -> bool:
     return device.startswith("cuda")
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """torch's intra-op threads set to 1 meanwhile. A cluster below :data:`SMALL_CLUSTER` members
+    is computed so on CPU, in the local engine and in a Spark task whatever its cores: a float32
+    product's rounding can depend on how many threads split it, and both engines must give the
+    same bits."""
+    import torch
+
+    threads = torch.get_num_threads()
+    if threads != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if threads != 1:
+            torch.set_num_threads(threads)
+
+
 def one_intra_op_thread() -> None:
     """Set this thread's OpenMP threads to 1 (a pool's initializer). ``torch.set_num_threads``
     in the main thread does not reach a new thread's OpenMP setting, which the matrix products
@@ -469,8 +489,6 @@ def cpu_pool(threads: int) -> ThreadPoolExecutor:
     (per process id: a forked child gets its own) and shared by the similarity steps: a pool
     made per call cost ~1-3 ms of thread starts and first OpenMP setup per call, as much as the
     work of a small table on 2 cores."""
-    import os
-
     key = (os.getpid(), threads)
     pool = _POOLS.get(key)
     if pool is None:
@@ -504,11 +522,8 @@ def _each_cluster(
     pooled = set(small)
     large = [seg for seg in segments if seg not in pooled]
     if small:
-        torch.set_num_threads(1)
-        try:
+        with one_thread():
             yield from cpu_pool(threads).map(fn, small)
-        finally:
-            torch.set_num_threads(threads)
     for seg in large:
         yield fn(seg)
 

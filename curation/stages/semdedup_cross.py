@@ -53,8 +53,8 @@ to compared pairs and the order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -589,7 +589,7 @@ def cluster_with_visitors(
         return m, arg, np.full(v, -1.0, np.float32), np.full(v, -1, np.int64)
     before = np.searchsorted(member_pos, visitor_pos)
     refused = refusals(member_near, member_gaps, visitor_source, rule)
-    with one_thread() if dev == "cpu" else nullcontext():
+    with semdedup.one_thread() if dev == "cpu" else nullcontext():
         vm, va, cm, ca = visitor_block(unit[n:].to(dev), unit[:n].to(dev), before, tile_size,
                                        refused, m)  # fmt: skip
     compiled(_merge_loop)(m, arg, cm, ca, np.asarray(member_pos, np.int64),
@@ -701,24 +701,6 @@ class CrossStats:
         }
 
 
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """torch's intra-op threads set to 1 meanwhile. A cluster below
-    :data:`~curation.stages.semdedup.SMALL_CLUSTER` members is computed so on CPU, here and in a
-    Spark task whatever its cores: a float32 product's rounding can depend on how many threads
-    split it, and both engines must give the same bits."""
-    import torch
-
-    threads = torch.get_num_threads()
-    if threads != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if threads != 1:
-            torch.set_num_threads(threads)
-
-
 def _each_job(
     jobs: list, small: list[bool], fn: Callable[[Any], Any], device: str, work: Sequence[int]
 ) -> list:
@@ -735,7 +717,7 @@ def _each_job(
     out: list = [None] * len(jobs)
     few = sorted((k for k, s in enumerate(small) if s), key=lambda k: (-work[k], k))
     threads = torch.get_num_threads()
-    with one_thread():
+    with semdedup.one_thread():
         if threads <= 1 or len(few) < 2:
             got = map(fn, [jobs[k] for k in few])
         else:
@@ -816,7 +798,7 @@ def semdedup_with_cross(
     starts = np.concatenate(([0], bounds)).astype(np.int64)
     ends = np.concatenate((bounds, [n])).astype(np.int64)
     v_rows, v_slots = np.nonzero(visits(near, gaps, rule))
-    with one_thread():  # no OpenMP team left spinning beside the jobs' threads
+    with semdedup.one_thread():  # no OpenMP team left spinning beside the jobs' threads
         norms = semdedup.row_norms(vectors)  # once per document, not once per visit
     targets = near[v_rows, v_slots]
     by = np.argsort(targets * n + pos[v_rows])  # per target, in the total order
@@ -922,7 +904,7 @@ def target_group(
     both = np.concatenate([mem, vis])
     unit = semdedup._normalised_rows(vectors, both)  # row by row: the local engine's bits
     small = device == "cpu" and members < semdedup.SMALL_CLUSTER
-    with one_thread() if small else nullcontext():
+    with semdedup.one_thread() if small else nullcontext():
         mm, ma, vm, va = cluster_with_visitors(
             unit, members, pos[mem], pos[vis], cl[vis], near[mem], gaps[mem], rule,
             semdedup.tile_for(tile_size, device), device,
