@@ -39,9 +39,10 @@ bf16 (:func:`screening`) the visitors x members block is multiplied in bf16 (~3x
 float32 at a cluster's sizes) only to screen: the pairs that could hold a maximum are computed
 again exactly (float64 from the float32 rows; :func:`_staircase_screened`), so the result is the
 exact maximum over the same pairs. A pair that qualifies both ways is computed in both clusters'
-jobs (the same value, screened; up to rounding otherwise; the maximum is kept). Each document's candidates - its row in its own cluster's job and in every job it
-visited - are then reduced to the best one (:func:`best_candidates`): the larger M, on equal M
-the partner earlier in the total order. The local engine (:func:`semdedup_with_cross`) and the
+jobs (the same value, screened; up to rounding otherwise; the maximum is kept). Each document's
+candidates - its row in its own cluster's job and in every job it visited - are then reduced to
+the best one (:func:`best_candidates`): the larger M, on equal M the partner earlier in the
+total order. The local engine (:func:`semdedup_with_cross`) and the
 Spark engine (:mod:`curation.spark.semdedup`: one target cluster per task,
 :func:`target_group`, then the candidates reduced in groups of documents) call the same
 functions on the same rows, so they give the same table.
@@ -436,10 +437,9 @@ def _staircase_screened(bits, h, w, vis, mem, before, a, c, row_m, row_a, col_m,
                         col_top, col_floor, delta) -> None:  # noqa: ANN001  # fmt: skip
     """:func:`_staircase_open` over a screened block (bf16 products: ``bits``, each row widened to
     float32 as it is read, exactly; its first ``h`` rows and ``w`` columns, the rest padding),
-    read for candidates only. A screened product lies
-    within ``delta`` (:func:`screen_delta`) of the pair's exact value, here the float64 dot
-    product of the float32 rows ``vis[r]`` and ``mem[m]`` rounded to float32, and only exact
-    values enter ``row_m``/``col_m``. A pair's exact value is computed when its screened one is
+    read for candidates only. A screened product lies within ``delta`` (:func:`screen_delta`) of
+    the pair's exact value, here the float64 dot product of the float32 rows ``vis[r]`` and
+    ``mem[m]`` rounded to float32, and only exact values enter ``row_m``/``col_m``. A pair's exact value is computed when its screened one is
     (1) at least the screened maximum less ``2 * delta`` (a row: over this block's part of the
     row; a column: ``col_top``, the running maximum over the visitors of this block and the
     blocks above it) and (2) above the exact maximum so far less ``delta`` (a column: and at
@@ -479,6 +479,8 @@ def _staircase_screened(bits, h, w, vis, mem, before, a, c, row_m, row_a, col_m,
     for i in range(h):
         r = a + i
         lim = min(max(before[r] - c, 0), w)
+        if lim == w:  # every member of this block comes before the visitor: no column part
+            continue
         _widen(bits[i], wide)
         u = vis[r]
         for j in range(lim, w):
