@@ -685,8 +685,9 @@ def test_screen_delta_bounds_the_bf16_products(dim: int) -> None:
 
 
 def test_jobs_run_largest_first_and_return_in_order() -> None:
-    """The small jobs run in order of their work, the most first (ties by job), and their
-    results come back in the jobs' order (one thread here, so that the order is exact)."""
+    """The small jobs run in order of their work, the most first (ties by job), then the large
+    ones in order; each result comes with its job's index (one thread here, so that the order
+    is exact)."""
     import torch
 
     started: list[int] = []
@@ -698,8 +699,29 @@ def test_jobs_run_largest_first_and_return_in_order() -> None:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        got = cross._each_job(list(range(6)), [True] * 6, fn, "cpu", [5, 90, 1, 40, 40, 7])
+        got = list(sd.each_job(list(range(6)), [True, True, False, True, True, True],
+                               [5, 90, 1, 40, 40, 7], fn, "cpu"))  # fmt: skip
     finally:
         torch.set_num_threads(threads)
-    assert got == [0, 10, 20, 30, 40, 50]
+    assert got == [(1, 10), (3, 30), (4, 40), (5, 50), (0, 0), (2, 20)]
     assert started == [1, 3, 4, 5, 0, 2]
+
+
+@pytest.mark.parametrize("small", [[True], [True, False]])
+def test_a_lone_small_job_runs_on_one_intra_op_thread(small: list[bool]) -> None:
+    """A small job runs with one intra-op thread even when it is the only one (no pool), as in
+    a Spark task, so both engines give the same bits; a large one gets every thread."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        seen = dict(sd.each_job(small, small, [1] * len(small),
+                                lambda _: torch.get_num_threads(), "cpu"))  # fmt: skip
+        within = list(sd._each_cluster([(0, 10)], lambda _: torch.get_num_threads(), "cpu"))
+    finally:
+        torch.set_num_threads(threads)
+    assert seen[0] == 1
+    assert within == [1]  # the within-cluster step's one small cluster too
+    if len(small) > 1:
+        assert seen[1] == 2

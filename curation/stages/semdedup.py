@@ -366,7 +366,7 @@ def _result(sorted_ids, clusters, dist, rank, m, arg, start, cross=None) -> pa.T
 
 SMALL_CLUSTER = 1024
 """Clusters below this size are "small": on CPU they run side by side, one per thread; on CUDA
-many of them go to the GPU together (see :func:`_each_cluster`)."""
+many of them go to the GPU together (see :func:`each_job`)."""
 BATCH_ELEMENTS = 1 << 26
 """Batched small clusters on CUDA: at most this many float32 elements (256 MB) in one batch's
 padded similarity blocks (B x S x S) and, separately, in its padded vectors (B x S x D)."""
@@ -446,7 +446,7 @@ def _run_batched(
 
 def _batch_small_clusters(device: str) -> bool:
     """Whether small clusters go to ``device`` in batches: on CUDA (a round trip per cluster
-    costs more than its matmul); on CPU a pool of threads is faster (see :func:`_each_cluster`)."""
+    costs more than its matmul); on CPU a pool of threads is faster (see :func:`each_job`)."""
     return device.startswith("cuda")
 
 
@@ -498,34 +498,53 @@ def cpu_pool(threads: int) -> ThreadPoolExecutor:
     return pool
 
 
+def each_job(
+    jobs: Sequence[Any],
+    small: Sequence[bool],
+    work: Sequence[int],
+    fn: Callable[[Any], Any],
+    device: str,
+) -> Iterator[tuple[int, Any]]:
+    """``(k, fn(jobs[k]))`` for every job, yielded in the order the jobs run.
+
+    On CPU the small jobs (``small[k]``: most clusters, with ~200 documents each) run first, each
+    with one intra-op thread (:func:`one_thread`: the same bits as a Spark task's, whatever the
+    cores), the most ``work`` first (ties by ``k``: no large job starts last while the other
+    threads idle), side by side on a pool of ``torch.get_num_threads()`` Python threads when
+    there are several: torch releases the GIL, so the cores stay busy without one OpenMP
+    fork/join per tiny matmul - which costs a scheduler time slice each when the cores are shared
+    (measured on 2 shared cores: 250 clusters of 200 took 0.4-11 s with 2 intra-op threads, 0.17 s
+    this way; same 0.08 s on an idle machine). The large jobs then run one by one with every
+    intra-op thread. On another device all run one by one, in order (on CUDA
+    :func:`semdedup_all` batches the small clusters before)."""
+    import torch
+
+    if device != "cpu":
+        for k, job in enumerate(jobs):
+            yield k, fn(job)
+        return
+    few = sorted((k for k, s in enumerate(small) if s), key=lambda k: (-work[k], k))
+    threads = torch.get_num_threads()
+    with one_thread():
+        if threads <= 1 or len(few) < 2:
+            got: Iterable[Any] = map(fn, [jobs[k] for k in few])
+        else:
+            got = cpu_pool(threads).map(fn, [jobs[k] for k in few])
+        yield from zip(few, got, strict=True)
+    for k, s in enumerate(small):
+        if not s:
+            yield k, fn(jobs[k])
+
+
 def _each_cluster(
     segments: list[tuple[int, int]], fn: Callable[[tuple[int, int]], int], device: str
 ) -> Iterator[int]:
-    """Apply ``fn`` to every cluster segment, yielding its result as each one finishes.
-
-    On CPU the small clusters (most of them, with ~200 documents each) run on a pool of
-    ``torch.get_num_threads()`` Python threads with torch's intra-op threads set to 1 meanwhile:
-    torch releases the GIL, so the cores stay busy without one OpenMP fork/join per tiny matmul -
-    which costs a scheduler time slice each when the cores are shared (measured on 2 shared
-    cores: 250 clusters of 200 took 0.4-11 s with 2 intra-op threads, 0.17 s this way; same
-    0.08 s on an idle machine), the largest first. Large clusters then run one by one with all
-    intra-op threads.
-    (On CUDA, :func:`semdedup_all` batches the small clusters before this is called.)
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    small = [seg for seg in segments if seg[1] - seg[0] < SMALL_CLUSTER]
-    small.sort(key=lambda seg: (seg[0] - seg[1], seg[0]))  # the largest first: no straggler
-    if device != "cpu" or threads <= 1 or len(small) < 2:
-        small = []
-    pooled = set(small)
-    large = [seg for seg in segments if seg not in pooled]
-    if small:
-        with one_thread():
-            yield from cpu_pool(threads).map(fn, small)
-    for seg in large:
-        yield fn(seg)
+    """``fn`` of every cluster segment ``(start, end)``, yielded in the order they run
+    (:func:`each_job`: the clusters below :data:`SMALL_CLUSTER` documents are the small jobs)."""
+    sizes = [e - s for s, e in segments]
+    small = [n < SMALL_CLUSTER for n in sizes]
+    for _, done in each_job(segments, small, sizes, fn, device):
+        yield done
 
 
 def _index(rows: np.ndarray) -> Any:

@@ -54,7 +54,7 @@ to compared pairs and the order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -703,35 +703,6 @@ class CrossStats:
         }
 
 
-def _each_job(
-    jobs: list, small: list[bool], fn: Callable[[Any], Any], device: str, work: Sequence[int]
-) -> list:
-    """``fn`` of every job, returned in the jobs' order. On CPU the small ones (most clusters) run
-    side by side on a pool of one thread per core, each with one intra-op thread (as the
-    within-cluster step, :func:`curation.stages.semdedup._each_cluster`: no OpenMP fork/join per
-    small product, which costs a scheduler time slice each on shared cores), the most ``work``
-    first (so that no large job starts last while the other threads idle), then the large ones
-    one by one with every thread. On another device one by one."""
-    import torch
-
-    if device != "cpu":
-        return [fn(job) for job in jobs]
-    out: list = [None] * len(jobs)
-    few = sorted((k for k, s in enumerate(small) if s), key=lambda k: (-work[k], k))
-    threads = torch.get_num_threads()
-    with semdedup.one_thread():
-        if threads <= 1 or len(few) < 2:
-            got = map(fn, [jobs[k] for k in few])
-        else:
-            got = semdedup.cpu_pool(threads).map(fn, [jobs[k] for k in few])
-        for k, r in zip(few, got, strict=True):
-            out[k] = r
-    for k, s in enumerate(small):
-        if not s:
-            out[k] = fn(jobs[k])
-    return out
-
-
 _CANDIDATE_TYPES = tuple(enumerate((np.int64, np.float32, np.int64)))
 """The visitors' candidates a job returns: owner rows, M, partner rows."""
 
@@ -842,7 +813,9 @@ def semdedup_with_cross(
             progress(int(ends[k] - starts[k]))
         return vis[found], vm[found], mem[va[found]], count, bool(len(vis))
 
-    done = _each_job(jobs, small, tracked, device, work)
+    done: list = [None] * len(jobs)  # in the jobs' order
+    for k, got in semdedup.each_job(jobs, small, work, tracked, device):
+        done[k] = got
     best_m, best_p = best_by_position(
         own_m, own_p, *(_joined([d[i] for d in done], t) for i, t in _CANDIDATE_TYPES), pos
     )
