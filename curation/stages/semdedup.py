@@ -525,12 +525,13 @@ def each_job(
         return
     few = sorted((k for k, s in enumerate(small) if s), key=lambda k: (-work[k], k))
     threads = torch.get_num_threads()
-    with one_thread():
-        if threads <= 1 or len(few) < 2:
-            got: Iterable[Any] = map(fn, [jobs[k] for k in few])
-        else:
-            got = cpu_pool(threads).map(fn, [jobs[k] for k in few])
-        yield from zip(few, got, strict=True)
+    if few:  # torch's thread count is left alone when every job is large
+        with one_thread():
+            if threads <= 1 or len(few) < 2:
+                got: Iterable[Any] = map(fn, [jobs[k] for k in few])
+            else:
+                got = cpu_pool(threads).map(fn, [jobs[k] for k in few])
+            yield from zip(few, got, strict=True)
     for k, s in enumerate(small):
         if not s:
             yield k, fn(jobs[k])
