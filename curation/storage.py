@@ -16,9 +16,11 @@ or ``?``).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,23 @@ from typing import Protocol
 from curation.errors import CurationError
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
+def _rmtree(path: Path, tries: int = 100, wait: float = 0.05) -> None:
+    """``shutil.rmtree``, tried again while files come and go in the tree as it is removed: a
+    killed Spark job's Python workers may finish a file for a moment after the JVM has died (its
+    worker daemon is a process group of its own, and stops them only once it notices), and a
+    rerun clears the same folder at once."""
+    for attempt in range(tries):
+        try:
+            shutil.rmtree(path)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.ENOENT) or attempt == tries - 1:
+                raise
+            if not path.exists():
+                return
+            time.sleep(wait)
 
 
 def normalize_uri(path: str | os.PathLike[str]) -> str:
@@ -171,7 +190,7 @@ class LocalStorage(_Text):
     def delete(self, uri: str) -> None:
         p = self._p(uri)
         if p.is_dir():
-            shutil.rmtree(p)
+            _rmtree(p)
         elif p.exists():
             p.unlink()
 

@@ -125,3 +125,36 @@ def test_item16_fingerprints_do_not_depend_on_part_file_names(spark, demo_run, t
     # the build stamps differ (another build), which is what makes a copy's children stale
     stamp = json.loads((run / "dataset-1" / "_SUCCESS").read_text())["build"]
     assert stamp != json.loads((demo_run / "dataset-1" / "_SUCCESS").read_text())["build"]
+
+
+def test_a_folder_still_being_written_is_deleted_once_the_writer_stops(tmp_path):
+    """A rerun clears the staging folder of a killed job whose Python workers may finish a file
+    for a moment after the JVM died: files appearing during the delete do not fail it."""
+    import threading
+    import time
+
+    folder = tmp_path / "_staging" / "dataset-1"
+    (folder / "removed").mkdir(parents=True)
+    for i in range(3000):
+        (folder / "removed" / f"old-{i}").write_bytes(b"x")
+    stop = time.time() + 0.5
+
+    def writer() -> None:  # as a worker of the killed job: temp file, then a move into place
+        k = 0
+        while time.time() < stop:
+            tmp = folder / "removed" / "_temporary" / f"{k}.tmp"
+            try:
+                tmp.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(b"part")
+                tmp.rename(folder / "removed" / f"part-{k}.parquet")
+            except OSError:
+                pass  # the folder went away under it
+            k += 1
+
+    t = threading.Thread(target=writer)
+    t.start()
+    time.sleep(0.05)
+    LocalStorage().delete(normalize_uri(str(folder)))
+    t.join()
+    LocalStorage().delete(normalize_uri(str(folder)))  # what the writer left after the first
+    assert not folder.exists()
