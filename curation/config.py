@@ -484,13 +484,18 @@ class SparkConfig:
     master: str | None = tuning(None)
     app_name: str = tuning("curation")
     shuffle_partitions: int = tuning(8)
-    """Partitions of every shuffle, and so the Parquet files written per domain of a dataset."""
+    """Partitions of every shuffle and (at least) the tasks of Dataset-1's exchange, and so the
+    Parquet files written per domain of a dataset."""
     ingest_partition_bytes: int = tuning(16 * 1024 * 1024)
     """Compressed input bytes per ingest task (smaller = more, better balanced tasks)."""
     chunk_chars: int = tuning(32_000_000)
     """Characters of text per chunk of ``_work/annotated`` (Dataset-1): the unit of work that
     step 2's writer tasks share out (smaller: better balanced tasks, more files)."""
     arrow_batch_rows: int = tuning(2048)
+    exchange_rows: int = tuning(250_000)
+    """Dataset-1 step 2: the most key rows (about 150 bytes each in memory) one task of its
+    exchange holds - one id or dedup-key bucket, or the facts of one writer task; there are
+    ``max(shuffle_partitions, ceil(rows / exchange_rows))`` of each."""
     driver_memory: str = tuning("4g")
     quick_jit: bool = tuning(True)
     """Local masters started from Python: JIT-compile with C1 only (``-XX:TieredStopAtLevel=1``).
@@ -506,7 +511,7 @@ class SparkConfig:
 
     def __post_init__(self) -> None:
         _positive(self, "shuffle_partitions", "ingest_partition_bytes")
-        _positive(self, "arrow_batch_rows", "chunk_chars")
+        _positive(self, "arrow_batch_rows", "chunk_chars", "exchange_rows")
         for key in self.conf:
             if not any(fnmatch.fnmatchcase(key, pattern) for pattern in SPARK_CONF_ALLOWED):
                 raise ConfigError(

@@ -1,5 +1,5 @@
 """Dataset-1 on Spark with malformed input, duplicate ids, unreadable files, reruns and config
-changes; Spark's group facts against the in-memory ones."""
+changes (the exchange's group facts against the in-memory ones: test_dataset1_exchange.py)."""
 
 from __future__ import annotations
 
@@ -168,52 +168,6 @@ def _random_annotated(rng: random.Random, n: int) -> pa.Table:
     return pa.Table.from_pydict(cols, schema=S.ANNOTATED_SCHEMA)
 
 
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        ["ingest.on_duplicate_id=quarantine"],
-        ["ingest.on_duplicate_id=quarantine", "exact_dedup.scope=global", "langid.domains=['*']"],
-        ["exact_dedup.scope=domain", "length.min_chars=100"],
-    ],
-)
-def test_spark_group_facts_equal_the_in_memory_ones(spark, tmp_path, overrides):
-    """Spark's shuffles of key columns give every row the same first_at and survivor as
-    :func:`curation.stages.dataset1.group_facts`, whatever the chunking and partitioning; and
-    the verdicts :func:`decide` makes of them use every rule of the precedence table."""
-    import pyarrow.parquet as pq
-
-    from curation.pipeline import dataset1_tasks as tasks
-    from curation.stages import dataset1 as decisions
-
-    cfg = _cfg(*overrides)
-    rows = _random_annotated(random.Random(len(overrides)), 3000)
-    names = []
-    for k, start in enumerate(range(0, rows.num_rows, 700)):  # chunks of 700 rows
-        names.append(f"part-{k:05d}-0000.parquet")
-        pq.write_table(rows.slice(start, 700), tmp_path / names[-1], row_group_size=256)
-    expected = decisions.group_facts(rows, cfg)
-    keyed = adapters.keys(spark, str(tmp_path), names, [k % 3 for k in range(len(names))], cfg)
-    facts = adapters.group_facts(keyed.repartition(5), cfg).select(
-        tasks.CHUNK, S.SRC_LINE, S.FIRST_AT, S.SURVIVOR
-    )
-    got = {r[S.SRC_LINE]: (r[S.FIRST_AT], r[S.SURVIVOR]) for r in facts.collect()}
-    lines = rows.column(S.SRC_LINE).to_pylist()
-    assert [got[line] for line in lines] == list(
-        zip(expected[S.FIRST_AT].to_pylist(), expected[S.SURVIVOR].to_pylist(), strict=True)
-    )
-    verdict = decisions.decide(
-        rows.append_column(S.FIRST_AT, expected[S.FIRST_AT]).append_column(
-            S.SURVIVOR, expected[S.SURVIVOR]
-        ),
-        cfg,
-    )
-    stages = set(verdict.column(S.STAGE).to_pylist())
-    assert decisions.duplicate_ids(rows).examples  # the random rows repeat ids
-    assert (S.STAGE_EXACT_DEDUP in stages) and (S.STAGE_INVALID in stages)
-    assert (S.STAGE_LANGID in stages) == ("cc" in cfg.langid.domains or "*" in cfg.langid.domains)
-    assert verdict.column(S.REASON).to_pylist().count("duplicate_id") > 0  # in either mode
-
-
 def test_writer_task_keys_land_on_their_partition(spark):
     """The Python twin of Spark's hash(bigint) places every chunk on the task it was given."""
     from pyspark.sql import functions as F
@@ -226,20 +180,6 @@ def test_writer_task_keys_land_on_their_partition(spark):
         frame = spark.createDataFrame([(t, k) for t, k in enumerate(keys)], "t int, k long")
         placed = frame.repartition(n, "k").select("t", F.spark_partition_id().alias("p"))
         assert sorted((r.t, r.p) for r in placed.collect()) == [(t, t) for t in range(n)]
-
-
-def test_duplicate_ids_agree_with_the_in_memory_check(spark, tmp_path):
-    import pyarrow.parquet as pq
-
-    from curation.stages import dataset1 as decisions
-
-    rows = _random_annotated(random.Random(3), 500)
-    pq.write_table(rows, tmp_path / "part-00000-0000.parquet")
-    keyed = adapters.keys(spark, str(tmp_path), ["part-00000-0000.parquet"], [0], _cfg())
-    assert adapters.duplicate_ids(keyed) == decisions.duplicate_ids(rows)
-    examples = decisions.duplicate_ids(rows).examples
-    assert len(examples) == 10 and all(len(at) >= 2 for _, at in examples)
-    assert [i for i, _ in examples] == sorted(i for i, _ in examples)
 
 
 @pytest.mark.parametrize(

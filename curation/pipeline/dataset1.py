@@ -7,12 +7,14 @@ Two declared stages, run by :mod:`curation.runner`:
    files' paths and sizes are part of its fingerprint). Python tasks read the input files and
    write it as Parquet *chunks* (:func:`curation.pipeline.dataset1_tasks.ingest_files`); its
    manifest lists them.
-2. ``dataset-1``: Spark computes the group facts over the key columns only (first row of every
-   id, survivor of every exact-dedup group, and with ``fuzzy_dedup.enabled`` the near-duplicate
-   components among the rows the other rules keep: :mod:`curation.spark.adapters`, whose Python
-   tasks read texts from the chunks and shuffle only MinHash band keys); writer tasks merge
-   them with the chunks, apply :func:`curation.stages.dataset1.decide` - the whole keep/remove
-   table - and write the kept documents and the removal ledger; their counts are the manifest.
+2. ``dataset-1``: the group facts (first row of every id, survivor of every exact-dedup group)
+   computed by Python tasks that exchange key rows as files, Spark only scheduling them
+   (:mod:`curation.pipeline.dataset1_exchange`); with ``fuzzy_dedup.enabled`` also the
+   near-duplicate components among the rows the other rules keep (:mod:`curation.spark.fuzzy`:
+   Python tasks read texts from the chunks and Spark shuffles only MinHash band keys). Writer
+   tasks merge the facts with the chunks, apply :func:`curation.stages.dataset1.decide` - the
+   whole keep/remove table - and write the kept documents and the removal ledger; their counts
+   are the manifest.
 
 Texts never travel through the JVM or a shuffle, and no step holds a whole file or partition, so
 memory per task is a function of the configuration (README, "Memory"), not of the input.
@@ -30,6 +32,7 @@ from curation.config import PipelineConfig
 from curation.errors import CurationError
 from curation.listing import list_input
 from curation.manifest import Count, build_manifest, by_output_domain
+from curation.pipeline import dataset1_exchange as exchange
 from curation.pipeline import dataset1_tasks as tasks
 from curation.run_layout import ANNOTATED, DATA, DATASET_1, REMOVED
 from curation.run_lock import RunLock
@@ -37,12 +40,12 @@ from curation.runner import Build, Reads, Stage
 from curation.spark import adapters
 from curation.spark.session import apply_runtime_settings
 from curation.stages import ingest
-from curation.stages.ingest import DUPLICATE_ID
 from curation.storage import join, normalize_uri, storage_for
 
 log = logging.getLogger(__name__)
 
 FUZZY_WORK = "_fuzzy"  # fuzzy dedup's intermediate results inside the staging folder (deleted)
+EXCHANGE_WORK = "_exchange"  # the key rows and facts step 2 exchanges (deleted)
 
 ANNOTATION_VERSION = 3  # bump when ingest, annotate_batch or _work/annotated's chunk layout change
 DATASET1_SECTIONS = ("ingest", "langid", "exact_dedup", "length", "fuzzy_dedup")
@@ -131,41 +134,39 @@ def place_chunks(chunks: list[dict], n: int) -> list[int]:
 
 
 def build_dataset1(ctx: Build) -> dict:
-    """Step 2: group facts over key columns, then the writers: kept documents, ledger, counts."""
+    """Step 2: the group facts (the exchange; fuzzy dedup's facts when enabled), then the
+    writers: kept documents, ledger, counts. Under ``on_duplicate_id=error`` repeated ids fail
+    the stage before anything is written."""
     t0 = time.time()
     spark, cfg, p, staging = ctx.spark, ctx.cfg, ctx.extra["plan"], ctx.out
     ann = ctx.parent(ANNOTATED)
     chunks = ann.manifest().get("chunks", [])
     names = [c["name"] for c in chunks]
-    placement = place_chunks(chunks, cfg.spark.shuffle_partitions)
-    sc = spark.sparkContext
-    keys = adapters.keys(spark, ann.path(DATA), names, placement, cfg)
-    if cfg.ingest.on_duplicate_id == "error" and cfg.fuzzy_dedup.enabled:
-        sc.setJobDescription("dataset-1 [2/2]: check input ids")  # before fuzzy dedup's work
-        _fail_on_duplicate_ids(adapters.duplicate_ids(keys))
-    sc.setJobDescription("dataset-1 [2/2]: exact dedup, write kept documents and the ledger")
-    facts = adapters.group_facts(keys, cfg)
+    writers, buckets = exchange.task_counts(sum(c["rows"] for c in chunks), cfg)
+    ex = exchange.Exchange(
+        annotated=ann.path(DATA), chunks=names, rows=[c["rows"] for c in chunks],
+        task_of_chunk=place_chunks(chunks, writers), writers=writers, buckets=buckets,
+        work=join(staging, EXCHANGE_WORK),
+    )  # fmt: skip
+    examples = adapters.exchange_facts(spark, ex, cfg)
+    if cfg.ingest.on_duplicate_id == "error":
+        _fail_on_duplicate_ids(exchange.duplicate_ids(examples))  # before writing anything
     fuzzy: dict = {}
     work = join(staging, FUZZY_WORK)
     if cfg.fuzzy_dedup.enabled:
-        facts.write.parquet(join(work, "facts"))
-        facts = spark.read.parquet(join(work, "facts"))
+        facts = adapters.exchange_fact_rows(spark, ex, join(work, "facts"))
         facts, result = adapters.near_facts(facts, names, ann.path(DATA), work, cfg)
-        fuzzy = {"fuzzy_dedup": {**result.stats(), "removed": result.removed}}
-        sc.setJobDescription("dataset-1 [2/2]: write kept documents and the ledger")
+        fuzzy["fuzzy_dedup"] = {**result.stats(), "removed": result.removed}
+        spark.sparkContext.setJobDescription("dataset-1 [2/2]: write kept documents and the ledger")
+        counted = adapters.run_writers(facts, ex.writers, names, ann.path(DATA), staging, cfg)
     else:
-        facts = adapters.without_near_facts(facts)
-    counted = adapters.run_writers(facts, names, ann.path(DATA), staging, cfg)
+        counted = adapters.exchange_writers(spark, ex, staging, cfg)
     for folder in (join(staging, DATA), join(staging, REMOVED)):
         tasks.cleanup_temporary(folder)
-    if ctx.storage.exists(work):
-        ctx.storage.delete(work)
+    for folder in (work, ex.work):
+        if ctx.storage.exists(folder):
+            ctx.storage.delete(folder)
     counts = [Count(r[S.SRC_DOMAIN], r[S.DOMAIN], r[S.STAGE], r[S.REASON], r["n"]) for r in counted]
-    if cfg.ingest.on_duplicate_id == "error" and any(c.reason == DUPLICATE_ID for c in counts):
-        # the facts found repeated ids (no separate pass when there are none): name them and fail
-        # before the dataset is marked finished
-        sc.setJobDescription("dataset-1 [2/2]: name the repeated input ids")
-        _fail_on_duplicate_ids(adapters.duplicate_ids(keys))
     return build_manifest(
         counts,
         stage=DATASET_1,

@@ -123,7 +123,7 @@ def _naming(path: str) -> Iterator[None]:
         raise
 
 
-class _AtomicParquet:
+class AtomicParquet:
     """A Parquet file written under ``<folder>/_temporary/`` and moved to ``<folder>/<name>``
     when closed."""
 
@@ -139,9 +139,9 @@ class _AtomicParquet:
                 use_dictionary=[n for n in schema.names if n not in UNIQUE_COLUMNS],
             )  # fmt: skip
 
-    def write(self, table: pa.Table) -> None:
+    def write(self, table: pa.Table, row_group_size: int | None = None) -> None:
         with _naming(self.tmp):
-            self.writer.write_table(table)
+            self.writer.write_table(table, row_group_size=row_group_size)
 
     def close(self) -> None:
         with _naming(self.tmp):
@@ -164,7 +164,7 @@ def ingest_files(
     :data:`CHUNK_SCHEMA` batches (one per chunk)."""
     limit = cfg.spark.chunk_chars
     k = 0
-    writer: _AtomicParquet | None = None
+    writer: AtomicParquet | None = None
     chars = 0
     domain = None
     stats: dict[tuple[str, str], list[int]] = {}
@@ -192,7 +192,7 @@ def ingest_files(
                 if writer is not None and (chars + n_chars > limit or f.src_domain != domain):
                     yield from close()  # a chunk holds one source domain
                 if writer is None:
-                    writer = _AtomicParquet(
+                    writer = AtomicParquet(
                         out, chunk_name(task, k), S.ANNOTATED_SCHEMA, ANNOTATED_COMPRESSION
                     )
                 writer.write(annotated)
@@ -249,19 +249,19 @@ class _Outputs:
 
     def __init__(self, out: str, task: int, cfg: PipelineConfig) -> None:
         self.out, self.name, self.cfg = out, f"part-{task:05d}.parquet", cfg
-        self.files: dict[str, _AtomicParquet] = {}
+        self.files: dict[str, AtomicParquet] = {}
         self.buffers: dict[str, list[pa.Table]] = {}
         self.buffered = 0
         self._open(self.LEDGER)  # every task writes its ledger part, if empty
 
-    def _open(self, key: str) -> _AtomicParquet:
+    def _open(self, key: str) -> AtomicParquet:
         writer = self.files.get(key)
         if writer is None:
             if key == self.LEDGER:
-                writer = _AtomicParquet(join(self.out, REMOVED), self.name, S.LEDGER_SCHEMA,
+                writer = AtomicParquet(join(self.out, REMOVED), self.name, S.LEDGER_SCHEMA,
                                         OUTPUT_COMPRESSION)  # fmt: skip
             else:
-                writer = _AtomicParquet(join(self.out, DATA), f"domain={key}/{self.name}",
+                writer = AtomicParquet(join(self.out, DATA), f"domain={key}/{self.name}",
                                         S.RECORD_SCHEMA, OUTPUT_COMPRESSION)  # fmt: skip
             self.files[key] = writer
         return writer
@@ -302,10 +302,18 @@ def write_outputs(
     """Step 2 for one writer task: its facts (:data:`FACT_COLUMNS`, sorted) merged with the
     chunks they name (``chunks[i]`` = file name of chunk ``i`` in ``annotated``); every row
     decided and written into ``out``; yields :data:`COUNT_SCHEMA` batches."""
-    stream = _Facts(facts)
+    yield from write_decided(task, _merged(_Facts(facts), chunks, annotated), out, cfg)
+
+
+def write_decided(
+    task: int, merged: Iterator[tuple[pa.Table, pa.Table]], out: str, cfg: PipelineConfig
+) -> Iterator[pa.RecordBatch]:
+    """Rows with their facts (``(rows, facts)``: annotated rows, and :data:`FACT_COLUMNS` from
+    ``first_at`` on, aligned) decided and written into ``out`` as writer task ``task``; yields
+    :data:`COUNT_SCHEMA` batches."""
     outputs = _Outputs(out, task, cfg)
     counts: Counter[tuple] = Counter()
-    for rows, got in _merged(stream, chunks, annotated):
+    for rows, got in merged:
         for name in FACT_COLUMNS[3:]:
             rows = rows.append_column(name, got.column(name))
         verdict = decisions.decide(rows, cfg)

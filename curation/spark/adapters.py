@@ -1,18 +1,14 @@
-"""Thin adapters: Spark schedules the Python work of Dataset-1 and computes its group facts.
+"""Thin adapters: Spark schedules the Python work of Dataset-1.
 
 Nothing here decides anything about a document: every keep/remove rule is
-:func:`curation.stages.dataset1.decide`, which Spark applies through ``mapInArrow`` - once over
-the key columns (to learn each row's output domain and whether it reaches exact dedup) and once in
-the writer tasks (the final verdicts). What Spark computes is only what a row cannot know alone -
-the *group facts* - as shuffles of key columns (ids, keys, file and line; never texts):
-
-* ``first_at``: the first valid row (by file, line) of every id (under ``on_duplicate_id=error``
-  a row that has one makes the job fail);
-* ``survivor``: the smallest id of every exact-dedup group among the rows that reach it.
-
-Texts never pass through the JVM: the Python tasks of :mod:`curation.pipeline.dataset1_tasks`
-read the input files and write ``_work/annotated`` (step 1), and read it back to write the
-outputs (step 2).
+:func:`curation.stages.dataset1.decide`, applied by the Python tasks. Step 1's tasks
+(:mod:`curation.pipeline.dataset1_tasks`) read the input files and write ``_work/annotated``;
+step 2's group facts - what a row cannot know alone (``first_at``, the first valid row of its
+id; ``survivor``, the smallest id of its exact-dedup group) - are computed by the tasks of
+:mod:`curation.pipeline.dataset1_exchange`, which exchange key rows as files, and its writer
+tasks read the chunks back to write the outputs. For all of these Spark runs a list of tasks
+(:func:`run_tasks`): no row passes through the JVM. Only fuzzy dedup (:func:`near_facts`,
+:func:`run_writers`) uses Spark's shuffles, of band keys and key columns (never texts).
 """
 
 from __future__ import annotations
@@ -27,14 +23,7 @@ from curation.config import PipelineConfig
 from curation.pipeline import dataset1_tasks as tasks
 from curation.schema import to_spark_schema
 from curation.stages import dataset1 as decisions
-from curation.stages import exact_dedup, ingest
-
-REACHES_UNLESS_REPEATED = "_reaches_unless_repeated"
-"""Whether a key row reaches exact dedup unless its id is repeated (rule 2)."""
-
-KEY_COLUMNS = decisions.DECISION_COLUMNS
-"""The annotated columns step 2 reads and shuffles: what :func:`~curation.stages.dataset1.decide`
-reads (no text; ``detail`` is set on invalid rows only)."""
+from curation.stages import ingest
 
 
 def _partition_id() -> int:
@@ -43,62 +32,28 @@ def _partition_id() -> int:
     return TaskContext.get().partitionId()
 
 
+def run_tasks(spark, n: int, task, schema: pa.Schema) -> list:
+    """Run ``task(i)`` (an iterator of ``schema`` batches) for ``i < n``, one Spark task each;
+    returns the collected rows. Spark only schedules: the tasks read and write their files."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for i in batch.column(0).to_pylist():
+                yield from task(i)
+
+    frame = spark.range(n, numPartitions=max(1, n))
+    return frame.mapInArrow(run, to_spark_schema(schema)).collect()
+
+
 def run_ingest(spark, work: list[list[ingest.InputFile]], out: str, cfg: PipelineConfig) -> list:
     """Step 1: one Spark task per entry of ``work`` (a list of input files) runs
     :func:`~curation.pipeline.dataset1_tasks.ingest_files` into ``out``; returns the collected
     :data:`~curation.pipeline.dataset1_tasks.CHUNK_SCHEMA` rows."""
 
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            for task in batch.column(0).to_pylist():
-                yield from tasks.ingest_files(task, work[task], out, cfg)
+    def task(i: int) -> Iterator[pa.RecordBatch]:
+        return tasks.ingest_files(i, work[i], out, cfg)
 
-    frame = spark.range(len(work), numPartitions=max(1, len(work)))
-    return frame.mapInArrow(run, to_spark_schema(tasks.CHUNK_SCHEMA)).collect()
-
-
-def keys(spark, annotated: str, chunks: list[str], placement: list[int], cfg: PipelineConfig):
-    """The key columns of every annotated row, with its chunk index and the partitioning key of
-    the writer task its chunk belongs to (``placement[chunk]``, see :func:`task_keys`), its
-    routed ``domain`` and whether it reaches exact dedup unless its id is repeated
-    (:data:`REACHES_UNLESS_REPEATED`, from :func:`~curation.stages.dataset1.decide`).
-
-    All are found in the scan's own Python pass: chunk and task from the row's file name (no
-    join with a chunk table, so no broadcast job), the rest from the row alone; rows of files
-    that are not among ``chunks`` are left out, as the chunk list is what step 1 reported."""
-    from pyspark.sql import functions as F
-
-    writer_keys = task_keys(cfg.spark.shuffle_partitions)
-    names = pa.array(chunks, pa.string())
-    task_of_chunk = pa.array([writer_keys[placement[i]] for i in range(len(chunks))], pa.int64())
-    # the schema is given, so that Spark runs no job to infer it from the chunks' footers
-    key_schema = pa.schema([S.ANNOTATED_SCHEMA.field(c).with_nullable(True) for c in KEY_COLUMNS])
-    placed = pa.schema([*key_schema, _field(tasks.CHUNK), _field(tasks.TASK_KEY)])
-    domain, reaches = _field(S.DOMAIN), _field(REACHES_UNLESS_REPEATED)
-    out_schema = pa.schema([*placed, domain, reaches])
-    rows = (
-        spark.read.schema(to_spark_schema(key_schema))
-        .parquet(annotated)
-        .select(*KEY_COLUMNS, F.col("_metadata.file_name").alias("_file"))
-    )
-
-    def place(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            chunk = pc.index_in(batch.column("_file"), value_set=names)
-            known = pc.is_valid(chunk)
-            columns = [batch.column(c) for c in KEY_COLUMNS]
-            columns += [chunk.cast(pa.int32()), pc.take(task_of_chunk, chunk)]
-            table = pa.Table.from_arrays(columns, schema=placed)
-            if not pc.all(known).as_py():
-                table = table.filter(known)
-            # the verdict as if no id were repeated: the routed domain, and whether the row
-            # reaches exact dedup unless rule 2 (a repeated id, known after a shuffle) applies
-            verdict = decisions.decide(table, cfg)
-            table = table.append_column(domain, verdict.column(S.DOMAIN))
-            table = table.append_column(reaches, verdict.column(S.REACHES_DEDUP))
-            yield from table.to_batches()
-
-    return rows.mapInArrow(place, to_spark_schema(out_schema))
+    return run_tasks(spark, len(work), task, tasks.CHUNK_SCHEMA)
 
 
 def spark_hash_long(value: int, seed: int = 42) -> int:
@@ -132,73 +87,69 @@ def task_keys(n: int) -> list[int]:
     return [found[t] for t in range(n)]
 
 
-def duplicate_ids(rows, limit: int = 10) -> decisions.DuplicateIds:
-    """The first ``limit`` ids used by more than one valid row, with up to three places each
-    (the Spark side of :func:`curation.stages.dataset1.duplicate_ids`)."""
-    from pyspark.sql import functions as F
+def exchange_facts(spark, ex, cfg: PipelineConfig) -> list[dict]:
+    """Step 2's group facts: jobs 1-3 of :mod:`curation.pipeline.dataset1_exchange` (Spark
+    schedules, Python tasks exchange key rows as files). Returns the repeated ids' examples
+    (:data:`~curation.pipeline.dataset1_exchange.EXAMPLE_SCHEMA` rows); under
+    ``on_duplicate_id=error`` with examples, job 3 does not run."""
+    from curation.pipeline import dataset1_exchange as X
 
-    valid = rows.filter(F.col(S.INVALID_REASON).isNull())
-    dup = valid.groupBy(S.ID).count().filter(F.col("count") > 1).orderBy(S.ID).limit(limit)
-    ids = [r[S.ID] for r in dup.collect()]
-    if not ids:
-        return decisions.DuplicateIds([])
-    place = F.concat_ws(":", F.col(S.SRC_FILE), F.col(S.SRC_LINE).cast("string"))
-    found = (
-        valid.filter(F.col(S.ID).isin(ids))
-        .groupBy(S.ID)
-        .agg(F.sort_array(F.collect_list(place)).alias("at"))
-        .collect()
+    sc = spark.sparkContext
+    w, b = ex.writers, ex.buckets
+    sc.setJobDescription(f"dataset-1 [2/2]: key rows of {len(ex.chunks)} chunks ({w} tasks)")
+    run_tasks(spark, w, lambda t: X.key_rows(t, ex, cfg), tasks.COUNT_SCHEMA)
+    sc.setJobDescription(f"dataset-1 [2/2]: first row of every id ({b} id buckets)")
+    examples = run_tasks(spark, b, lambda i: X.id_facts(i, ex, cfg), X.EXAMPLE_SCHEMA)
+    examples = [r.asDict() for r in examples]
+    if not (examples and cfg.ingest.on_duplicate_id == "error"):
+        sc.setJobDescription(f"dataset-1 [2/2]: exact-dedup survivors ({b} key buckets)")
+        run_tasks(spark, b, lambda i: X.survivor_facts(i, ex, cfg), tasks.COUNT_SCHEMA)
+    return examples
+
+
+def exchange_writers(spark, ex, out: str, cfg: PipelineConfig) -> list:
+    """Step 2's writers (job 4 of :mod:`curation.pipeline.dataset1_exchange`, after
+    :func:`exchange_facts`): returns the collected
+    :data:`~curation.pipeline.dataset1_tasks.COUNT_SCHEMA` rows."""
+    from curation.pipeline import dataset1_exchange as X
+
+    spark.sparkContext.setJobDescription(
+        f"dataset-1 [2/2]: decide, write kept documents and the ledger ({ex.writers} tasks)"
     )
-    at = {r[S.ID]: list(r["at"])[:3] for r in found}
-    return decisions.DuplicateIds([(i, at[i]) for i in ids])
+    return run_tasks(spark, ex.writers, lambda t: X.write_task(t, ex, out, cfg), tasks.COUNT_SCHEMA)
 
 
-def group_facts(rows, cfg: PipelineConfig):
-    """``rows`` (:func:`keys`) with the group facts ``first_at`` and ``survivor``: two window
-    shuffles over key columns (a row's dedup group is in its routed domain, and only rows that
-    reach dedup compete: :func:`keys` applied :func:`~curation.stages.dataset1.decide`'s rules
-    1-3 but the repeated id, which the first window finds)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
+def exchange_fact_rows(spark, ex, out: str):
+    """Every annotated row's decision columns and facts (after :func:`exchange_facts`), written
+    into ``out`` by the writer tasks and read back as a DataFrame: what fuzzy dedup and
+    :func:`run_writers` take."""
+    from curation.pipeline import dataset1_exchange as X
 
-    valid = F.col(S.INVALID_REASON).isNull()
-    place = F.concat_ws(":", F.col(S.SRC_FILE), F.col(S.SRC_LINE).cast("string"))
-    first = Window.partitionBy(S.ID, valid).orderBy(S.SRC_FILE, S.SRC_LINE)
-    again = valid & (F.row_number().over(first) > 1)
-    rows = rows.withColumn(S.FIRST_AT, F.when(again, F.first(place).over(first)))
-    # decide()'s rules 1-3 without the repeated id were applied when the keys were read; a row
-    # with a first row elsewhere (rule 2) does not reach dedup
-    reaching = F.col(REACHES_UNLESS_REPEATED) & F.col(S.FIRST_AT).isNull()
-    columns = [c for c in rows.columns if c not in (S.DOMAIN, REACHES_UNLESS_REPEATED, S.FIRST_AT)]
-    rows = rows.select(*columns, S.FIRST_AT, S.DOMAIN, reaching.alias(S.REACHES_DEDUP))
-    # rows that do not reach dedup each form a group of their own: no skew on null keys
-    reaches = F.col(S.REACHES_DEDUP)
-    alone = F.concat_ws(":", F.lit(""), F.col(tasks.CHUNK).cast("string"), F.col(S.SRC_FILE),
-                        F.col(S.SRC_LINE).cast("string"))  # fmt: skip
-    keys = [
-        F.when(reaches, F.col(c)).otherwise(alone if c == S.DEDUP_KEY else F.lit(None))
-        for c in exact_dedup.group_columns(cfg.exact_dedup)
-    ]
-    group = Window.partitionBy(*keys)
-    return rows.withColumn(S.SURVIVOR, F.when(reaches, F.min(S.ID).over(group)))
+    keys = task_keys(ex.writers)
+    spark.sparkContext.setJobDescription(
+        f"dataset-1 [2/2]: facts of every row ({ex.writers} tasks)"
+    )
+    run_tasks(spark, ex.writers, lambda t: X.write_fact_rows(t, ex, keys, out), tasks.COUNT_SCHEMA)
+    return spark.read.schema(to_spark_schema(X.fact_rows_schema())).parquet(out)
 
 
 def _field(name: str) -> pa.Field:
     """The (nullable) Arrow field of a column of step 2's key rows."""
     known = {f.name: f.type for f in S.ANNOTATED_SCHEMA}
-    known.update({S.FIRST_AT: pa.string(), S.REACHES_DEDUP: pa.bool_(),
-                  REACHES_UNLESS_REPEATED: pa.bool_(),
-                  tasks.CHUNK: pa.int32(), tasks.TASK_KEY: pa.int64()})  # fmt: skip
+    known.update({S.FIRST_AT: pa.string(), tasks.CHUNK: pa.int32(),
+                  tasks.TASK_KEY: pa.int64()})  # fmt: skip
     return pa.field(name, known[name])
 
 
-def run_writers(facts, chunks: list[str], annotated: str, out: str, cfg: PipelineConfig) -> list:
-    """Step 2's writers: the facts go to the writer task of their chunk, sorted by chunk, file
-    and line; each task runs :func:`~curation.pipeline.dataset1_tasks.write_outputs`. Returns the
-    collected :data:`~curation.pipeline.dataset1_tasks.COUNT_SCHEMA` rows."""
+def run_writers(
+    facts, n: int, chunks: list[str], annotated: str, out: str, cfg: PipelineConfig
+) -> list:
+    """Step 2's writers with fuzzy dedup: the facts go to the writer task (< ``n``) of their
+    chunk, sorted by chunk, file and line; each task runs
+    :func:`~curation.pipeline.dataset1_tasks.write_outputs`. Returns the collected
+    :data:`~curation.pipeline.dataset1_tasks.COUNT_SCHEMA` rows."""
     from pyspark.sql import functions as F
 
-    n = cfg.spark.shuffle_partitions
     sorted_facts = (
         facts.select(tasks.TASK_KEY, *tasks.FACT_COLUMNS)
         .repartition(n, F.col(tasks.TASK_KEY))
@@ -210,17 +161,6 @@ def run_writers(facts, chunks: list[str], annotated: str, out: str, cfg: Pipelin
         yield from tasks.write_outputs(_partition_id(), batches, chunks, annotated, out, cfg)
 
     return sorted_facts.mapInArrow(run, to_spark_schema(tasks.COUNT_SCHEMA)).collect()
-
-
-def without_near_facts(facts):
-    """``facts`` with null near-duplicate facts (``fuzzy_dedup`` off)."""
-    from pyspark.sql import functions as F
-
-    for f in decisions.FACTS_SCHEMA:
-        if f.name in S.NEAR_FACTS:
-            spark_type = to_spark_schema(pa.schema([f]))[0].dataType
-            facts = facts.withColumn(f.name, F.lit(None).cast(spark_type))
-    return facts
 
 
 def _by_chunk(rows, n: int):
@@ -236,7 +176,7 @@ def _by_chunk(rows, n: int):
 
 
 def near_facts(facts, chunks: list[str], annotated: str, work: str, cfg: PipelineConfig):
-    """``facts`` (:func:`group_facts`, saved) with the near-duplicate facts of fuzzy dedup, and
+    """``facts`` (:func:`exchange_fact_rows`) with the near-duplicate facts of fuzzy dedup, and
     its :class:`~curation.spark.fuzzy.FuzzyResult`.
 
     The documents it compares are the rows that pass rules 1-5 of

@@ -15,8 +15,9 @@ only a look at other rows can give:
   survivor, the row's true Jaccard with it, the component id and the pair that linked the row
   (null otherwise). Components are formed among the rows that pass rules 1-5.
 
-Spark computes the facts over the key columns only (:mod:`curation.spark.adapters`);
-:func:`group_facts` computes the same over one in-memory table (tests, small local runs).
+The Spark job computes the facts over key rows only (:mod:`curation.pipeline.dataset1_exchange`,
+and :mod:`curation.spark.fuzzy` for the near-duplicate ones); :func:`group_facts` computes the
+same over one in-memory table (tests, small local runs).
 
 The precedence - the first rule that applies decides the row:
 

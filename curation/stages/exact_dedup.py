@@ -2,8 +2,9 @@
 
 The map side (:func:`keys_for`) gives every text its md5 and dedup key. The reduce side groups the
 documents that reach exact dedup by :func:`group_columns` and names the smallest id of each group
-its survivor, so the survivor never depends on partitioning, cluster size or input order: Spark
-does it as a shuffle of keys (:func:`curation.spark.adapters.group_facts`),
+its survivor, so the survivor never depends on partitioning, cluster size or input order: the
+Spark job does it as an exchange of key rows by key bucket
+(:func:`curation.pipeline.dataset1_exchange.survivor_facts`),
 :func:`curation.stages.dataset1.group_facts` over one in-memory table, and
 :func:`curation.stages.dataset1.decide` removes every other member.
 """
