@@ -32,17 +32,19 @@ def _partition_id() -> int:
     return TaskContext.get().partitionId()
 
 
-def run_tasks(spark, n: int, task, schema: pa.Schema) -> list:
-    """Run ``task(i)`` (an iterator of ``schema`` batches) for ``i < n``, one Spark task each;
-    returns the collected rows. Spark only schedules: the tasks read and write their files."""
+def run_tasks(spark, n: int, task) -> list[dict]:
+    """Run ``task(i)`` (an iterator of Arrow batches) for ``i < n``, one Spark task each;
+    returns the rows they yield, as dicts. Spark only schedules: the tasks read and write their
+    files. A plain RDD job, not a DataFrame: no query to plan, and a job that runs only these
+    never pays for Spark SQL's start (measured: a first job of 8 tasks 1.5 s against 2.9 s with
+    ``mapInArrow``, later ones 0.28 against 0.33-0.37 s, local[2])."""
 
-    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            for i in batch.column(0).to_pylist():
-                yield from task(i)
+    def run(indices: Iterator[int]) -> Iterator[dict]:
+        for i in indices:
+            for batch in task(i):
+                yield from batch.to_pylist()
 
-    frame = spark.range(n, numPartitions=max(1, n))
-    return frame.mapInArrow(run, to_spark_schema(schema)).collect()
+    return spark.sparkContext.parallelize(range(n), max(1, n)).mapPartitions(run).collect()
 
 
 def run_ingest(spark, work: list[list[ingest.InputFile]], out: str, cfg: PipelineConfig) -> list:
@@ -53,7 +55,7 @@ def run_ingest(spark, work: list[list[ingest.InputFile]], out: str, cfg: Pipelin
     def task(i: int) -> Iterator[pa.RecordBatch]:
         return tasks.ingest_files(i, work[i], out, cfg)
 
-    return run_tasks(spark, len(work), task, tasks.CHUNK_SCHEMA)
+    return run_tasks(spark, len(work), task)
 
 
 def spark_hash_long(value: int, seed: int = 42) -> int:
@@ -97,13 +99,12 @@ def exchange_facts(spark, ex, cfg: PipelineConfig) -> list[dict]:
     sc = spark.sparkContext
     w, b = ex.writers, ex.buckets
     sc.setJobDescription(f"dataset-1 [2/2]: key rows of {len(ex.chunks)} chunks ({w} tasks)")
-    run_tasks(spark, w, lambda t: X.key_rows(t, ex, cfg), tasks.COUNT_SCHEMA)
+    run_tasks(spark, w, lambda t: X.key_rows(t, ex, cfg))
     sc.setJobDescription(f"dataset-1 [2/2]: first row of every id ({b} id buckets)")
-    examples = run_tasks(spark, b, lambda i: X.id_facts(i, ex, cfg), X.EXAMPLE_SCHEMA)
-    examples = [r.asDict() for r in examples]
+    examples = run_tasks(spark, b, lambda i: X.id_facts(i, ex, cfg))
     if not (examples and cfg.ingest.on_duplicate_id == "error"):
         sc.setJobDescription(f"dataset-1 [2/2]: exact-dedup survivors ({b} key buckets)")
-        run_tasks(spark, b, lambda i: X.survivor_facts(i, ex, cfg), tasks.COUNT_SCHEMA)
+        run_tasks(spark, b, lambda i: X.survivor_facts(i, ex, cfg))
     return examples
 
 
@@ -116,7 +117,7 @@ def exchange_writers(spark, ex, out: str, cfg: PipelineConfig) -> list:
     spark.sparkContext.setJobDescription(
         f"dataset-1 [2/2]: decide, write kept documents and the ledger ({ex.writers} tasks)"
     )
-    return run_tasks(spark, ex.writers, lambda t: X.write_task(t, ex, out, cfg), tasks.COUNT_SCHEMA)
+    return run_tasks(spark, ex.writers, lambda t: X.write_task(t, ex, out, cfg))
 
 
 def exchange_fact_rows(spark, ex, out: str):
@@ -129,7 +130,7 @@ def exchange_fact_rows(spark, ex, out: str):
     spark.sparkContext.setJobDescription(
         f"dataset-1 [2/2]: facts of every row ({ex.writers} tasks)"
     )
-    run_tasks(spark, ex.writers, lambda t: X.write_fact_rows(t, ex, keys, out), tasks.COUNT_SCHEMA)
+    run_tasks(spark, ex.writers, lambda t: X.write_fact_rows(t, ex, keys, out))
     return spark.read.schema(to_spark_schema(X.fact_rows_schema())).parquet(out)
 
 
