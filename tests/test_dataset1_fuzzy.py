@@ -88,7 +88,10 @@ def test_near_duplicates_equal_the_rule_on_the_kept_documents(docs, run_a):
 def test_other_partitioning_gives_the_same_dataset(spark, input_dir, run_a, tmp_path):
     run, _ = run_a
     other = tmp_path / "run"
-    dataset1.run(spark, str(input_dir), str(other), _cfg("spark.shuffle_partitions=3"))
+    dataset1.run(  # and more writer tasks (8) than Spark partitions (3)
+        spark, str(input_dir), str(other),
+        _cfg("spark.shuffle_partitions=3", "spark.exchange_rows=20"),
+    )  # fmt: skip
     for name in (run, other):
         assert (name / "dataset-1").exists()
     a, b = read_ledger(str(run), "dataset-1"), read_ledger(str(other), "dataset-1")

@@ -63,6 +63,22 @@ def test_malformed_rows_land_in_the_ledger(malformed_run):
     assert manifest["inputs"]["skipped_files"] == ["web/README.md"]
 
 
+def test_many_small_buckets_give_the_same_dataset(malformed_run, spark, tmp_path):
+    """More buckets and writer tasks than ``spark.shuffle_partitions`` (``spark.exchange_rows``
+    tiny): the same kept documents, ledger and counts."""
+    exp, run, manifest = malformed_run
+    other = tmp_path / "run"
+    got = dataset1.run(spark, str(run.parent / "input"), str(other),
+                       _cfg("ingest.on_duplicate_id=quarantine", "spark.exchange_rows=3"))  # fmt: skip
+    assert len(list((other / "dataset-1" / "removed").glob("part-*.parquet"))) > 8  # > partitions
+    for read in (read_kept, read_ledger):
+        a, b = (read(str(r), "dataset-1").to_pandas() for r in (run, other))
+        key = ["src_file", "src_line"]
+        pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
+                                      b.sort_values(key).reset_index(drop=True))  # fmt: skip
+    assert got["rows_in"] == manifest["rows_in"] and got["per_domain"] == manifest["per_domain"]
+
+
 def test_unreadable_file_fails_the_job_naming_the_file(spark, tmp_path):
     (tmp_path / "in" / "web").mkdir(parents=True)
     (tmp_path / "in" / "web" / "ok.jsonl").write_text('{"text": "fine"}\n')

@@ -1,8 +1,8 @@
 """Step 2's group facts computed by Python tasks over key rows exchanged as files.
 
-Spark only schedules: each of the four jobs below is a list of tasks (``spark.range(n)``, one
-partition each) that run these functions, read and write Parquet themselves and return a few
-small rows. No row passes through the JVM and no Spark shuffle runs; what travels between the
+Spark only schedules: each of the four jobs below is a list of tasks (an RDD job,
+:func:`curation.spark.adapters.run_tasks`) that run these functions, read and write Parquet
+themselves and return a few small rows. No row passes through the JVM and no Spark shuffle runs; what travels between the
 jobs are key rows (id, file, line, domain, dedup key, chunk and position: never texts), bucketed
 by a stable hash and written as one file per task with one row group per destination, so a task
 reads only its own row groups.
@@ -20,7 +20,9 @@ chunk (``_pos``, counted from 0 as the chunk is read back). The jobs:
    row's exact-dedup group) of every row that reaches dedup, written by writer task;
 4. :func:`write_task` - one task per writer task: its facts from every file of jobs 2 and 3,
    spread over its chunks by position; the chunks read back, decided and written
-   (:func:`curation.pipeline.dataset1_tasks.write_decided`).
+   (:func:`curation.pipeline.dataset1_tasks.write_decided`). With fuzzy dedup,
+   :func:`write_fact_rows` instead: every row's decision columns and facts, which fuzzy dedup
+   and its Spark writers read.
 
 The facts equal :func:`curation.stages.dataset1.group_facts` (tested). Memory of a task: the
 key rows of one bucket or the facts of one writer task, each at most about
