@@ -1,4 +1,4 @@
-"""The two tasks of Dataset-1 that Python workers run; Spark schedules them and moves only keys.
+"""Dataset-1's ingest and writer tasks, which Python workers run and Spark only schedules.
 
 * :func:`ingest_files` (step 1) - a list of input files, read as streams straight from their file
   system (no Spark file source: names are never globs or URIs to Spark): every row ingested
@@ -7,18 +7,21 @@
   ``_work/annotated/data`` - Parquet files of at most ``spark.chunk_chars`` characters of text,
   holding the rows of consecutive files of the task in (file, line) order. Returns a
   :data:`CHUNK_SCHEMA` row per (chunk, input file).
-* :func:`write_outputs` (step 2) - the group facts of some chunks' rows, sorted by (chunk, file,
-  line), merged with those chunks read back batch by batch; every row decided
-  (:func:`curation.stages.dataset1.decide`) and written: kept documents to
+* :func:`write_decided` (step 2) - annotated rows with their group facts, batch by batch: every
+  row decided (:func:`curation.stages.dataset1.decide`) and written: kept documents to
   ``data/domain=<name>/part-<task>.parquet``, removed ones to ``removed/part-<task>.parquet``.
-  Returns a :data:`COUNT_SCHEMA` row per (source domain, domain, stage, reason).
+  Returns a :data:`COUNT_SCHEMA` row per (source domain, domain, stage, reason). The facts come
+  from :mod:`curation.pipeline.dataset1_exchange`, or with fuzzy dedup from Spark as
+  :func:`write_outputs` takes them: sorted by (chunk, file, line) and merged with the chunks read
+  back.
 * :func:`read_texts` (fuzzy dedup) - the same merge of facts and chunks, yielding the texts of
   the rows the facts mark (:data:`WANT`): how fuzzy dedup gets texts without shuffling them.
 
 Memory of a task: one batch of input (``ingest.batch_rows`` rows, ``ingest.batch_chars``
 characters, the longest document at least) and its Arrow copies, the kept rows waiting for their
-domain's next row group (``ingest.batch_chars`` in all), one batch of facts (``spark.
-arrow_batch_rows`` rows); never a whole file or a whole partition.
+domain's next row group (``ingest.batch_chars`` in all), and the facts of the task (from the
+exchange: at most about ``spark.exchange_rows`` rows; from Spark: one batch of
+``spark.arrow_batch_rows`` rows); never a whole file or a whole partition.
 
 Every file is written under ``<folder>/_temporary/`` and moved into place when it is complete, so
 a killed or retried task leaves no partial file where a result is read.
@@ -259,10 +262,10 @@ class _Outputs:
         if writer is None:
             if key == self.LEDGER:
                 writer = AtomicParquet(join(self.out, REMOVED), self.name, S.LEDGER_SCHEMA,
-                                        OUTPUT_COMPRESSION)  # fmt: skip
+                                       OUTPUT_COMPRESSION)  # fmt: skip
             else:
                 writer = AtomicParquet(join(self.out, DATA), f"domain={key}/{self.name}",
-                                        S.RECORD_SCHEMA, OUTPUT_COMPRESSION)  # fmt: skip
+                                       S.RECORD_SCHEMA, OUTPUT_COMPRESSION)  # fmt: skip
             self.files[key] = writer
         return writer
 
