@@ -142,10 +142,10 @@ def build_dataset1(ctx: Build) -> dict:
     ann = ctx.parent(ANNOTATED)
     chunks = ann.manifest().get("chunks", [])
     names = [c["name"] for c in chunks]
-    writers, buckets = exchange.task_counts(sum(c["rows"] for c in chunks), cfg)
+    n = exchange.task_count(sum(c["rows"] for c in chunks), cfg)
     ex = exchange.Exchange(
         annotated=ann.path(DATA), chunks=names, rows=[c["rows"] for c in chunks],
-        task_of_chunk=place_chunks(chunks, writers), writers=writers, buckets=buckets,
+        task_of_chunk=place_chunks(chunks, n), writers=n, buckets=n,
         work=join(staging, EXCHANGE_WORK),
     )  # fmt: skip
     examples = adapters.exchange_facts(spark, ex, cfg)

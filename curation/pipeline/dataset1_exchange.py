@@ -27,7 +27,7 @@ chunk (``_pos``, counted from 0 as the chunk is read back). The jobs:
 The facts equal :func:`curation.stages.dataset1.group_facts` (tested). Memory of a task: the
 key rows of one bucket or the facts of one writer task, each at most about
 ``spark.exchange_rows`` rows (the bucket and writer-task counts are derived from the row count,
-:func:`task_counts`), plus what the writers hold (:mod:`~curation.pipeline.dataset1_tasks`).
+:func:`task_count`), plus what the writers hold (:mod:`~curation.pipeline.dataset1_tasks`).
 """
 
 from __future__ import annotations
@@ -79,11 +79,11 @@ class Exchange:
         return join(self.work, name)
 
 
-def task_counts(rows: int, cfg: PipelineConfig) -> tuple[int, int]:
-    """(writer tasks, buckets): ``spark.shuffle_partitions`` each, more where the rows would
-    put more than ``spark.exchange_rows`` key rows in one bucket or one writer task."""
-    n = max(cfg.spark.shuffle_partitions, math.ceil(rows / cfg.spark.exchange_rows))
-    return n, n
+def task_count(rows: int, cfg: PipelineConfig) -> int:
+    """The writer tasks, and the id and key buckets, of an exchange of ``rows`` rows:
+    ``spark.shuffle_partitions``, more where that would put more than ``spark.exchange_rows``
+    key rows in one bucket or one writer task."""
+    return max(cfg.spark.shuffle_partitions, math.ceil(rows / cfg.spark.exchange_rows))
 
 
 def bucket_of(values: pa.Array, buckets: int) -> np.ndarray:
@@ -155,6 +155,23 @@ def _part(task: int) -> str:
     return f"part-{task:05d}.parquet"
 
 
+def _row_groups(ex: Exchange, c: int, columns: list[str] | None = None
+                ) -> Iterator[tuple[int, pa.Table]]:  # fmt: skip
+    """(position of its first row, a row group) for every row group of chunk ``c``, in order;
+    only ``columns`` are read (all when None). A chunk whose rows are not the manifest's count
+    fails, naming it."""
+    fs, base = arrow_filesystem(ex.annotated)
+    pos = 0
+    with fs.open_input_file(f"{base}/{ex.chunks[c]}") as fh:
+        pf = pq.ParquetFile(fh)
+        for g in range(pf.num_row_groups):
+            rows = pf.read_row_group(g, columns=columns)
+            yield pos, rows
+            pos += rows.num_rows
+    if pos != ex.rows[c]:
+        raise RuntimeError(f"chunk {ex.chunks[c]} holds {pos} rows, its manifest {ex.rows[c]}")
+
+
 # --- 1. key rows, by id bucket -----------------------------------------------------------------
 
 ID_ROW_SCHEMA = pa.schema(
@@ -175,32 +192,24 @@ ID_ROW_SCHEMA = pa.schema(
 def key_rows(task: int, ex: Exchange, cfg: PipelineConfig) -> Iterator[pa.RecordBatch]:
     """Job 1 for one writer task: its chunks' valid rows to their id buckets."""
     out = _Exchanged(ex.folder(KEYS), task, ID_ROW_SCHEMA, cfg.spark.exchange_rows)
-    fs, base = arrow_filesystem(ex.annotated)
     for c in ex.chunks_of(task):
-        with fs.open_input_file(f"{base}/{ex.chunks[c]}") as fh:
-            pf = pq.ParquetFile(fh)
-            pos = 0
-            for g in range(pf.num_row_groups):
-                rows = pf.read_row_group(g, columns=list(decisions.DECISION_COLUMNS))
-                n = rows.num_rows
-                verdict = decisions.decide(rows, cfg)
-                valid = pc.is_null(rows.column(S.INVALID_REASON))
-                table = pa.table(
-                    {
-                        S.ID: rows.column(S.ID),
-                        S.SRC_FILE: rows.column(S.SRC_FILE),
-                        S.SRC_LINE: rows.column(S.SRC_LINE),
-                        tasks.CHUNK: pa.array(np.full(n, c, np.int32)),
-                        POS: pa.array(np.arange(pos, pos + n, dtype=np.int64)),
-                        REACHES: verdict.column(S.REACHES_DEDUP),
-                        S.DOMAIN: verdict.column(S.DOMAIN),
-                        S.DEDUP_KEY: rows.column(S.DEDUP_KEY),
-                    }
-                ).filter(valid)
-                out.add(table, bucket_of(table.column(S.ID).combine_chunks(), ex.buckets))
-                pos += n
-        if pos != ex.rows[c]:
-            raise RuntimeError(f"chunk {ex.chunks[c]} holds {pos} rows, its manifest {ex.rows[c]}")
+        for pos, rows in _row_groups(ex, c, list(decisions.DECISION_COLUMNS)):
+            n = rows.num_rows
+            verdict = decisions.decide(rows, cfg)
+            valid = pc.is_null(rows.column(S.INVALID_REASON))
+            table = pa.table(
+                {
+                    S.ID: rows.column(S.ID),
+                    S.SRC_FILE: rows.column(S.SRC_FILE),
+                    S.SRC_LINE: rows.column(S.SRC_LINE),
+                    tasks.CHUNK: pa.array(np.full(n, c, np.int32)),
+                    POS: pa.array(np.arange(pos, pos + n, dtype=np.int64)),
+                    REACHES: verdict.column(S.REACHES_DEDUP),
+                    S.DOMAIN: verdict.column(S.DOMAIN),
+                    S.DEDUP_KEY: rows.column(S.DEDUP_KEY),
+                }
+            ).filter(valid)
+            out.add(table, bucket_of(table.column(S.ID).combine_chunks(), ex.buckets))
     out.close()
     return iter(())
 
@@ -312,10 +321,9 @@ def survivor_facts(bucket: int, ex: Exchange, cfg: PipelineConfig) -> Iterator[p
 # --- 4. the writers ------------------------------------------------------------------------------
 
 
-def _spread(facts: pa.Table, name: str, chunk: int, n: int) -> pa.Array:
-    """Column ``name`` of the facts of ``chunk`` (sorted by chunk) at their positions in a
-    column of ``n`` rows (null elsewhere)."""
-    chunks = facts.column(tasks.CHUNK).to_numpy()
+def _spread(facts: pa.Table, chunks: np.ndarray, name: str, chunk: int, n: int) -> pa.Array:
+    """Column ``name`` of the facts of ``chunk`` at their positions in a column of ``n`` rows
+    (null elsewhere); ``chunks`` is the facts' chunk column (sorted) as numpy."""
     lo, hi = np.searchsorted(chunks, chunk, "left"), np.searchsorted(chunks, chunk, "right")
     values = facts.column(name).slice(lo, hi - lo).combine_chunks()
     index = np.full(n, -1, np.int64)
@@ -329,10 +337,12 @@ def _facts_of(task: int, ex: Exchange) -> Iterator[tuple[int, pa.Table]]:
     order = [(tasks.CHUNK, "ascending"), (POS, "ascending")]
     first = read_exchanged(ex.folder(FIRST), ex.buckets, task).sort_by(order)
     survivor = read_exchanged(ex.folder(SURVIVORS), ex.buckets, task).sort_by(order)
+    first_chunks = first.column(tasks.CHUNK).to_numpy()
+    survivor_chunks = survivor.column(tasks.CHUNK).to_numpy()
     for c in ex.chunks_of(task):
         n = ex.rows[c]
-        got = {S.FIRST_AT: _spread(first, S.FIRST_AT, c, n),
-               S.SURVIVOR: _spread(survivor, S.SURVIVOR, c, n)}  # fmt: skip
+        got = {S.FIRST_AT: _spread(first, first_chunks, S.FIRST_AT, c, n),
+               S.SURVIVOR: _spread(survivor, survivor_chunks, S.SURVIVOR, c, n)}  # fmt: skip
         got.update({f.name: pa.nulls(n, f.type) for f in decisions.FACTS_SCHEMA
                     if f.name in S.NEAR_FACTS})  # fmt: skip
         yield c, pa.table(got)
@@ -342,17 +352,9 @@ def _with_facts(task: int, ex: Exchange, columns: list[str] | None = None
                 ) -> Iterator[tuple[int, pa.Table, pa.Table]]:  # fmt: skip
     """(chunk, a row group of it, the row group's facts) for every chunk of writer task
     ``task``, in order; only ``columns`` of the rows are read (all when None)."""
-    fs, base = arrow_filesystem(ex.annotated)
     for c, facts in _facts_of(task, ex):
-        with fs.open_input_file(f"{base}/{ex.chunks[c]}") as fh:
-            pf = pq.ParquetFile(fh)
-            pos = 0
-            for g in range(pf.num_row_groups):
-                rows = pf.read_row_group(g, columns=columns)
-                yield c, rows, facts.slice(pos, rows.num_rows)
-                pos += rows.num_rows
-        if pos != ex.rows[c]:
-            raise RuntimeError(f"chunk {ex.chunks[c]} holds {pos} rows, its manifest {ex.rows[c]}")
+        for pos, rows in _row_groups(ex, c, columns):
+            yield c, rows, facts.slice(pos, rows.num_rows)
 
 
 def write_task(task: int, ex: Exchange, out: str, cfg: PipelineConfig) -> Iterator[pa.RecordBatch]:
@@ -384,8 +386,7 @@ def write_fact_rows(task: int, ex: Exchange, keys: list[int], out: str
     :func:`fact_rows_schema` into ``out/part-<task>.parquet`` (what fuzzy dedup reads through
     Spark); ``keys[task]`` is the task's :data:`~curation.pipeline.dataset1_tasks.TASK_KEY`."""
     schema = fact_rows_schema()
-    writer = tasks.AtomicParquet(out, f"part-{task:05d}.parquet", schema,
-                                 tasks.ANNOTATED_COMPRESSION)  # fmt: skip
+    writer = tasks.AtomicParquet(out, _part(task), schema, tasks.ANNOTATED_COMPRESSION)
     for c, rows, facts in _with_facts(task, ex, list(decisions.DECISION_COLUMNS)):
         n = rows.num_rows
         table = rows.append_column(tasks.CHUNK, pa.array(np.full(n, c, np.int32)))

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from curation import schema as S
 from curation.config import PipelineConfig
+from curation.pipeline import dataset1_exchange as exchange
 from curation.pipeline import dataset1_tasks as tasks
 from curation.schema import to_spark_schema
 from curation.stages import dataset1 as decisions
@@ -89,56 +90,49 @@ def task_keys(n: int) -> list[int]:
     return [found[t] for t in range(n)]
 
 
-def exchange_facts(spark, ex, cfg: PipelineConfig) -> list[dict]:
+def exchange_facts(spark, ex: exchange.Exchange, cfg: PipelineConfig) -> list[dict]:
     """Step 2's group facts: jobs 1-3 of :mod:`curation.pipeline.dataset1_exchange` (Spark
     schedules, Python tasks exchange key rows as files). Returns the repeated ids' examples
     (:data:`~curation.pipeline.dataset1_exchange.EXAMPLE_SCHEMA` rows); under
     ``on_duplicate_id=error`` with examples, job 3 does not run."""
-    from curation.pipeline import dataset1_exchange as X
-
     sc = spark.sparkContext
     w, b = ex.writers, ex.buckets
     sc.setJobDescription(f"dataset-1 [2/2]: key rows of {len(ex.chunks)} chunks ({w} tasks)")
-    run_tasks(spark, w, lambda t: X.key_rows(t, ex, cfg))
+    run_tasks(spark, w, lambda t: exchange.key_rows(t, ex, cfg))
     sc.setJobDescription(f"dataset-1 [2/2]: first row of every id ({b} id buckets)")
-    examples = run_tasks(spark, b, lambda i: X.id_facts(i, ex, cfg))
+    examples = run_tasks(spark, b, lambda i: exchange.id_facts(i, ex, cfg))
     if not (examples and cfg.ingest.on_duplicate_id == "error"):
         sc.setJobDescription(f"dataset-1 [2/2]: exact-dedup survivors ({b} key buckets)")
-        run_tasks(spark, b, lambda i: X.survivor_facts(i, ex, cfg))
+        run_tasks(spark, b, lambda i: exchange.survivor_facts(i, ex, cfg))
     return examples
 
 
-def exchange_writers(spark, ex, out: str, cfg: PipelineConfig) -> list:
+def exchange_writers(spark, ex: exchange.Exchange, out: str, cfg: PipelineConfig) -> list:
     """Step 2's writers (job 4 of :mod:`curation.pipeline.dataset1_exchange`, after
     :func:`exchange_facts`): returns the collected
     :data:`~curation.pipeline.dataset1_tasks.COUNT_SCHEMA` rows."""
-    from curation.pipeline import dataset1_exchange as X
-
     spark.sparkContext.setJobDescription(
         f"dataset-1 [2/2]: decide, write kept documents and the ledger ({ex.writers} tasks)"
     )
-    return run_tasks(spark, ex.writers, lambda t: X.write_task(t, ex, out, cfg))
+    return run_tasks(spark, ex.writers, lambda t: exchange.write_task(t, ex, out, cfg))
 
 
-def exchange_fact_rows(spark, ex, out: str):
+def exchange_fact_rows(spark, ex: exchange.Exchange, out: str):
     """Every annotated row's decision columns and facts (after :func:`exchange_facts`), written
     into ``out`` by the writer tasks and read back as a DataFrame: what fuzzy dedup and
     :func:`run_writers` take."""
-    from curation.pipeline import dataset1_exchange as X
-
     keys = task_keys(ex.writers)
     spark.sparkContext.setJobDescription(
         f"dataset-1 [2/2]: facts of every row ({ex.writers} tasks)"
     )
-    run_tasks(spark, ex.writers, lambda t: X.write_fact_rows(t, ex, keys, out))
-    return spark.read.schema(to_spark_schema(X.fact_rows_schema())).parquet(out)
+    run_tasks(spark, ex.writers, lambda t: exchange.write_fact_rows(t, ex, keys, out))
+    return spark.read.schema(to_spark_schema(exchange.fact_rows_schema())).parquet(out)
 
 
 def _field(name: str) -> pa.Field:
     """The (nullable) Arrow field of a column of step 2's key rows."""
     known = {f.name: f.type for f in S.ANNOTATED_SCHEMA}
-    known.update({S.FIRST_AT: pa.string(), tasks.CHUNK: pa.int32(),
-                  tasks.TASK_KEY: pa.int64()})  # fmt: skip
+    known.update({tasks.CHUNK: pa.int32(), tasks.TASK_KEY: pa.int64()})
     return pa.field(name, known[name])
 
 
