@@ -35,7 +35,8 @@ endif
 SET     ?=
 SETS    := $(foreach s,$(SET),--set $(s))
 SUBMIT  := $(VENV)/bin/spark-submit --master "local[$(CORES)]" --driver-memory $(DRIVER_MEMORY) \
-           --driver-java-options "-XX:TieredStopAtLevel=1"
+           --driver-java-options "-XX:TieredStopAtLevel=1 -XX:+IgnoreUnrecognizedVMOptions \
+           -XX:+UnlockDiagnosticVMOptions -XX:-BytecodeVerificationRemote"
 # ENGINE=spark: every stage after Dataset-1 as a Spark job too (spark-submit), else in this process
 ENGINE  ?= local
 ifeq ($(ENGINE),spark)

@@ -1,0 +1,87 @@
+"""The Spark entry point: Spark SQL starts only when a job needs it, with the settings given
+before it started, and stopping does not wait on pyspark's accumulator server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from curation.spark.session import LazySession
+
+REPO = Path(__file__).resolve().parents[1]
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from curation.config import load_config
+    from curation.pipeline import dataset1
+    from curation.spark.session import get_spark
+
+    root = sys.argv[1]
+    cfg = load_config("reference", ["langid.engine=cld2", "langid.domains=[]",
+                                    "spark.master=local[1]", "spark.shuffle_partitions=3"])
+    spark = get_spark(cfg.spark)
+    jvm_session = getattr(spark.sparkContext._jvm, "org.apache.spark.sql.classic.SparkSession")
+    manifest = dataset1.run(spark, root + "/in", root + "/run", cfg)
+    out = {"rows_out": manifest["rows_out"], "started_after_dataset1": spark.started,
+           "jvm_session_after_dataset1": jvm_session.getDefaultSession().isDefined()}
+    out["range_count"] = spark.range(4).count()  # Spark SQL, started here
+    out["started_after_sql"] = spark.started
+    out["jvm_session_after_sql"] = jvm_session.getDefaultSession().isDefined()
+    out["shuffle_partitions"] = spark.conf.get("spark.sql.shuffle.partitions")
+    server = spark.sparkContext._accumulatorServer
+    spark.stop()
+    out["context_stopped"] = spark.sparkContext._jsc is None
+    spark.closing.join(10)
+    out["server_thread_done"] = not spark.closing.is_alive()
+    out["server_closed"] = server.socket.fileno() == -1
+    print("RESULT " + json.dumps(out))
+    """
+)
+
+
+def test_dataset1_runs_without_spark_sql_and_sql_starts_on_first_use(tmp_path):
+    (tmp_path / "in" / "web").mkdir(parents=True)
+    rows = [{"id": f"d{i}", "text": f"Document number {i}. " * 12} for i in range(5)]
+    rows.append(dict(rows[0], id="d9"))  # an exact duplicate of d0
+    (tmp_path / "in" / "web" / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    script = tmp_path / "job.py"
+    script.write_text(SCRIPT)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    out = json.loads(line[len("RESULT ") :])
+    assert out == {
+        "rows_out": 5,
+        "started_after_dataset1": False,
+        "jvm_session_after_dataset1": False,
+        "range_count": 4,
+        "started_after_sql": True,
+        "jvm_session_after_sql": True,
+        "shuffle_partitions": "3",  # the runtime setting Dataset-1 applied before SQL started
+        "context_stopped": True,
+        "server_thread_done": True,
+        "server_closed": True,
+    }
+
+
+def test_runtime_settings_reach_the_session_before_and_after_it_starts(spark):
+    key = "spark.sql.shuffle.partitions"
+    before = spark.conf.get(key)
+    try:
+        lazy = LazySession(spark.sparkContext, {key: "5"})
+        lazy.set_runtime({key: "6"})  # not started: held until it starts
+        assert not lazy.started
+        assert lazy.conf.get(key) == "6"  # started by this attribute, with the held settings
+        assert lazy.started
+        lazy.set_runtime({key: "7"})  # started: set at once
+        assert spark.conf.get(key) == "7"
+        assert lazy.version == spark.sparkContext.version
+    finally:
+        spark.conf.set(key, before)
