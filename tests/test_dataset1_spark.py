@@ -88,7 +88,7 @@ def test_unreadable_file_fails_the_job_naming_the_file(spark, tmp_path):
     message = cli.explain(err.value)
     assert message == (
         "cannot read input file web/fake.jsonl.gz: not a valid gzip file "
-        "(Error -3 while decompressing data: incorrect header check)"
+        "(Error -4 Invalid gzip/zlib wrapper found)"
     )
     assert not (tmp_path / "run" / "dataset-1").exists()
     with pytest.raises(IncompleteDatasetError):

@@ -30,7 +30,6 @@ import io
 import json
 import logging
 import re
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -40,6 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 import zstandard
+from isal import isal_zlib
 
 from curation import schema as S
 from curation.config import IngestConfig
@@ -244,7 +244,7 @@ def _decompressed_chunks(
                 if not buf.strip(b"\x00"):
                     return  # zero padding after the last member
                 continue
-            dec = zlib.decompressobj(31)
+            dec = isal_zlib.decompressobj(31)  # zlib's API, inflate ~2.4x as fast
         else:
             dec = zstandard.ZstdDecompressor().decompressobj()
         try:
@@ -275,9 +275,9 @@ def _decompressed_chunks(
                 tail = dec.flush()
                 if tail:
                     yield tail
-        except (zlib.error, zstandard.ZstdError) as exc:
+        except (isal_zlib.error, zstandard.ZstdError) as exc:
             msg = str(exc).lower()
-            if members == 0 and any(w in msg for w in ("header", "descriptor", "magic")):
+            if members == 0 and any(w in msg for w in ("wrapper", "header", "descriptor", "magic")):
                 raise InputFileError(file, f"not a valid {compression} file ({exc})") from None
             raise InputFileError(
                 file, f"corrupt {compression} data near byte {pos} ({exc})"
