@@ -207,3 +207,75 @@ def test_annotations_from_handed_on_texts_equal_those_taken_from_the_table(tmp_p
             assert handed.schema == S.ANNOTATED_SCHEMA
             compared += handed.num_rows
     assert compared > 50
+
+
+class _Counting:
+    """A language-ID engine that records the texts it is given and asks the real one."""
+
+    def __init__(self, engine) -> None:  # noqa: ANN001
+        self.engine, self.seen, self.name = engine, [], engine.name
+
+    def detect(self, texts: list[str]):  # noqa: ANN201
+        self.seen.extend(texts)
+        return self.engine.detect(texts)
+
+
+@pytest.mark.parametrize("limit", [65_536, 2])
+def test_a_repeated_text_is_detected_once_per_task_with_the_same_annotations(
+    monkeypatch, tmp_path, limit
+):
+    """The per-task detection cache (by md5): annotations equal those without it, in batches
+    that repeat texts within and across them, with invalid rows between; the engine sees each
+    distinct text once while the cache holds it (a cache of 2 entries starts afresh, so it may
+    see one again)."""
+    from pathlib import Path
+
+    from curation.stages import ingest, langid
+    from curation.storage import LocalStorage, normalize_uri
+    from tests.malformed import write_tree
+
+    write_tree(tmp_path)
+    cfg = _cfg()
+    uri = normalize_uri(tmp_path)
+    plan = ingest.plan_inputs(LocalStorage().list_files(uri), uri, cfg.ingest)
+    batches = [
+        b
+        for f in plan.files
+        for b in ingest.read_batches(
+            Path(f.uri.removeprefix("file://")).read_bytes(), f, cfg.ingest
+        )
+    ]
+    texts = ["Один и тот же текст о погоде в Москве.", "The same English text, twice over."]
+    repeated = pa.table(
+        {
+            **{
+                n: batches[0].table.column(n).take([0, 0, 0, 0])
+                for n in batches[0].table.schema.names
+            },
+        },
+        schema=batches[0].table.schema,
+    )
+    repeated = repeated.set_column(
+        repeated.schema.get_field_index(S.TEXT), S.TEXT, pa.array(texts + texts[::-1], pa.string())
+    )
+    batches.append(ingest.Batch(repeated, texts + texts[::-1]))
+    batches.append(ingest.Batch(repeated, texts + texts[::-1]))  # all seen before
+    engine = _Counting(langid.get_engine(cfg.langid.engine))
+    monkeypatch.setitem(langid._ENGINES, cfg.langid.engine, engine)
+    cache = langid.DetectionCache(limit)
+    present = 0
+    for batch in batches:
+        with_cache = D.annotate_batch(batch.table, cfg, batch.texts, cache)
+        assert with_cache.equals(D.annotate_batch(batch.table, cfg, batch.texts))
+        present += sum(t is not None for t in batch.texts)
+    distinct = {langid.clean_for_detection(t, cfg.langid.max_chars)
+                for b in batches for t in b.texts if t is not None}  # fmt: skip
+    engine.seen.clear()
+    cache = langid.DetectionCache(limit)
+    for batch in batches:
+        D.annotate_batch(batch.table, cfg, batch.texts, cache)
+    assert cache.hits == present - len(engine.seen)
+    if limit > len(distinct):
+        assert sorted(engine.seen) == sorted(distinct)
+    else:
+        assert len(distinct) < len(engine.seen) < present

@@ -45,7 +45,7 @@ from curation import schema as S
 from curation.config import PipelineConfig
 from curation.run_layout import DATA, REMOVED
 from curation.stages import dataset1 as decisions
-from curation.stages import ingest
+from curation.stages import ingest, langid
 from curation.storage import arrow_filesystem, join, local_path
 
 log = logging.getLogger(__name__)
@@ -171,6 +171,7 @@ def ingest_files(
     chars = 0
     domain = None
     stats: dict[tuple[str, str], list[int]] = {}
+    cache = langid.DetectionCache()  # a text seen again in this task is not detected again
 
     def close() -> Iterator[pa.RecordBatch]:
         nonlocal writer, chars, k, stats
@@ -190,7 +191,7 @@ def ingest_files(
         kind, _ = ingest.file_format(f.rel_path) or ("", None)
         with open_input(f, seekable=kind == "parquet") as stream:
             for batch in ingest.read_batches(stream, f, cfg.ingest):
-                annotated = decisions.annotate_batch(batch.table, cfg, batch.texts)
+                annotated = decisions.annotate_batch(batch.table, cfg, batch.texts, cache)
                 n_chars = pc.sum(annotated.column(S.N_CHARS)).as_py() or 0
                 if writer is not None and (chars + n_chars > limit or f.src_domain != domain):
                     yield from close()  # a chunk holds one source domain

@@ -73,21 +73,26 @@ FACTS_SCHEMA = pa.schema(
 
 
 def annotate_batch(
-    table: pa.Table, cfg: PipelineConfig, texts: list[str | None] | None = None
+    table: pa.Table,
+    cfg: PipelineConfig,
+    texts: list[str | None] | None = None,
+    cache: langid.DetectionCache | None = None,
 ) -> pa.Table:
     """Ingested rows (:data:`~curation.schema.INGEST_SCHEMA`) -> :data:`~curation.schema.ANNOTATED_SCHEMA`.
 
     Invalid rows are carried along unannotated (their raw text is not a document). ``texts``,
     when given, are the rows' texts as Python strings with None for every invalid row (what
     :func:`curation.stages.ingest.read_batches` gives), so that they are not converted out of
-    Arrow again; otherwise they are taken from the table.
+    Arrow again; otherwise they are taken from the table. ``cache`` (one per task): a text
+    already seen is not given to the language-ID engine again (the same answer).
     """
     if texts is None:
         valid = pc.is_null(table.column(S.INVALID_REASON))
         masked = pc.if_else(valid, table.column(S.TEXT), pa.nulls(table.num_rows, pa.string()))
         texts = masked.to_pylist()  # once, for every annotation
-    lang, score, reliable = langid.detect_texts(texts, cfg.langid)
-    md5, key = exact_dedup.keys_for(texts, cfg.exact_dedup)
+    md5s = exact_dedup.md5s_of(texts)
+    lang, score, reliable = langid.detect_texts(texts, cfg.langid, md5s, cache)
+    md5, key = exact_dedup.keys_for(texts, cfg.exact_dedup, md5s)
     # len() of a str = code points = utf8_length of its UTF-8
     n_chars = pa.array([None if t is None else len(t) for t in texts], pa.int64())
     for name, column in (

@@ -41,9 +41,18 @@ def md5_hex(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
-def keys_for(texts: list[str | None], cfg: ExactDedupConfig) -> tuple[pa.Array, pa.Array]:
-    """(md5, dedup_key) arrays for ``texts``; None texts get nulls."""
-    md5s = [None if t is None else md5_hex(t) for t in texts]
+def md5s_of(texts: list[str | None]) -> list[str | None]:
+    """:func:`md5_hex` of every text; None for None."""
+    return [None if t is None else md5_hex(t) for t in texts]
+
+
+def keys_for(
+    texts: list[str | None], cfg: ExactDedupConfig, md5s: list[str | None] | None = None
+) -> tuple[pa.Array, pa.Array]:
+    """(md5, dedup_key) arrays for ``texts`` (``md5s``: their :func:`md5s_of`, when already
+    computed); None texts get nulls."""
+    if md5s is None:
+        md5s = md5s_of(texts)
     if cfg.normalize == "none":
         keys = md5s
     else:
