@@ -306,18 +306,14 @@ def detect_texts(
             [clean_for_detection(texts[i], max_chars) for i in present]
         )
     else:
-        found: dict[str, tuple[str, float, bool]] = {}
+        found: dict[str, tuple[str, float, bool] | None] = {}  # None: detected below
         todo: list[int] = []  # rows whose text is new to the cache and to this batch
         for i in present:
             d = digests[i]
-            if d in found:
-                continue
-            known = cache.get(d)
-            if known is None:
-                found[d] = _UNKNOWN_DETECTION  # a placeholder, replaced below
-                todo.append(i)
-            else:
-                found[d] = known
+            if d not in found:
+                found[d] = cache.get(d)
+                if found[d] is None:
+                    todo.append(i)
         got = engine.detect([clean_for_detection(texts[i], max_chars) for i in todo])
         for i, detection in zip(todo, zip(*got, strict=True), strict=True):
             found[digests[i]] = detection
