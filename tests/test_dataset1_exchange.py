@@ -135,3 +135,37 @@ def test_buckets_are_the_same_in_every_process_and_spread():
     assert other.stdout.strip() == str(b.tolist())
     counts = [int((b == k).sum()) for k in range(8)]
     assert min(counts) > 400 and X.bucket_of(pa.array(["doc-0"]), 8)[0] == b[0]
+
+
+def _records(domain: str, texts: list[str], schema: pa.Schema) -> pa.Table:
+    rows = {S.ID: [f"{domain}-{i}" for i in range(len(texts))], S.DOMAIN: [domain] * len(texts),
+            S.TEXT: texts, S.N_CHARS: [len(t) for t in texts], S.STAGE: ["length"] * len(texts),
+            S.REASON: ["too_short"] * len(texts)}  # fmt: skip
+    return S.conform(pa.table({k: v for k, v in rows.items() if k in schema.names}), schema)
+
+
+def test_the_writers_hold_kept_and_removed_texts_up_to_batch_chars(tmp_path):
+    """The writers' buffer counts characters (code points, not bytes: Cyrillic here) of kept and
+    removed texts alike, and writes every file's row group once ``ingest.batch_chars`` wait."""
+    cfg = _cfg("ingest.batch_chars=1000")
+    out = tasks._Outputs(str(tmp_path), 3, cfg)
+    none = S.LEDGER_SCHEMA.empty_table()
+    out.add(_records("a", ["ж" * 300] * 3, S.RECORD_SCHEMA), none)
+    assert out.buffered == 900  # below the limit: nothing written yet
+    out.add(_records("b", ["ё" * 50], S.RECORD_SCHEMA), _records("a", ["щ" * 40], S.LEDGER_SCHEMA))
+    assert out.buffered == 990
+    mixed = pa.concat_tables([_records("a", ["x" * 5], S.RECORD_SCHEMA),
+                              _records("b", ["y" * 6], S.RECORD_SCHEMA)])  # fmt: skip
+    out.add(mixed, none)  # 1,001 characters wait: every buffer becomes a row group
+    assert out.buffered == 0 and out.buffers == {}
+    out.add(_records("a", ["z" * 7], S.RECORD_SCHEMA), none)
+    out.close()
+    names = (f"{DATA}/domain=a/part-00003.parquet", f"{DATA}/domain=b/part-00003.parquet",
+             f"{REMOVED}/part-00003.parquet")  # fmt: skip
+    assert [pq.ParquetFile(tmp_path / n).metadata.num_row_groups for n in names] == [2, 1, 1]
+    assert pq.read_table(tmp_path / DATA / "domain=a").column(S.TEXT).to_pylist() == (
+        ["ж" * 300] * 3 + ["x" * 5, "z" * 7]
+    )
+    assert pq.read_table(tmp_path / DATA / "domain=b").column(S.TEXT).to_pylist() == [
+        "ё" * 50, "y" * 6
+    ]  # fmt: skip

@@ -245,6 +245,14 @@ class _Facts:
         return pa.Table.from_batches(parts)
 
 
+def _text_chars(rows: pa.Table) -> int:
+    """Characters of the ``text`` column of kept rows (their ``n_chars``, a document's length)
+    or ledger rows (which have no ``n_chars``: counted from the texts)."""
+    if S.N_CHARS in rows.column_names:
+        return pc.sum(rows.column(S.N_CHARS)).as_py() or 0  # kept rows: all valid documents
+    return pc.sum(pc.utf8_length(rows.column(S.TEXT))).as_py() or 0
+
+
 class _Outputs:
     """Kept rows (one part file per domain) and ledger rows (one part file), buffered until
     ``ingest.batch_chars`` characters wait in all, then written as one row group per file."""
@@ -272,15 +280,18 @@ class _Outputs:
 
     def _buffer(self, key: str, table: pa.Table) -> None:
         self.buffers.setdefault(key, []).append(table)
-        text = pc.utf8_length(table.column(S.TEXT))
-        self.buffered += pc.sum(text).as_py() or 0
+        self.buffered += _text_chars(table)
 
     def add(self, kept: pa.Table, ledger: pa.Table) -> None:
         if ledger.num_rows:
             self._buffer(self.LEDGER, ledger)
         if kept.num_rows:
-            for domain in pc.unique(kept.column(S.DOMAIN)).to_pylist():
-                self._buffer(domain, kept.filter(pc.equal(kept.column(S.DOMAIN), domain)))
+            domains = pc.unique(kept.column(S.DOMAIN)).to_pylist()
+            if len(domains) == 1:  # most row groups: their texts are not copied per domain
+                self._buffer(domains[0], kept)
+            else:
+                for domain in domains:
+                    self._buffer(domain, kept.filter(pc.equal(kept.column(S.DOMAIN), domain)))
         if self.buffered >= self.cfg.ingest.batch_chars:
             self._flush()
 
