@@ -484,8 +484,9 @@ class SparkConfig:
     master: str | None = tuning(None)
     app_name: str = tuning("curation")
     shuffle_partitions: int = tuning(8)
-    """Partitions of every shuffle and (at least) the tasks of Dataset-1's exchange, and so the
-    Parquet files written per domain of a dataset."""
+    """Partitions of every shuffle and the tasks of Dataset-1's exchange (there at most two per
+    core, more where ``exchange_rows`` needs them), and so the Parquet files written per domain
+    of a dataset."""
     ingest_partition_bytes: int = tuning(16 * 1024 * 1024)
     """Compressed input bytes per ingest task (smaller = more, better balanced tasks)."""
     chunk_chars: int = tuning(32_000_000)
@@ -495,7 +496,8 @@ class SparkConfig:
     exchange_rows: int = tuning(250_000)
     """Dataset-1 step 2: the most key rows one task of its exchange holds - one id or dedup-key
     bucket, or the facts of one writer task (130-170 MB above the interpreter measured at the
-    default); there are ``max(shuffle_partitions, ceil(rows / exchange_rows))`` of each."""
+    default); there are ``max(min(shuffle_partitions, 2 x cores), ceil(rows / exchange_rows))``
+    of each."""
     driver_memory: str = tuning("4g")
     quick_jit: bool = tuning(True)
     """Local masters started from Python: JIT-compile with C1 only (``-XX:TieredStopAtLevel=1``).

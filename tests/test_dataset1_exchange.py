@@ -169,3 +169,12 @@ def test_the_writers_hold_kept_and_removed_texts_up_to_batch_chars(tmp_path):
     assert pq.read_table(tmp_path / DATA / "domain=b").column(S.TEXT).to_pylist() == [
         "ё" * 50, "y" * 6
     ]  # fmt: skip
+
+
+def test_the_exchange_makes_two_tasks_per_core_unless_its_rows_need_more():
+    small = _cfg("spark.shuffle_partitions=8", "spark.exchange_rows=250000")
+    assert X.task_count(271_712, small, parallelism=2) == 4  # two waves on local[2]
+    assert X.task_count(271_712, small, parallelism=64) == 8  # shuffle_partitions, not 128
+    assert X.task_count(0, small, parallelism=1) == 2
+    assert X.task_count(10_000_000, small, parallelism=2) == 40  # the memory bound wins
+    assert X.task_count(10_000_001, small, parallelism=2) == 41

@@ -56,7 +56,7 @@ def run(folder: Path, ids_out: Path | None, engine: str, cores: int) -> dict:
             c["chars"] += r["chars"]
         listed = [chunks[k] for k in sorted(chunks)]
         c1 = time.process_time()
-        n = exchange.task_count(sum(c["rows"] for c in listed), cfg)
+        n = exchange.task_count(sum(c["rows"] for c in listed), cfg, cores)
         ex = exchange.Exchange(
             annotated=annotated, chunks=[c["name"] for c in listed],
             rows=[c["rows"] for c in listed], task_of_chunk=d1.place_chunks(listed, n),

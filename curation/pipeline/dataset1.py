@@ -142,7 +142,8 @@ def build_dataset1(ctx: Build) -> dict:
     ann = ctx.parent(ANNOTATED)
     chunks = ann.manifest().get("chunks", [])
     names = [c["name"] for c in chunks]
-    n = exchange.task_count(sum(c["rows"] for c in chunks), cfg)
+    n = exchange.task_count(sum(c["rows"] for c in chunks), cfg,
+                            spark.sparkContext.defaultParallelism)  # fmt: skip
     ex = exchange.Exchange(
         annotated=ann.path(DATA), chunks=names, rows=[c["rows"] for c in chunks],
         task_of_chunk=place_chunks(chunks, n), writers=n, buckets=n,
