@@ -26,8 +26,9 @@ chunk (``_pos``, counted from 0 as the chunk is read back). The jobs:
 
 The facts equal :func:`curation.stages.dataset1.group_facts` (tested). Memory of a task: the
 key rows of one bucket or the facts of one writer task, each at most about
-``spark.exchange_rows`` rows (the bucket and writer-task counts are derived from the row count,
-:func:`task_count`), plus what the writers hold (:mod:`~curation.pipeline.dataset1_tasks`).
+``spark.exchange_rows`` rows (the bucket and writer-task counts are derived from the row count
+and the cores, :func:`task_count`), plus what the writers hold
+(:mod:`~curation.pipeline.dataset1_tasks`).
 """
 
 from __future__ import annotations
