@@ -48,20 +48,9 @@ def run(folder: Path, ids_out: Path | None, engine: str, cores: int) -> dict:
         for i, files in enumerate(d1.ingest_work(plan, cfg, cores)):
             for batch in tasks.ingest_files(i, files, annotated, cfg):
                 reported += batch.to_pylist()
-        chunks: dict[str, dict] = {}
-        for r in reported:
-            c = chunks.setdefault(r["name"], {"name": r["name"], S.SRC_DOMAIN: r[S.SRC_DOMAIN],
-                                              "rows": 0, "chars": 0})  # fmt: skip
-            c["rows"] += r["rows"]
-            c["chars"] += r["chars"]
-        listed = [chunks[k] for k in sorted(chunks)]
+        listed = d1.chunk_list(reported)
         c1 = time.process_time()
-        n = exchange.task_count(sum(c["rows"] for c in listed), cfg, cores)
-        ex = exchange.Exchange(
-            annotated=annotated, chunks=[c["name"] for c in listed],
-            rows=[c["rows"] for c in listed], task_of_chunk=d1.place_chunks(listed, n),
-            writers=n, buckets=n, work=str(out / "exchange"),
-        )  # fmt: skip
+        ex = d1.exchange_for(listed, annotated, str(out / "exchange"), cfg, cores)
         for t in range(ex.writers):
             list(exchange.key_rows(t, ex, cfg))
         for b in range(ex.buckets):

@@ -94,13 +94,8 @@ def build_annotated(ctx: Build) -> dict:
     data = ctx.path(DATA)
     reported = adapters.run_ingest(spark, work, data, cfg)
     tasks.cleanup_temporary(data)
-    chunks: dict[str, dict] = {}
     files: dict[str, dict] = {}
     for r in reported:
-        c = chunks.setdefault(r["name"], {"name": r["name"], S.SRC_DOMAIN: r[S.SRC_DOMAIN],
-                                          "rows": 0, "chars": 0})  # fmt: skip
-        c["rows"] += r["rows"]
-        c["chars"] += r["chars"]
         f = files.setdefault(r[S.SRC_FILE], {"rows": 0, "invalid": 0})
         f["rows"] += r["rows"]
         f["invalid"] += r["invalid"]
@@ -108,9 +103,21 @@ def build_annotated(ctx: Build) -> dict:
         "stage": ANNOTATED,
         "rows": sum(f["rows"] for f in files.values()),
         "files": dict(sorted(files.items())),
-        "chunks": [chunks[k] for k in sorted(chunks)],
+        "chunks": chunk_list(reported),
         "elapsed_s": round(time.time() - t0, 2),
     }
+
+
+def chunk_list(reported: list[dict]) -> list[dict]:
+    """The chunks of step 1's reports (:data:`~curation.pipeline.dataset1_tasks.CHUNK_SCHEMA`
+    rows, one per chunk and input file): name, source domain, rows and characters, by name."""
+    chunks: dict[str, dict] = {}
+    for r in reported:
+        c = chunks.setdefault(r["name"], {"name": r["name"], S.SRC_DOMAIN: r[S.SRC_DOMAIN],
+                                          "rows": 0, "chars": 0})  # fmt: skip
+        c["rows"] += r["rows"]
+        c["chars"] += r["chars"]
+    return [chunks[k] for k in sorted(chunks)]
 
 
 def place_chunks(chunks: list[dict], n: int) -> list[int]:
@@ -133,6 +140,19 @@ def place_chunks(chunks: list[dict], n: int) -> list[int]:
     return placement
 
 
+def exchange_for(chunks: list[dict], annotated: str, work: str, cfg: PipelineConfig,
+                 parallelism: int) -> exchange.Exchange:  # fmt: skip
+    """Step 2's exchange over ``chunks`` (:func:`chunk_list`) in ``annotated`` on
+    ``parallelism`` cores, its files under ``work``: as many id buckets, key buckets and writer
+    tasks as :func:`~curation.pipeline.dataset1_exchange.task_count` says, the chunks placed by
+    :func:`place_chunks`."""
+    n = exchange.task_count(sum(c["rows"] for c in chunks), cfg, parallelism)
+    return exchange.Exchange(
+        annotated=annotated, chunks=[c["name"] for c in chunks], rows=[c["rows"] for c in chunks],
+        task_of_chunk=place_chunks(chunks, n), writers=n, buckets=n, work=work,
+    )  # fmt: skip
+
+
 def build_dataset1(ctx: Build) -> dict:
     """Step 2: the group facts (the exchange; fuzzy dedup's facts when enabled), then the
     writers: kept documents, ledger, counts. Under ``on_duplicate_id=error`` repeated ids fail
@@ -141,14 +161,8 @@ def build_dataset1(ctx: Build) -> dict:
     spark, cfg, p, staging = ctx.spark, ctx.cfg, ctx.extra["plan"], ctx.out
     ann = ctx.parent(ANNOTATED)
     chunks = ann.manifest().get("chunks", [])
-    names = [c["name"] for c in chunks]
-    n = exchange.task_count(sum(c["rows"] for c in chunks), cfg,
-                            spark.sparkContext.defaultParallelism)  # fmt: skip
-    ex = exchange.Exchange(
-        annotated=ann.path(DATA), chunks=names, rows=[c["rows"] for c in chunks],
-        task_of_chunk=place_chunks(chunks, n), writers=n, buckets=n,
-        work=join(staging, EXCHANGE_WORK),
-    )  # fmt: skip
+    ex = exchange_for(chunks, ann.path(DATA), join(staging, EXCHANGE_WORK), cfg,
+                      spark.sparkContext.defaultParallelism)  # fmt: skip
     examples = adapters.exchange_facts(spark, ex, cfg)
     if cfg.ingest.on_duplicate_id == "error":
         _fail_on_duplicate_ids(exchange.duplicate_ids(examples))  # before writing anything
@@ -156,10 +170,10 @@ def build_dataset1(ctx: Build) -> dict:
     work = join(staging, FUZZY_WORK)
     if cfg.fuzzy_dedup.enabled:
         facts = adapters.exchange_fact_rows(spark, ex, join(work, "facts"))
-        facts, result = adapters.near_facts(facts, names, ann.path(DATA), work, cfg)
+        facts, result = adapters.near_facts(facts, ex.chunks, ann.path(DATA), work, cfg)
         fuzzy["fuzzy_dedup"] = {**result.stats(), "removed": result.removed}
         spark.sparkContext.setJobDescription("dataset-1 [2/2]: write kept documents and the ledger")
-        counted = adapters.run_writers(facts, ex.writers, names, ann.path(DATA), staging, cfg)
+        counted = adapters.run_writers(facts, ex.writers, ex.chunks, ann.path(DATA), staging, cfg)
     else:
         counted = adapters.exchange_writers(spark, ex, staging, cfg)
     for folder in (join(staging, DATA), join(staging, REMOVED)):
