@@ -144,6 +144,30 @@ def test_exact_duplicates_and_ties_go_to_the_smallest_index(device: str, tile: i
     assert tied > 50
 
 
+@pytest.mark.parametrize("n", [1, 2, 9, 255, 256, 511])
+def test_one_block_reading_equals_the_masked_reduction_bit_for_bit(n: int) -> None:
+    """A cluster of one block (:func:`sd.one_block`) read by the compiled pass gives the tiled
+    step's M and argmax bit for bit (the same product; a maximum is exact), on exact ties
+    (sign vectors and copies) and on Gaussian rows; ``_cluster_core`` takes that path on CPU."""
+    tile = sd.tile_for(0, "cpu")
+    assert sd.one_block(n, tile) and not sd.one_block(512, tile) and not sd.one_block(n, n - 1)
+    rng = np.random.default_rng(n)
+    signs = exact_sign_vectors(n, d=64, seed=n)
+    copies = signs[rng.integers(0, n, n)]  # many exact copies, threefold and more
+    for x in (unit_gaussian(n, 48, seed=n), copies, -copies):
+        t = torch.from_numpy(np.ascontiguousarray(x))
+        want = sd.max_similarity(t, tile, "cpu")
+        got = sd.one_block_max(t)
+        assert got[0].dtype == np.float32 and got[1].dtype == np.int64
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+        assert np.array_equal(np.signbit(got[0]), np.signbit(want[0]))  # -0.0 stays -0.0
+        core = sd._cluster_core(t, 0, "cpu")
+        assert np.array_equal(core[0], want[0]) and np.array_equal(core[1], want[1])
+    m, arg = sd.one_block_max(torch.from_numpy(np.ascontiguousarray(copies)))
+    if n > 2:
+        assert (m == 1.0).sum() > 0 and (arg[m == 1.0] < np.flatnonzero(m == 1.0)).all()
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_float16_input_and_torch_input(device: str) -> None:
     x = unit_gaussian(300, 32, seed=4)

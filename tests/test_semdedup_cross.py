@@ -542,6 +542,42 @@ def test_one_cluster_job_compares_exactly_its_pairs(rule, tile: int, screen: str
     assert (ma >= len(mem)).any() and (va >= 0).any()  # matches both ways across the boundary
 
 
+@pytest.mark.parametrize("rule", [cross.CrossRule(2, 0.2), cross.CrossRule(3, 0.2, 0.05)], ids=str)
+def test_the_joint_block_equals_the_two_products(monkeypatch, rule: cross.CrossRule) -> None:
+    """A CPU job of one joint block (:func:`cross.joint_block`: members and visitors times the
+    members, one product) gives the partners of the two-product job (the within-cluster step,
+    then the visitors x members block in float32), its M to float rounding, and its members'
+    M where the partner is a member as the within-cluster step alone gives it."""
+    ids, x, cents, _ = planted(seed=3)
+    cl, dist, near, gaps = assigned(x, cents)
+    pos = cross.positions(ids, dist)
+    jobs = 0
+    for target in np.unique(cl):
+        mem = np.flatnonzero(cl == target)
+        vis = np.flatnonzero((cross.visits(near, gaps, rule) & (near == target)).any(axis=1))
+        mem, vis = mem[np.argsort(pos[mem])], vis[np.argsort(pos[vis])]
+        if not len(vis):
+            continue
+        unit = sd._normalised_rows(x, np.concatenate([mem, vis]))
+        args = (unit, len(mem), pos[mem], pos[vis], cl[vis], near[mem], gaps[mem], rule, 0)
+        assert cross.joint(len(mem), len(vis), 0, "cpu")
+        joint = cross.cluster_with_visitors(*args)
+        with monkeypatch.context() as mp:
+            mp.setattr(cross, "joint", lambda *a: False)
+            mp.setattr(cross, "screening", lambda device, products: None)
+            two = cross.cluster_with_visitors(*args)
+        for got, want in zip(joint, two, strict=True):
+            assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(joint[1], two[1]) and np.array_equal(joint[3], two[3])
+        np.testing.assert_allclose(joint[0], two[0], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(joint[2], two[2], rtol=0, atol=1e-6)
+        within, _ = sd._cluster_core(unit[: len(mem)], 0, "cpu")
+        inside = (joint[1] >= 0) & (joint[1] < len(mem))
+        np.testing.assert_allclose(joint[0][inside], within[inside], rtol=0, atol=1e-6)
+        jobs += 1
+    assert jobs >= 5
+
+
 @pytest.mark.parametrize("member_margin", [0.05, 0.3, 2.0])
 def test_refusals_and_products_equal_accepts_per_source(member_margin: float) -> None:
     """:func:`refusals` (all sources at once) is :func:`accepts` asked per source, negated, and

@@ -16,7 +16,10 @@ removal fraction afterwards (:func:`calibrate_eps`) without recomputing anything
 multiplied with the column blocks to its left and its own diagonal block (the only ones holding
 pairs ``i < j``); per row a running maximum and its column are kept. Beyond the input it holds one
 ``tile x tile`` block plus a few vectors of length N, whatever the cluster size; no cluster is cut
-into chunks compared only among themselves.
+into chunks compared only among themselves. On CPU a cluster of fewer than ``2 *
+MIN_STRIP_ROWS`` documents (one block: :func:`one_block`) is that same single product, read by
+one compiled pass (:func:`one_block_max`): the same M and argmax bit for bit, without the masked
+fill, the reduction and their allocations, which cost more than the reading at such sizes.
 """
 
 from __future__ import annotations
@@ -35,13 +38,15 @@ import pyarrow as pa
 
 from curation import schema as S
 from curation.device import resolve_device
-from curation.numba_cache import REASSOCIATE, compiled
+from curation.numba_cache import REASSOCIATE, compiled, kernel_part
 
 log = logging.getLogger(__name__)
 
-CORE_VERSION = 2
+CORE_VERSION = 3
 """Bump when the computed M / max_id of the same input would change, or the table's columns (a
-cache key of the run). 2: the ``cross`` column and the cross-boundary pass."""
+cache key of the run). 2: the ``cross`` column and the cross-boundary pass. 3: a cross-boundary
+pair's M is the float32 product of the cluster's joint block on CPU (was its float64 value where
+the CPU screened in bf16)."""
 
 RESULT_SCHEMA = S.RESULT_SCHEMA
 SIMILARITY_SCHEMA = S.SIMILARITY_SCHEMA
@@ -311,10 +316,87 @@ def _norm_loop(x, out) -> None:  # noqa: ANN001
 
 
 def _cluster_core(vectors_sorted: Any, tile_size: int, device: str):  # noqa: ANN202
+    """:func:`max_similarity` of one cluster's unit rows; on CPU a cluster of :func:`one_block`
+    is one ``n x n`` product read by one compiled pass (:func:`one_block_max`)."""
     n = len(vectors_sorted)
     if n <= 1:  # nothing to compare: skip torch
         return np.full(n, -1.0, np.float32), np.full(n, -1, np.int64)
+    if device == "cpu" and one_block(n, tile_for(tile_size, device)):
+        return one_block_max(vectors_sorted)
     return max_similarity(vectors_sorted, tile_size, device)
+
+
+def one_block(n: int, tile: int) -> bool:
+    """Whether :func:`max_similarity` computes a cluster of ``n`` rows as one ``n x n`` product
+    (one tile, one diagonal strip: fewer than ``2 * MIN_STRIP_ROWS`` rows), as
+    :func:`one_block_max` does."""
+    return n <= tile and diagonal_strips(n, tile) == 1
+
+
+def one_block_max(x: Any) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`max_similarity` of a cluster of :func:`one_block` on CPU: the same ``n x n``
+    product of the unit rows ``x`` (float32 CPU tensor), its maxima below the diagonal read by
+    one compiled pass (:func:`_lower_max`) instead of a masked fill, a reduction and their
+    allocations - the torch steps cost more than the reading on a cluster of a few hundred rows.
+    A maximum and its first column are exact: the same M and argmax as the masked reduction."""
+    import torch
+
+    n = x.shape[0]
+    with torch.inference_mode():
+        block = torch.mm(x, x.T)
+    m, arg = np.empty(n, np.float32), np.empty(n, np.int64)
+    compiled(_lower_max)(block.numpy(), m, arg)
+    return m, arg
+
+
+LANES = 8
+"""Running maxima :func:`_prefix_max` keeps side by side for one row (no chain of dependent
+comparisons: they run in parallel)."""
+
+
+@kernel_part
+def _prefix_max(row, lim, lanes):  # noqa: ANN001, ANN202
+    """The maximum of ``row[:lim]`` (``lim`` > 0, unsigned) over :data:`LANES` running maxima in
+    ``lanes`` (no chain of dependent comparisons: they run in parallel; a maximum is exact in
+    any order). NaN products are passed over; -inf when all are NaN."""
+    lanes[:] = -np.inf
+    j = np.uint64(0)
+    while j + np.uint64(LANES) <= lim:
+        for k in range(np.uint64(LANES)):
+            x = row[j + k]
+            lanes[k] = x if x > lanes[k] else lanes[k]
+        j += np.uint64(LANES)
+    top = np.float32(-np.inf)
+    for k in range(np.uint64(LANES)):
+        top = lanes[k] if lanes[k] > top else top
+    while j < lim:
+        x = row[j]
+        top = x if x > top else top
+        j += np.uint64(1)
+    return top
+
+
+@kernel_part
+def _lower_max(block, m, arg) -> None:  # noqa: ANN001
+    """For each row ``j`` of the square ``block``: ``m[j]`` = the maximum of ``block[j, :j]``
+    clamped to [-1, 1], ``arg[j]`` its first column; row 0 (nothing before it): -1 and -1. The
+    value is stored from the block (so +0.0 and -0.0 come out as a sequential scan keeps them).
+    NaN products are passed over (the embed stage writes only finite vectors)."""
+    lanes = np.empty(LANES, np.float32)
+    m[0] = np.float32(-1.0)
+    arg[0] = -1
+    for j in range(1, block.shape[0]):
+        row = block[j]
+        top = _prefix_max(row, np.uint64(j), lanes)
+        x = top
+        a = -1
+        for i in range(j):
+            if row[i] == top:
+                x = row[i]
+                a = i
+                break
+        m[j] = min(max(x, np.float32(-1.0)), np.float32(1.0)) if x == x else x
+        arg[j] = a
 
 
 def semdedup_cluster(

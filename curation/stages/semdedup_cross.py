@@ -29,17 +29,21 @@ group of compared near-duplicates the first in the total order is kept.
 
 **How.** One job per cluster, in place of the within-cluster step
 (:func:`cluster_with_visitors`): its members and the documents that visit it are normalised
-together; the members go through the within-cluster step itself
-(:func:`curation.stages.semdedup.max_similarity`, the very bits of the pass off); the visitors x
-members block is multiplied once, tiled, and read both ways (:func:`visitor_block`): a visitor's
-row keeps the members before it in the total order, a member's column the visitors before it (with
-``member_margin``, the pairs a member refuses are masked). The cluster's rows are gathered and
-normalised once for both, and there is no second pass over the clusters. On a CPU with native
-bf16 (:func:`screening`) the visitors x members block is multiplied in bf16 (~3x as fast as
-float32 at a cluster's sizes) only to screen: the pairs that could hold a maximum are computed
-again exactly (float64 from the float32 rows; :func:`_staircase_screened`), so the result is the
-exact maximum over the same pairs. A pair that qualifies both ways is computed in both clusters'
-jobs (the same value, screened; up to rounding otherwise; the maximum is kept). Each document's
+together. On CPU, a cluster of one block (fewer than 512 members; members and visitors within a
+tile: :func:`joint`, most clusters) is one float32 product, all its rows times its members',
+read by one compiled pass (:func:`joint_block`): the members' rows as the within-cluster step
+reads them (the same product), the visitors' rows both ways, then the merge. Otherwise the
+members go through the within-cluster step itself
+(:func:`curation.stages.semdedup.max_similarity`, the very bits of the pass off) and the visitors
+x members block is multiplied once, tiled, and read both ways (:func:`visitor_block`): a
+visitor's row keeps the members before it in the total order, a member's column the visitors
+before it (with ``member_margin``, the pairs a member refuses are masked). The cluster's rows are
+gathered and normalised once for both, and there is no second pass over the clusters. There, on a
+CPU with native bf16 (:func:`screening`), the visitors x members block is multiplied in bf16
+only to screen: the pairs that could hold a maximum are computed again exactly (float64 from the
+float32 rows; :func:`_staircase_screened`), so the result is the exact maximum over the same
+pairs. A pair that qualifies both ways is computed in both clusters' jobs (the same value,
+screened; up to rounding otherwise; the maximum is kept). Each document's
 candidates - its row in its own cluster's job and in every job it visited - are then reduced to
 the best one (:func:`best_candidates`): the larger M, on equal M the partner earlier in the
 total order. The local engine (:func:`semdedup_with_cross`) and the
@@ -68,6 +72,7 @@ from curation.config import SemDedupConfig
 from curation.device import cpu_has_native_bf16, resolve_device
 from curation.numba_cache import REASSOCIATE, compiled, kernel_part
 from curation.stages import semdedup
+from curation.stages.semdedup import LANES, _lower_max, _prefix_max  # kernel parts, called by name
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +296,7 @@ def _bf16_bits(block: Any) -> np.ndarray:
     return block.view(torch.int16).numpy().view(np.uint16)
 
 
+@kernel_part
 def _finish(row_m, col_m) -> None:  # noqa: ANN001
     """:func:`visitor_block`'s maxima clamped to [-1, 1] in place (-inf, none, becomes -1; its
     partner is still the initial -1: a partner is only set with a larger M), in one compiled
@@ -363,33 +369,6 @@ def _staircase_cpu(block: Any, before: np.ndarray, a: int, c: int, out: tuple,
         compiled(_staircase_loop)(block.numpy(), before, a, c, *out, *refused)
 
 
-LANES = 8
-"""Running maxima :func:`_prefix_max` keeps side by side for one row (no chain of dependent
-comparisons: they run in parallel)."""
-
-
-@kernel_part
-def _prefix_max(row, lim, lanes):  # noqa: ANN001, ANN202
-    """The maximum of ``row[:lim]`` (``lim`` > 0, unsigned) over :data:`LANES` running maxima in
-    ``lanes`` (no chain of dependent comparisons: they run in parallel; a maximum is exact in
-    any order). NaN products are passed over; -inf when all are NaN."""
-    lanes[:] = -np.inf
-    j = np.uint64(0)
-    while j + np.uint64(LANES) <= lim:
-        for k in range(np.uint64(LANES)):
-            x = row[j + k]
-            lanes[k] = x if x > lanes[k] else lanes[k]
-        j += np.uint64(LANES)
-    top = np.float32(-np.inf)
-    for k in range(np.uint64(LANES)):
-        top = lanes[k] if lanes[k] > top else top
-    while j < lim:
-        x = row[j]
-        top = x if x > top else top
-        j += np.uint64(1)
-    return top
-
-
 @kernel_part
 def _exact_dot(u, v):  # noqa: ANN001, ANN202
     """A pair's exact value: the float64 dot product of two float32 rows, rounded to float32
@@ -400,6 +379,7 @@ def _exact_dot(u, v):  # noqa: ANN001, ANN202
     return np.float32(acc)
 
 
+@kernel_part
 def _staircase_open(block, before, a, c, row_m, row_a, col_m, col_a) -> None:  # noqa: ANN001
     """:func:`_staircase_loop` without refusals, about twice as fast and with the same result:
     a row's maximum is taken over :data:`LANES` running maxima (a maximum is exact, whatever
@@ -499,6 +479,7 @@ def _widen(bits, out):  # noqa: ANN001, ANN202
         out[j] = np.uint32(bits[j]) << np.uint32(16)
 
 
+@kernel_part
 def _staircase_loop(block, before, a, c, row_m, row_a, col_m, col_a, refuse, slot) -> None:  # noqa: ANN001
     """Fold one block of the visitors x members product into the running maxima, reading each
     product once (compiled by numba): row ``i`` is visitor ``a + i``, column ``j`` member
@@ -581,12 +562,17 @@ def cluster_with_visitors(
     * each visitor's best match among the members before it that accept its cluster.
 
     ``member_near``/``member_gaps``: the members' nearest other clusters (read only with
-    ``member_margin`` set). The visitors x members block is multiplied once for both directions
-    (:func:`visitor_block`), on one intra-op thread on CPU (both engines the same bits)."""
+    ``member_margin`` set). A :func:`joint` job is one product read once (:func:`joint_block`);
+    otherwise the visitors x members block is multiplied once for both directions
+    (:func:`visitor_block`). Either on one intra-op thread on CPU (both engines the same bits)."""
     dev = resolve_device(device)
     n = members
-    m, arg = semdedup._cluster_core(unit[:n], tile_size, dev)
     v = unit.shape[0] - n
+    if v and joint(n, v, tile_size, dev):
+        before = np.searchsorted(member_pos, visitor_pos)
+        refused = refusals(member_near, member_gaps, visitor_source, rule)
+        return joint_block(unit, n, before, member_pos, visitor_pos, refused)
+    m, arg = semdedup._cluster_core(unit[:n], tile_size, dev)
     if not v or not n:
         return m, arg, np.full(v, -1.0, np.float32), np.full(v, -1, np.int64)
     before = np.searchsorted(member_pos, visitor_pos)
@@ -599,6 +585,77 @@ def cluster_with_visitors(
     return m, arg, vm, va
 
 
+def joint(members: int, visitors: int, tile_size: int, device: str) -> bool:
+    """Whether a job of ``members`` and ``visitors`` is one joint block (:func:`joint_block`): on
+    CPU, when its members are :func:`~curation.stages.semdedup.one_block` (the within-cluster
+    step computes them as one ``n x n`` product, so the joint block holds the same product)
+    and members and visitors fit one tile."""
+    tile = semdedup.tile_for(tile_size, device)
+    return (
+        device == "cpu"
+        and members > 0
+        and members + visitors <= tile
+        and semdedup.one_block(members, tile)
+    )
+
+
+def joint_block(
+    unit: Any,
+    n: int,
+    before: np.ndarray,
+    member_pos: np.ndarray,
+    visitor_pos: np.ndarray,
+    refused: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`cluster_with_visitors` of a :func:`joint` job: one float32 product of all its unit
+    rows (``n`` members, then the visitors) by its members' - ``(n + v) x n``, on one intra-op
+    thread - read by one compiled pass (:func:`_joint_read`): the members' rows below the
+    diagonal as the within-cluster step reads them (:func:`~curation.stages.semdedup._lower_max`),
+    the visitors' rows both ways as :func:`visitor_block` does, then the merge. On a cluster of a
+    few hundred documents this costs less than the within-cluster product, a second (bf16)
+    product of the visitors, their casts and the steps between them (bench/README.md, "One
+    product per job"); a pair's M is its float32 product.
+
+    The members' rows are the within-cluster step's product: the same M, up to the rounding of
+    a row of a float32 product, which the BLAS may make depend on the other rows (it did not on
+    the CPUs measured: every within-cluster M equal bit for bit). The Spark engine runs the same
+    job on the same rows, so both engines give the same bits."""
+    import torch
+
+    v = unit.shape[0] - n
+    with semdedup.one_thread(), torch.inference_mode():
+        block = torch.mm(unit, unit[:n].T)
+    out = (np.empty(n, np.float32), np.empty(n, np.int64), np.empty(v, np.float32),
+           np.empty(v, np.int64))  # fmt: skip
+    refuse, slot = (
+        refused if refused is not None else (np.zeros((0, 0), bool), np.zeros(0, np.int64))
+    )
+    compiled(_joint_read)(
+        block.numpy(), n, np.ascontiguousarray(before, np.int64),
+        np.asarray(member_pos, np.int64), np.asarray(visitor_pos, np.int64), refuse, slot, *out,
+    )  # fmt: skip
+    return out
+
+
+def _joint_read(block, n, before, member_pos, visitor_pos, refuse, slot, m, arg, vm, va) -> None:  # noqa: ANN001
+    """:func:`joint_block`'s reading, compiled: ``block`` (n + v) x n; members' M and argmax into
+    ``m``/``arg`` (visitors as rows ``n + r``), visitors' into ``vm``/``va``; ``refuse`` empty
+    when every member accepts every visitor (:func:`_staircase_open`), else by visitor ``slot``
+    (:func:`_staircase_loop`)."""
+    _lower_max(block[:n], m, arg)
+    col_m = np.full(n, -np.inf, np.float32)
+    col_a = np.full(n, -1, np.int64)
+    vm[:] = -np.inf
+    va[:] = -1
+    if refuse.shape[0] == 0:
+        _staircase_open(block[n:], before, 0, 0, vm, va, col_m, col_a)
+    else:
+        _staircase_loop(block[n:], before, 0, 0, vm, va, col_m, col_a, refuse, slot)
+    _finish(vm, col_m)
+    _merge_loop(m, arg, col_m, col_a, member_pos, visitor_pos, n)
+
+
+@kernel_part
 def _merge_loop(m, arg, col_m, col_a, member_pos, visitor_pos, n) -> None:  # noqa: ANN001
     """Merge each member's best visitor (``col_m``, ``col_a``: -1 = none) into its best within
     the cluster (``m``, ``arg``: -1 = none), in place: the larger M, on equal M the partner
