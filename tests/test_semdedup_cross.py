@@ -542,6 +542,23 @@ def test_one_cluster_job_compares_exactly_its_pairs(rule, tile: int, screen: str
     assert (ma >= len(mem)).any() and (va >= 0).any()  # matches both ways across the boundary
 
 
+def test_which_jobs_are_one_joint_block(monkeypatch) -> None:
+    """:func:`cross.joint`: CPU only, members of one block, members and visitors within a tile,
+    and many visitors only where the CPU does not screen the visitors' block in bf16."""
+    import torch
+
+    assert cross.joint(200, 100, 0, "cpu") and cross.joint(1, 1, 0, "cpu")
+    assert cross.joint(511, 2 * 511, 0, "cpu")
+    assert not cross.joint(0, 5, 0, "cpu") and not cross.joint(512, 10, 0, "cpu")
+    assert not cross.joint(300, 1749, 0, "cpu")  # beyond one tile
+    assert not cross.joint(40, 30, 64, "cpu") and cross.joint(40, 24, 64, "cpu")
+    assert not cross.joint(200, 100, 0, "cuda:0")
+    for dtype in (None, torch.bfloat16):
+        monkeypatch.setattr(cross, "screening", lambda device, products, d=dtype: d)
+        assert cross.joint(100, 300, 0, "cpu") == (dtype is None)
+        assert cross.joint(100, 200, 0, "cpu")
+
+
 @pytest.mark.parametrize("rule", [cross.CrossRule(2, 0.2), cross.CrossRule(3, 0.2, 0.05)], ids=str)
 def test_the_joint_block_equals_the_two_products(monkeypatch, rule: cross.CrossRule) -> None:
     """A CPU job of one joint block (:func:`cross.joint_block`: members and visitors times the
