@@ -630,7 +630,8 @@ def joint_block(
 
     The members' rows are the within-cluster step's product: the same M, up to the rounding of
     a row of a float32 product, which the BLAS may make depend on the other rows (it did not on
-    the CPUs measured: every within-cluster M equal bit for bit). The Spark engine runs the same
+    the CPU measured, an Intel Xeon: every within-cluster M of 31,500 documents equal bit for
+    bit). The Spark engine runs the same
     job on the same rows, so both engines give the same bits."""
     import torch
 
