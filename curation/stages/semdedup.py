@@ -377,25 +377,36 @@ def _prefix_max(row, lim, lanes):  # noqa: ANN001, ANN202
 
 
 @kernel_part
+def _first_index(row, lim, top):  # noqa: ANN001, ANN202
+    """The first ``j < lim`` with ``row[j] == top`` (:func:`_prefix_max`'s maximum), -1 when none
+    (all NaN). The value is then stored from ``row[j]``, so +0.0 and -0.0 come out as a
+    sequential scan keeps them."""
+    for j in range(lim):
+        if row[j] == top:
+            return np.int64(j)
+    return np.int64(-1)
+
+
+@kernel_part
+def _clamp(x):  # noqa: ANN001, ANN202
+    """``x`` clamped to [-1, 1] (NaN stays NaN): a cosine's float rounding may pass 1."""
+    return min(max(x, np.float32(-1.0)), np.float32(1.0)) if x == x else x
+
+
+@kernel_part
 def _lower_max(block, m, arg) -> None:  # noqa: ANN001
     """For each row ``j`` of the square ``block``: ``m[j]`` = the maximum of ``block[j, :j]``
-    clamped to [-1, 1], ``arg[j]`` its first column; row 0 (nothing before it): -1 and -1. The
-    value is stored from the block (so +0.0 and -0.0 come out as a sequential scan keeps them).
-    NaN products are passed over (the embed stage writes only finite vectors)."""
+    clamped to [-1, 1], ``arg[j]`` its first column (:func:`_first_index`); row 0 (nothing
+    before it): -1 and -1. NaN products are passed over (the embed stage writes only finite
+    vectors); a row of NaN only gets -1 and -1."""
     lanes = np.empty(LANES, np.float32)
     m[0] = np.float32(-1.0)
     arg[0] = -1
     for j in range(1, block.shape[0]):
         row = block[j]
         top = _prefix_max(row, np.uint64(j), lanes)
-        x = top
-        a = -1
-        for i in range(j):
-            if row[i] == top:
-                x = row[i]
-                a = i
-                break
-        m[j] = min(max(x, np.float32(-1.0)), np.float32(1.0)) if x == x else x
+        a = _first_index(row, j, top)
+        m[j] = _clamp(row[a] if a >= 0 else top)
         arg[j] = a
 
 

@@ -72,7 +72,13 @@ from curation.config import SemDedupConfig
 from curation.device import cpu_has_native_bf16, resolve_device
 from curation.numba_cache import REASSOCIATE, compiled, kernel_part
 from curation.stages import semdedup
-from curation.stages.semdedup import LANES, _lower_max, _prefix_max  # kernel parts, called by name
+from curation.stages.semdedup import (  # kernel parts, which compiled loops call by name
+    LANES,
+    _clamp,
+    _first_index,
+    _lower_max,
+    _prefix_max,
+)
 
 log = logging.getLogger(__name__)
 
@@ -303,8 +309,7 @@ def _finish(row_m, col_m) -> None:  # noqa: ANN001
     pass (numpy's steps cost more than the work on a cluster)."""
     for m in (row_m, col_m):
         for i in range(m.shape[0]):
-            x = m[i]
-            m[i] = min(max(x, np.float32(-1.0)), np.float32(1.0)) if x == x else x
+            m[i] = _clamp(m[i])
 
 
 def screening(device: Any, products: int) -> Any:
@@ -398,12 +403,10 @@ def _staircase_open(block, before, a, c, row_m, row_a, col_m, col_a) -> None:  #
         row = block[i]
         if lim > 0:
             top = _prefix_max(row, lim, lanes)
-            if top > row_m[r]:
-                for jj in range(lim):
-                    if row[jj] == top:
-                        row_m[r] = row[jj]
-                        row_a[r] = c + np.int64(jj)
-                        break
+            if top > row_m[r]:  # then top is a value of the row: found
+                jj = _first_index(row, lim, top)
+                row_m[r] = row[jj]
+                row_a[r] = c + jj
         for jj in range(lim, width):
             x = row[jj]
             old_m = col_mv[jj]
@@ -568,15 +571,14 @@ def cluster_with_visitors(
     dev = resolve_device(device)
     n = members
     v = unit.shape[0] - n
-    if v and joint(n, v, tile_size, dev):
-        before = np.searchsorted(member_pos, visitor_pos)
-        refused = refusals(member_near, member_gaps, visitor_source, rule)
-        return joint_block(unit, n, before, member_pos, visitor_pos, refused)
-    m, arg = semdedup._cluster_core(unit[:n], tile_size, dev)
     if not v or not n:
+        m, arg = semdedup._cluster_core(unit[:n], tile_size, dev)
         return m, arg, np.full(v, -1.0, np.float32), np.full(v, -1, np.int64)
     before = np.searchsorted(member_pos, visitor_pos)
     refused = refusals(member_near, member_gaps, visitor_source, rule)
+    if joint(n, v, tile_size, dev):
+        return joint_block(unit, n, before, member_pos, visitor_pos, refused)
+    m, arg = semdedup._cluster_core(unit[:n], tile_size, dev)
     with semdedup.one_thread() if dev == "cpu" else nullcontext():
         vm, va, cm, ca = visitor_block(unit[n:].to(dev), unit[:n].to(dev), before, tile_size,
                                        refused, m)  # fmt: skip
@@ -631,8 +633,8 @@ def joint_block(
     The members' rows are the within-cluster step's product: the same M, up to the rounding of
     a row of a float32 product, which the BLAS may make depend on the other rows (it did not on
     the CPU measured, an Intel Xeon: every within-cluster M of 31,500 documents equal bit for
-    bit). The Spark engine runs the same
-    job on the same rows, so both engines give the same bits."""
+    bit). The Spark engine runs the same job on the same rows, so both engines give the same
+    bits."""
     import torch
 
     v = unit.shape[0] - n
