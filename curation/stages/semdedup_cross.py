@@ -568,6 +568,23 @@ def cluster_with_visitors(
     ``member_margin`` set). A :func:`joint` job is one product read once (:func:`joint_block`);
     otherwise the visitors x members block is multiplied once for both directions
     (:func:`visitor_block`). Either on one intra-op thread on CPU (both engines the same bits)."""
+    refused = None
+    if len(visitor_source) and members:
+        refused = refusals(member_near, member_gaps, visitor_source, rule)
+    return job_with_visitors(unit, members, member_pos, visitor_pos, refused, tile_size, device)
+
+
+def job_with_visitors(
+    unit: Any,
+    members: int,
+    member_pos: np.ndarray,
+    visitor_pos: np.ndarray,
+    refused: tuple[np.ndarray, np.ndarray] | None,
+    tile_size: int,
+    device: str = "cpu",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`cluster_with_visitors` with the members' :func:`refusals` of the visitors given
+    (``refused``), for a caller that also counts the pairs with them (:func:`cross_products`)."""
     dev = resolve_device(device)
     n = members
     v = unit.shape[0] - n
@@ -575,7 +592,6 @@ def cluster_with_visitors(
         m, arg = semdedup._cluster_core(unit[:n], tile_size, dev)
         return m, arg, np.full(v, -1.0, np.float32), np.full(v, -1, np.int64)
     before = np.searchsorted(member_pos, visitor_pos)
-    refused = refusals(member_near, member_gaps, visitor_source, rule)
     if joint(n, v, tile_size, dev):
         return joint_block(unit, n, before, member_pos, visitor_pos, refused)
     m, arg = semdedup._cluster_core(unit[:n], tile_size, dev)
@@ -857,11 +873,8 @@ def semdedup_with_cross(
         mem, vis = order[s:e], v_rows[lo:hi]  # each in the total order
         unit = semdedup._normalised_rows(vectors, np.concatenate([mem, vis]), norms)
         src = cl[vis]
-        near_m, gaps_m = (near[mem], gaps[mem]) if by_member else (None, None)
-        got = cluster_with_visitors(
-            unit, e - s, pos[mem], pos[vis], src, near_m, gaps_m, rule, tile_size, device
-        )
-        refused = refusals(near_m, gaps_m, src, rule) if by_member and len(vis) else None
+        refused = refusals(near[mem], gaps[mem], src, rule) if by_member and len(vis) else None
+        got = job_with_visitors(unit, e - s, pos[mem], pos[vis], refused, tile_size, device)
         return mem, vis, got, cross_products(e - s, src, refused)
 
     jobs = list(range(len(starts)))
