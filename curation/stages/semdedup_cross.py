@@ -591,6 +591,8 @@ def job_with_visitors(
     if not v or not n:
         m, arg = semdedup._cluster_core(unit[:n], tile_size, dev)
         return m, arg, np.full(v, -1.0, np.float32), np.full(v, -1, np.int64)
+    member_pos = np.asarray(member_pos, np.int64)
+    visitor_pos = np.asarray(visitor_pos, np.int64)
     before = np.searchsorted(member_pos, visitor_pos)
     if joint(n, v, tile_size, dev):
         return joint_block(unit, n, before, member_pos, visitor_pos, refused)
@@ -598,8 +600,7 @@ def job_with_visitors(
     with semdedup.one_thread() if dev == "cpu" else nullcontext():
         vm, va, cm, ca = visitor_block(unit[n:].to(dev), unit[:n].to(dev), before, tile_size,
                                        refused, m)  # fmt: skip
-    compiled(_merge_loop)(m, arg, cm, ca, np.asarray(member_pos, np.int64),
-                          np.asarray(visitor_pos, np.int64), n)  # fmt: skip
+    compiled(_merge_loop)(m, arg, cm, ca, member_pos, visitor_pos, n)
     return m, arg, vm, va
 
 
@@ -653,26 +654,32 @@ def joint_block(
     bits."""
     import torch
 
-    v = unit.shape[0] - n
-    with semdedup.one_thread(), torch.inference_mode():
+    threads = torch.get_num_threads()  # one_thread(), inline: this runs once per cluster
+    if threads != 1:
+        torch.set_num_threads(1)
+    try:
         block = torch.mm(unit, unit[:n].T)
-    out = (np.empty(n, np.float32), np.empty(n, np.int64), np.empty(v, np.float32),
-           np.empty(v, np.int64))  # fmt: skip
-    refuse, slot = (
-        refused if refused is not None else (np.zeros((0, 0), bool), np.zeros(0, np.int64))
-    )
-    compiled(_joint_read)(
-        block.numpy(), n, np.ascontiguousarray(before, np.int64),
-        np.asarray(member_pos, np.int64), np.asarray(visitor_pos, np.int64), refuse, slot, *out,
-    )  # fmt: skip
-    return out
+    finally:
+        if threads != 1:
+            torch.set_num_threads(threads)
+    refuse, slot = _ACCEPT_ALL if refused is None else refused
+    return compiled(_joint_read)(block.numpy(), n, before, member_pos, visitor_pos, refuse, slot)
 
 
-def _joint_read(block, n, before, member_pos, visitor_pos, refuse, slot, m, arg, vm, va) -> None:  # noqa: ANN001
-    """:func:`joint_block`'s reading, compiled: ``block`` (n + v) x n; members' M and argmax into
-    ``m``/``arg`` (visitors as rows ``n + r``), visitors' into ``vm``/``va``; ``refuse`` empty
-    when every member accepts every visitor (:func:`_staircase_open`), else by visitor ``slot``
+_ACCEPT_ALL = (np.zeros((0, 0), bool), np.zeros(0, np.int64))
+"""``(refuse, slot)`` of a job whose members accept every visitor (read only for its shape)."""
+
+
+def _joint_read(block, n, before, member_pos, visitor_pos, refuse, slot):  # noqa: ANN001, ANN202
+    """:func:`joint_block`'s reading, compiled: ``block`` (n + v) x n; returns the members' M and
+    argmax (visitors as rows ``n + r``) and the visitors'; ``refuse`` empty when every member
+    accepts every visitor (:func:`_staircase_open`), else by visitor ``slot``
     (:func:`_staircase_loop`)."""
+    v = block.shape[0] - n
+    m = np.empty(n, np.float32)
+    arg = np.empty(n, np.int64)
+    vm = np.empty(v, np.float32)
+    va = np.empty(v, np.int64)
     _lower_max(block[:n], m, arg)
     col_m = np.full(n, -np.inf, np.float32)
     col_a = np.full(n, -1, np.int64)
@@ -684,6 +691,7 @@ def _joint_read(block, n, before, member_pos, visitor_pos, refuse, slot, m, arg,
         _staircase_loop(block[n:], before, 0, 0, vm, va, col_m, col_a, refuse, slot)
     _finish(vm, col_m)
     _merge_loop(m, arg, col_m, col_a, member_pos, visitor_pos, n)
+    return m, arg, vm, va
 
 
 @kernel_part
@@ -701,6 +709,30 @@ def _merge_loop(m, arg, col_m, col_a, member_pos, visitor_pos, n) -> None:  # no
         if w < 0 or x > m[c] or (x == m[c] and visitor_pos[j] < member_pos[w]):
             m[c] = x
             arg[c] = n + j
+
+
+def _take_job(both, n, mm, ma, vm, va, own_m, own_p):  # noqa: ANN001, ANN202
+    """One job's results into place (compiled; one pass where numpy took ten): each member's
+    (``both[:n]``) M and partner (a row of ``both``, or :data:`NO_PARTNER`) into ``own_m``,
+    ``own_p``; returns its visitors' (``both[n:]``) candidates - owner rows, M, partner rows -
+    for the visitors with a partner."""
+    for i in range(n):
+        own_m[both[i]] = mm[i]
+        own_p[both[i]] = both[ma[i]] if ma[i] >= 0 else NO_PARTNER
+    found = 0
+    for r in range(va.shape[0]):
+        found += va[r] >= 0
+    owners = np.empty(found, np.int64)
+    m = np.empty(found, np.float32)
+    partners = np.empty(found, np.int64)
+    k = 0
+    for r in range(va.shape[0]):
+        if va[r] >= 0:
+            owners[k] = both[n + r]
+            m[k] = vm[r]
+            partners[k] = both[va[r]]
+            k += 1
+    return owners, m, partners
 
 
 def cross_products(members: int, visitor_source: np.ndarray, refused) -> int:  # noqa: ANN001
@@ -815,7 +847,7 @@ def semdedup_with_cross(
     (:data:`~curation.schema.RESULT_SCHEMA`, the same rows in the same order) with M, max_id and
     ``cross`` over every compared pair. With the pass off, exactly ``semdedup_all``'s table.
 
-    One job per cluster (:func:`cluster_with_visitors`): its members and the documents visiting
+    One job per cluster (:func:`job_with_visitors`): its members and the documents visiting
     it, normalised together, the within-cluster product and the visitors x members one - no
     second pass over the clusters. Each document then takes the best of its candidates (its own
     cluster's job, and every job it visited): the larger M, on equal M the partner earlier in
@@ -865,17 +897,21 @@ def semdedup_with_cross(
     by = np.argsort(targets * n + pos[v_rows])  # per target, in the total order
     v_rows, targets = v_rows[by], targets[by]
     by_member = rule.member_margin is not None  # members' nearest clusters needed
+    # each cluster's visitors as one slice of the visits, their positions and clusters alike
+    v_lo = np.searchsorted(targets, sorted_cl[starts])
+    v_hi = np.searchsorted(targets, sorted_cl[starts], side="right")
+    v_pos, v_src, m_pos = pos[v_rows], cl[v_rows], pos[order]
 
     def one(k: int) -> tuple:
-        s, e = int(starts[k]), int(ends[k])
-        t = sorted_cl[s]
-        lo, hi = np.searchsorted(targets, t), np.searchsorted(targets, t, side="right")
-        mem, vis = order[s:e], v_rows[lo:hi]  # each in the total order
-        unit = semdedup._normalised_rows(vectors, np.concatenate([mem, vis]), norms)
-        src = cl[vis]
-        refused = refusals(near[mem], gaps[mem], src, rule) if by_member and len(vis) else None
-        got = job_with_visitors(unit, e - s, pos[mem], pos[vis], refused, tile_size, device)
-        return mem, vis, got, cross_products(e - s, src, refused)
+        s, e, lo, hi = int(starts[k]), int(ends[k]), int(v_lo[k]), int(v_hi[k])
+        both = np.concatenate([order[s:e], v_rows[lo:hi]])  # each part in the total order
+        unit = semdedup._normalised_rows(vectors, both, norms)
+        src = v_src[lo:hi]
+        refused = None
+        if by_member and hi > lo:
+            refused = refusals(near[order[s:e]], gaps[order[s:e]], src, rule)
+        got = job_with_visitors(unit, e - s, m_pos[s:e], v_pos[lo:hi], refused, tile_size, device)
+        return both, got, cross_products(e - s, src, refused)
 
     jobs = list(range(len(starts)))
     small = [int(ends[k] - starts[k]) < semdedup.SMALL_CLUSTER for k in jobs]
@@ -889,14 +925,13 @@ def semdedup_with_cross(
     def tracked(k: int) -> tuple:
         """One job, its members' rows written in place (each cluster its own rows: no two
         threads write the same element); returns its visitors' candidates."""
-        mem, vis, (mm, ma, vm, va), count = one(k)
-        both = np.concatenate([mem, vis])
-        own_m[mem] = mm
-        own_p[mem] = np.where(ma >= 0, both[np.maximum(ma, 0)], NO_PARTNER)
-        found = va >= 0
+        both, (mm, ma, vm, va), count = one(k)
+        owners, found_m, partners = compiled(_take_job)(
+            both, int(ends[k] - starts[k]), mm, ma, vm, va, own_m, own_p
+        )
         if progress is not None:
             progress(int(ends[k] - starts[k]))
-        return vis[found], vm[found], mem[va[found]], count, bool(len(vis))
+        return owners, found_m, partners, count, len(both) > ends[k] - starts[k]
 
     done: list = [None] * len(jobs)  # in the jobs' order
     for k, got in semdedup.each_job(jobs, small, work, tracked, device):
