@@ -154,8 +154,10 @@ def visits(near: np.ndarray, gaps: np.ndarray, rule: CrossRule) -> np.ndarray:
     """(N, K) bool: whether each document visits each of its stored nearest clusters. Gaps are
     compared in float64 (the same decision as Spark's double comparison)."""
     near = np.asarray(near)
-    slot = np.arange(near.shape[1])[None, :]
-    return (slot < rule.clusters) & (near >= 0) & _within(gaps, rule.margin)
+    k = min(rule.clusters, near.shape[1])  # only the first slots can be visited
+    out = np.zeros(near.shape, bool)
+    out[:, :k] = (near[:, :k] >= 0) & _within(np.asarray(gaps)[:, :k], rule.margin)
+    return out
 
 
 def _within(gaps: Any, margin: float) -> np.ndarray:
@@ -831,6 +833,14 @@ def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate([np.zeros(0, dtype), *parts])
 
 
+def _stable_group(clusters: np.ndarray) -> np.ndarray:
+    """``np.argsort(clusters, kind="stable")`` for cluster ids >= 0: as 16-bit integers where
+    they fit, which numpy sorts by radix (~6x faster than a merge sort at 28,000 ids)."""
+    if len(clusters) and clusters.max() < 2**15:
+        clusters = clusters.astype(np.int16)
+    return np.argsort(clusters, kind="stable")
+
+
 def semdedup_with_cross(
     ids: Any,
     clusters: Any,
@@ -883,7 +893,7 @@ def semdedup_with_cross(
     total = semdedup.sort_order(id_arr, dist)  # the total order
     # semdedup_all's order (cluster, then the total order) by a stable integer sort of it: one
     # sort of the string ids instead of two
-    order = total[np.argsort(cl[total], kind="stable")]
+    order = total[_stable_group(cl[total])]
     pos = np.empty(n, np.int64)
     pos[total] = np.arange(n)
     sorted_cl = cl[order]
@@ -891,8 +901,10 @@ def semdedup_with_cross(
     starts = np.concatenate(([0], bounds)).astype(np.int64)
     ends = np.concatenate((bounds, [n])).astype(np.int64)
     v_rows, v_slots = np.nonzero(visits(near, gaps, rule))
-    with semdedup.one_thread():  # no OpenMP team left spinning beside the jobs' threads
-        norms = semdedup.row_norms(vectors)  # once per document, not once per visit
+    norms = None  # fewer visits than documents: each job takes the norms of the rows it gathers
+    if len(v_rows) >= n:  # (in cache then); more: once per document, not once per visit
+        with semdedup.one_thread():  # no OpenMP team left spinning beside the jobs' threads
+            norms = semdedup.row_norms(vectors)
     targets = near[v_rows, v_slots]
     by = np.argsort(targets * n + pos[v_rows])  # per target, in the total order
     v_rows, targets = v_rows[by], targets[by]
