@@ -778,3 +778,53 @@ def test_a_lone_small_job_runs_on_one_intra_op_thread(small: list[bool]) -> None
     assert within == [1]  # the within-cluster step's one small cluster too
     if len(small) > 1:
         assert seen[1] == 2
+
+
+@pytest.mark.parametrize("top", [50, 2**15, 2**15 + 5, 2**20])
+def test_stable_group_equals_a_stable_sort(top: int) -> None:
+    """The cluster grouping (16-bit radix where the ids fit) keeps equal ids in input order."""
+    rng = np.random.default_rng(top)
+    ids = rng.integers(0, top, 5000).astype(np.int64)
+    ids[:50] = top - 1  # the largest id present, in a run
+    got = cross._stable_group(ids)
+    assert np.array_equal(got, np.argsort(ids, kind="stable"))
+    assert np.array_equal(cross._stable_group(ids[:0]), np.zeros(0, np.int64))
+
+
+@pytest.mark.parametrize(
+    "rule", [cross.CrossRule(1, 0.05), cross.CrossRule(3, 0.1), cross.CrossRule(12, 2.0)]
+)
+def test_visits_are_the_first_slots_within_the_margin(rule: cross.CrossRule) -> None:
+    rng = np.random.default_rng(rule.clusters)
+    near = rng.integers(-1, 20, (300, 8))
+    gaps = rng.uniform(0, 0.3, (300, 8)).astype(np.float32)
+    gaps[::7, 2] = np.nan
+    want = np.zeros((300, 8), bool)
+    for i in range(300):
+        for j in range(min(rule.clusters, 8)):
+            want[i, j] = near[i, j] >= 0 and float(gaps[i, j]) <= rule.margin
+    assert np.array_equal(cross.visits(near, gaps, rule), want)
+
+
+def test_norms_per_job_or_once_give_the_same_table(monkeypatch) -> None:
+    """With fewer visits than documents each job takes its rows' norms, else they are taken once
+    for all: the same table bit for bit either way."""
+    ids, x, cents, _ = planted(seed=3)
+    cl, dist, near, gaps = assigned(x, cents)
+    rule = cross.CrossRule(1, 0.05)
+    v_rows, _ = np.nonzero(cross.visits(near, gaps, rule))
+    assert 0 < len(v_rows) < len(ids)  # the per-job branch
+    per_job, _ = cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, rule)
+    plain = sd._normalised_rows
+    calls = []
+
+    def once(vectors, rows, norms=None):  # noqa: ANN001, ANN202
+        calls.append(norms is None)
+        return plain(vectors, rows, sd.row_norms(vectors) if norms is None else norms)
+
+    monkeypatch.setattr(sd, "_normalised_rows", once)
+    given, _ = cross.semdedup_with_cross(ids, cl, dist, x, near, gaps, rule)
+    assert calls and all(calls)
+    assert given.equals(per_job)
+    m = np.asarray(per_job.column(S.M))
+    assert np.array_equal(m.view(np.int64), np.asarray(given.column(S.M)).view(np.int64))

@@ -901,8 +901,10 @@ def semdedup_with_cross(
     starts = np.concatenate(([0], bounds)).astype(np.int64)
     ends = np.concatenate((bounds, [n])).astype(np.int64)
     v_rows, v_slots = np.nonzero(visits(near, gaps, rule))
-    norms = None  # fewer visits than documents: each job takes the norms of the rows it gathers
-    if len(v_rows) >= n:  # (in cache then); more: once per document, not once per visit
+    # the rows' norms: with fewer visits than documents each job takes those of the rows it
+    # gathers (in cache then); with more, once per document, not once per visit (same bits)
+    norms = None
+    if len(v_rows) >= n:
         with semdedup.one_thread():  # no OpenMP team left spinning beside the jobs' threads
             norms = semdedup.row_norms(vectors)
     targets = near[v_rows, v_slots]
@@ -943,7 +945,7 @@ def semdedup_with_cross(
         )
         if progress is not None:
             progress(int(ends[k] - starts[k]))
-        return owners, found_m, partners, count, len(both) > ends[k] - starts[k]
+        return owners, found_m, partners, count, bool(len(both) > ends[k] - starts[k])
 
     done: list = [None] * len(jobs)  # in the jobs' order
     for k, got in semdedup.each_job(jobs, small, work, tracked, device):
