@@ -30,7 +30,6 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -543,22 +542,27 @@ def _batch_small_clusters(device: str) -> bool:
     return device.startswith("cuda")
 
 
-@contextmanager
-def one_thread() -> Iterator[None]:
+class one_thread:  # noqa: N801 - used as a function: ``with one_thread():``
     """torch's intra-op threads set to 1 meanwhile. A cluster below :data:`SMALL_CLUSTER` members
     is computed so on CPU, in the local engine and in a Spark task whatever its cores: a float32
     product's rounding can depend on how many threads split it, and both engines must give the
-    same bits."""
-    import torch
+    same bits. A plain class, not a generator context manager: it is entered once per cluster
+    job, where a generator's set-up cost more than the check itself."""
 
-    threads = torch.get_num_threads()
-    if threads != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if threads != 1:
-            torch.set_num_threads(threads)
+    __slots__ = ("threads",)
+
+    def __enter__(self) -> None:
+        import torch
+
+        self.threads = torch.get_num_threads()
+        if self.threads != 1:
+            torch.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.threads != 1:
+            import torch
+
+            torch.set_num_threads(self.threads)
 
 
 def one_intra_op_thread() -> None:

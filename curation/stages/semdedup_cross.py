@@ -656,14 +656,8 @@ def joint_block(
     bits."""
     import torch
 
-    threads = torch.get_num_threads()  # one_thread(), inline: this runs once per cluster
-    if threads != 1:
-        torch.set_num_threads(1)
-    try:
+    with semdedup.one_thread():
         block = torch.mm(unit, unit[:n].T)
-    finally:
-        if threads != 1:
-            torch.set_num_threads(threads)
     refuse, slot = _ACCEPT_ALL if refused is None else refused
     return compiled(_joint_read)(block.numpy(), n, before, member_pos, visitor_pos, refuse, slot)
 
@@ -680,13 +674,11 @@ def _joint_read(block, n, before, member_pos, visitor_pos, refuse, slot):  # noq
     v = block.shape[0] - n
     m = np.empty(n, np.float32)
     arg = np.empty(n, np.int64)
-    vm = np.empty(v, np.float32)
-    va = np.empty(v, np.int64)
     _lower_max(block[:n], m, arg)
+    vm = np.full(v, -np.inf, np.float32)
+    va = np.full(v, -1, np.int64)
     col_m = np.full(n, -np.inf, np.float32)
     col_a = np.full(n, -1, np.int64)
-    vm[:] = -np.inf
-    va[:] = -1
     if refuse.shape[0] == 0:
         _staircase_open(block[n:], before, 0, 0, vm, va, col_m, col_a)
     else:
@@ -940,12 +932,11 @@ def semdedup_with_cross(
         """One job, its members' rows written in place (each cluster its own rows: no two
         threads write the same element); returns its visitors' candidates."""
         both, (mm, ma, vm, va), count = one(k)
-        owners, found_m, partners = compiled(_take_job)(
-            both, int(ends[k] - starts[k]), mm, ma, vm, va, own_m, own_p
-        )
+        members = int(ends[k] - starts[k])
+        owners, found_m, partners = compiled(_take_job)(both, members, mm, ma, vm, va, own_m, own_p)
         if progress is not None:
-            progress(int(ends[k] - starts[k]))
-        return owners, found_m, partners, count, bool(len(both) > ends[k] - starts[k])
+            progress(members)
+        return owners, found_m, partners, count, len(both) > members
 
     done: list = [None] * len(jobs)  # in the jobs' order
     for k, got in semdedup.each_job(jobs, small, work, tracked, device):
