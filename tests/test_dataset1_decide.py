@@ -9,6 +9,7 @@ import pytest
 from curation import schema as S
 from curation.config import load_config
 from curation.stages import dataset1 as D
+from curation.stages import langid
 from curation.stages.exact_dedup import md5_hex
 
 LONG = "x" * 200
@@ -219,6 +220,10 @@ class _Counting:
         self.seen.extend(texts)
         return self.engine.detect(texts)
 
+    def detect_prefixes(self, texts: list[str], max_chars: int):  # noqa: ANN201
+        self.seen.extend(langid.clean_for_detection(t, max_chars) for t in texts)
+        return self.engine.detect_prefixes(texts, max_chars)
+
 
 @pytest.mark.parametrize("limit", [65_536, 2])
 def test_a_repeated_text_is_detected_once_per_task_with_the_same_annotations(
@@ -230,7 +235,7 @@ def test_a_repeated_text_is_detected_once_per_task_with_the_same_annotations(
     see one again)."""
     from pathlib import Path
 
-    from curation.stages import ingest, langid
+    from curation.stages import ingest
     from curation.storage import LocalStorage, normalize_uri
     from tests.malformed import write_tree
 

@@ -101,6 +101,39 @@ def test_engine_detects_cleaned_dirty_text(engine: str, caplog: pytest.LogCaptur
     assert not [r for r in caplog.records if r.name == "curation.stages.langid"]  # no engine error
 
 
+def test_cld2_refuses_exactly_what_the_cleaning_changes() -> None:
+    """:meth:`detect_prefixes` gives CLD2 a text as it is when CLD2 accepts it: that is only sound
+    if every code point but ``\\x0c`` that the cleaning would change makes CLD2 refuse the text -
+    wherever it stands (CLD2 checks the whole buffer first)."""
+    filler = RU * 300  # ~22,000 characters: a refused character far into a long text
+    for cp in range(0x110000):
+        if 0xD800 <= cp < 0xE000:
+            continue  # lone surrogates: UTF-8 cannot encode them at all
+        c = chr(cp)
+        changed = clean_for_detection(f"ab{c}cd", 10) != f"ab{c}cd"
+        if not changed or c == "\x0c":
+            continue
+        for text in (f"ab{c}cd", f"{c}", f"{filler}{c}"):
+            with pytest.raises(pycld2.error):
+                pycld2.detect(text.encode("utf-8"))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_detect_prefixes_equals_detect_of_cleaned(engine: str) -> None:
+    """The engine's own path from stored texts gives what :meth:`detect` gives on the cleaned
+    prefixes: dirty, clean, blank, control-only, form-feed and long texts, cut at 1,000."""
+    texts = [
+        DIRTY, DIRTY_ARROW, RU, EN, DE, NO_WORDS, "", "   \n\t ", "\x00\x01\x7f", "\x0c\x1f \x85",
+        f"{EN}\x0c{DE}", f"{RU}\x0b{EN}", EN * 40 + RU * 40, RU * 40 + "\x00" + EN * 40,
+        "\ud800" + RU, RU + "\U0001fffe", "😀 " + DE,
+    ]  # fmt: skip
+    eng = get_engine(engine)
+    expected = eng.detect([clean_for_detection(t, 1_000) for t in texts])
+    assert eng.detect_prefixes(texts, 1_000) == expected
+    assert expected[0][:3] == ["ru", "ru", "ru"]  # the dirty ones are read, not refused
+    assert expected[0][-3] == "ru" and expected[0][6:10] == ["un"] * 4
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_engine_blank_and_codes(engine: str) -> None:
     langs, scores, reliable = get_engine(engine).detect(

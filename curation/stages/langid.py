@@ -12,7 +12,10 @@ trying every code point with pycld2 0.42 (and polyglot, which wraps it): C0 cont
 the C1 controls (``\\x7f-\\x9f``), and the 66 Unicode noncharacters (``U+FDD0-U+FDEF`` and the last
 two code points of every plane, ``U+FFFE/U+FFFF`` ... ``U+10FFFE/U+10FFFF``). Private-use, format
 and unassigned characters are accepted. Lone surrogates cannot be encoded at all. fastText accepts
-everything but surrogates; the same cleaning is applied for every engine.
+everything but surrogates; the same cleaning is applied for every engine. The CLD2 engines
+(cld2, polyglot) get a text as it is first and the cleaned text only when they refuse it
+(:meth:`_Engine.detect_prefixes`): a clean text, the usual case, is not scanned for these
+characters at all, and what is detected is the same.
 """
 
 from __future__ import annotations
@@ -85,6 +88,11 @@ class LangIdEngine(Protocol):
         where one exists, ``"un"`` when unknown; empty or blank texts give ``("un", 0.0, False)``."""
         ...
 
+    def detect_prefixes(self, texts: list[str], max_chars: int) -> Detections:
+        """What :meth:`detect` gives for ``[clean_for_detection(t, max_chars) for t in texts]``
+        (stored texts in, the cleaning left to the engine where it can skip it)."""
+        ...
+
 
 # CLD2 (and ICU, through polyglot) codes that are not ISO 639-1, after dropping any script/region
 # suffix (``zh-Hant`` -> ``zh``, ``sr-ME`` -> ``sr``, ``xx-Cyrl`` -> ``xx``). CLD2's pseudo-languages
@@ -121,8 +129,16 @@ class _Engine:
     """Shared loop: blank texts are answered without calling the engine."""
 
     name = "base"
+    rejects: tuple[type[Exception], ...] = ()
+    """The errors by which the engine refuses a text holding a character that
+    :func:`clean_for_detection` removes (empty: the engine accepts everything, so every text is
+    cleaned before it is given). See :meth:`detect_prefixes`."""
 
     def _detect_one(self, text: str) -> tuple[str, float, bool]:
+        raise NotImplementedError
+
+    def _detect_or_raise(self, text: str) -> tuple[str, float, bool]:
+        """:meth:`_detect_one`, but the engine's :attr:`rejects` errors are raised, not logged."""
         raise NotImplementedError
 
     def detect(self, texts: list[str]) -> Detections:
@@ -136,6 +152,36 @@ class _Engine:
             langs.append(lang)
             scores.append(score)
             reliable.append(rel)
+        return langs, scores, reliable
+
+    def detect_prefixes(self, texts: list[str], max_chars: int) -> Detections:
+        """The same as ``detect([clean_for_detection(t, max_chars) for t in texts])``.
+
+        An engine that refuses exactly the texts the cleaning would change (CLD2, which checks the
+        whole text before it reads any of it; :attr:`rejects` set) is first given the text as it
+        is, and the cleaned text only when it refuses that one: the usual clean text is never
+        scanned by the cleaning's regex. ``\x0c`` (form feed), which CLD2 accepts but the
+        cleaning turns into a space, is cleaned first (``tests/test_langid.py`` checks every code
+        point)."""
+        if not self.rejects:
+            return self.detect([clean_for_detection(t, max_chars) for t in texts])
+        langs: list[str] = []
+        scores: list[float] = []
+        reliable: list[bool] = []
+        for text in texts:
+            text = text[:max_chars]
+            found = None
+            if text and "\x0c" not in text and not text.isspace():
+                try:
+                    found = self._detect_or_raise(text)
+                except self.rejects:
+                    pass
+            if found is None:
+                text = clean_for_detection(text, max_chars)
+                found = _UNKNOWN_DETECTION if text.isspace() or not text else self._detect_one(text)
+            langs.append(found[0])
+            scores.append(found[1])
+            reliable.append(found[2])
         return langs, scores, reliable
 
     def __repr__(self) -> str:
@@ -153,22 +199,25 @@ class Cld2Engine(_Engine):
         import pycld2
 
         self._detect = pycld2.detect
-        self._error = pycld2.error
+        self.rejects = (pycld2.error, UnicodeEncodeError)
 
-    def _detect_one(self, text: str) -> tuple[str, float, bool]:
+    def _detect_or_raise(self, text: str) -> tuple[str, float, bool]:
         raw = text.encode("utf-8")
-        try:
-            reliable, _, details = self._detect(raw, bestEffort=False)
-            if not reliable:
-                _, _, details = self._detect(raw, bestEffort=True)
-        except self._error as exc:  # cleaned text should never get here
-            logger.warning("cld2 failed on a %d-byte text: %s", len(raw), exc)
-            return _UNKNOWN_DETECTION
+        reliable, _, details = self._detect(raw, bestEffort=False)
+        if not reliable:
+            _, _, details = self._detect(raw, bestEffort=True)
         _, code, percent, _ = details[0]
         lang = normalize_code(code)
         if lang == UNKNOWN:
             return _UNKNOWN_DETECTION
         return lang, percent / 100.0, bool(reliable)
+
+    def _detect_one(self, text: str) -> tuple[str, float, bool]:
+        try:
+            return self._detect_or_raise(text)
+        except self.rejects as exc:  # cleaned text should never get here
+            logger.warning("cld2 failed on a %d-character text: %s", len(text), exc)
+            return _UNKNOWN_DETECTION
 
 
 class PolyglotEngine(_Engine):
@@ -177,22 +226,27 @@ class PolyglotEngine(_Engine):
     name = "polyglot"
 
     def __init__(self) -> None:
+        import pycld2
         from polyglot.detect import Detector
 
         # polyglot logs a warning for every text it cannot place reliably: far too many for a corpus
         logging.getLogger("polyglot.detect.base").setLevel(logging.ERROR)
         self._detector = Detector
+        self.rejects = (pycld2.error, UnicodeEncodeError)  # polyglot lets pycld2's through
 
-    def _detect_one(self, text: str) -> tuple[str, float, bool]:
-        try:
-            det = self._detector(text, quiet=True)
-        except Exception as exc:  # polyglot lets pycld2 and ICU errors through
-            logger.warning("polyglot failed on a %d-character text: %s", len(text), exc)
-            return _UNKNOWN_DETECTION
+    def _detect_or_raise(self, text: str) -> tuple[str, float, bool]:
+        det = self._detector(text, quiet=True)
         lang = normalize_code(det.language.code)
         if lang == UNKNOWN:
             return _UNKNOWN_DETECTION
         return lang, det.language.confidence / 100.0, bool(det.reliable)
+
+    def _detect_one(self, text: str) -> tuple[str, float, bool]:
+        try:
+            return self._detect_or_raise(text)
+        except Exception as exc:  # polyglot lets pycld2 and ICU errors through
+            logger.warning("polyglot failed on a %d-character text: %s", len(text), exc)
+            return _UNKNOWN_DETECTION
 
 
 class FastTextEngine(_Engine):
@@ -302,9 +356,7 @@ def detect_texts(
     max_chars = cfg.max_chars
     engine = get_engine(cfg.engine)
     if cache is None or digests is None:
-        langs, scores, reliable = engine.detect(
-            [clean_for_detection(texts[i], max_chars) for i in present]
-        )
+        langs, scores, reliable = engine.detect_prefixes([texts[i] for i in present], max_chars)
     else:
         found: dict[str, tuple[str, float, bool] | None] = {}  # None: detected below
         todo: list[int] = []  # rows whose text is new to the cache and to this batch
@@ -314,7 +366,7 @@ def detect_texts(
                 found[d] = cache.get(d)
                 if found[d] is None:
                     todo.append(i)
-        got = engine.detect([clean_for_detection(texts[i], max_chars) for i in todo])
+        got = engine.detect_prefixes([texts[i] for i in todo], max_chars)
         for i, detection in zip(todo, zip(*got, strict=True), strict=True):
             found[digests[i]] = detection
             cache.put(digests[i], detection)
