@@ -134,6 +134,28 @@ def test_detect_prefixes_equals_detect_of_cleaned(engine: str) -> None:
     assert expected[0][-3] == "ru" and expected[0][6:10] == ["un"] * 4
 
 
+def test_detect_prefixes_reports_an_engine_error_as_detect_does(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An engine error other than a refusal (polyglot lets ICU's through) on the uncleaned first
+    try is not raised: the text gets what :meth:`detect` gives it, unknown with a warning."""
+    engine = get_engine("polyglot")
+    real = engine._detector
+
+    def failing(text: str, quiet: bool = False):  # noqa: ANN202
+        if text.startswith("Мы"):
+            raise RuntimeError("an ICU error")
+        return real(text, quiet=quiet)
+
+    monkeypatch.setattr(engine, "_detector", failing)
+    caplog.set_level(logging.WARNING, logger="curation.stages.langid")
+    texts = [RU, EN, DIRTY]
+    found = engine.detect_prefixes(texts, 1_000)
+    assert found == engine.detect([clean_for_detection(t, 1_000) for t in texts])
+    assert found[0][:2] == ["un", "en"] and found[0][2] == "ru"
+    assert any("an ICU error" in r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_engine_blank_and_codes(engine: str) -> None:
     langs, scores, reliable = get_engine(engine).detect(

@@ -138,7 +138,8 @@ class _Engine:
         raise NotImplementedError
 
     def _detect_or_raise(self, text: str) -> tuple[str, float, bool]:
-        """:meth:`_detect_one`, but the engine's :attr:`rejects` errors are raised, not logged."""
+        """:meth:`_detect_one`, but the engine's errors (its :attr:`rejects` among them) are raised,
+        not logged."""
         raise NotImplementedError
 
     def detect(self, texts: list[str]) -> Detections:
@@ -160,9 +161,10 @@ class _Engine:
         An engine that refuses exactly the texts the cleaning would change (CLD2, which checks the
         whole text before it reads any of it; :attr:`rejects` set) is first given the text as it
         is, and the cleaned text only when it refuses that one: the usual clean text is never
-        scanned by the cleaning's regex. ``\x0c`` (form feed), which CLD2 accepts but the
+        scanned by the cleaning's regex. ``\\x0c`` (form feed), which CLD2 accepts but the
         cleaning turns into a space, is cleaned first (``tests/test_langid.py`` checks every code
-        point)."""
+        point). Any other error on that first try sends the text the cleaned way too, where
+        :meth:`_detect_one` reports it as :meth:`detect` would."""
         if not self.rejects:
             return self.detect([clean_for_detection(t, max_chars) for t in texts])
         langs: list[str] = []
@@ -174,8 +176,8 @@ class _Engine:
             if text and "\x0c" not in text and not text.isspace():
                 try:
                     found = self._detect_or_raise(text)
-                except self.rejects:
-                    pass
+                except Exception:  # noqa: BLE001 - refused (rejects), or an engine error that
+                    pass  # _detect_one below meets again on the same text, and reports
             if found is None:
                 text = clean_for_detection(text, max_chars)
                 found = _UNKNOWN_DETECTION if text.isspace() or not text else self._detect_one(text)
