@@ -176,8 +176,8 @@ class _Engine:
             if text and "\x0c" not in text and not text.isspace():
                 try:
                     found = self._detect_or_raise(text)
-                except Exception:  # noqa: BLE001 - refused (rejects), or an engine error that
-                    pass  # _detect_one below meets again on the same text, and reports
+                except Exception:  # refused (rejects), or an engine error that _detect_one
+                    pass  # below meets again on the same text, and reports
             if found is None:
                 text = clean_for_detection(text, max_chars)
                 found = _UNKNOWN_DETECTION if text.isspace() or not text else self._detect_one(text)
