@@ -125,6 +125,11 @@ def normalize_code(code: str) -> str:
 _UNKNOWN_DETECTION = (UNKNOWN, 0.0, False)
 
 
+def _columns(found: list[tuple[str, float, bool]]) -> Detections:
+    """Detections as the three lists :class:`LangIdEngine` returns."""
+    return [f[0] for f in found], [f[1] for f in found], [f[2] for f in found]
+
+
 class _Engine:
     """Shared loop: blank texts are answered without calling the engine."""
 
@@ -142,18 +147,23 @@ class _Engine:
         not logged."""
         raise NotImplementedError
 
+    def _detect_cleaned(self, text: str) -> tuple[str, float, bool]:
+        """A cleaned text's detection; a blank one is unknown without calling the engine."""
+        return _UNKNOWN_DETECTION if text.isspace() or not text else self._detect_one(text)
+
+    def _first_try(self, text: str) -> tuple[str, float, bool] | None:
+        """The detection of a prefix as it is, or None when it must be cleaned first: it holds a
+        form feed, it is blank, the engine refuses it or fails on it (then
+        :meth:`_detect_cleaned` meets the failure again on the same text, and reports it)."""
+        if not text or "\x0c" in text or text.isspace():
+            return None
+        try:
+            return self._detect_or_raise(text)
+        except Exception:  # refused (rejects) or failed: see above
+            return None
+
     def detect(self, texts: list[str]) -> Detections:
-        langs: list[str] = []
-        scores: list[float] = []
-        reliable: list[bool] = []
-        for text in texts:
-            lang, score, rel = (
-                _UNKNOWN_DETECTION if text.isspace() or not text else self._detect_one(text)
-            )
-            langs.append(lang)
-            scores.append(score)
-            reliable.append(rel)
-        return langs, scores, reliable
+        return _columns([self._detect_cleaned(text) for text in texts])
 
     def detect_prefixes(self, texts: list[str], max_chars: int) -> Detections:
         """The same as ``detect([clean_for_detection(t, max_chars) for t in texts])``.
@@ -167,24 +177,13 @@ class _Engine:
         :meth:`_detect_one` reports it as :meth:`detect` would."""
         if not self.rejects:
             return self.detect([clean_for_detection(t, max_chars) for t in texts])
-        langs: list[str] = []
-        scores: list[float] = []
-        reliable: list[bool] = []
+        found = []
         for text in texts:
             text = text[:max_chars]
-            found = None
-            if text and "\x0c" not in text and not text.isspace():
-                try:
-                    found = self._detect_or_raise(text)
-                except Exception:  # refused (rejects), or an engine error that _detect_one
-                    pass  # below meets again on the same text, and reports
-            if found is None:
-                text = clean_for_detection(text, max_chars)
-                found = _UNKNOWN_DETECTION if text.isspace() or not text else self._detect_one(text)
-            langs.append(found[0])
-            scores.append(found[1])
-            reliable.append(found[2])
-        return langs, scores, reliable
+            found.append(
+                self._first_try(text) or self._detect_cleaned(clean_for_detection(text, max_chars))
+            )
+        return _columns(found)
 
     def __repr__(self) -> str:
         return f"<LangIdEngine {self.name}>"
