@@ -915,7 +915,8 @@ def semdedup_with_cross(
         src = v_src[lo:hi]
         refused = None
         if by_member and hi > lo:
-            refused = refusals(near[order[s:e]], gaps[order[s:e]], src, rule)
+            mem = both[: e - s]
+            refused = refusals(near[mem], gaps[mem], src, rule)
         got = job_with_visitors(unit, e - s, m_pos[s:e], v_pos[lo:hi], refused, tile_size, device)
         return both, got, cross_products(e - s, src, refused)
 
