@@ -79,6 +79,53 @@ def test_many_small_buckets_give_the_same_dataset(malformed_run, spark, tmp_path
     assert got["rows_in"] == manifest["rows_in"] and got["per_domain"] == manifest["per_domain"]
 
 
+def _codecs(run: Path) -> set[str]:
+    """The compression codecs of every column chunk of a run's ``_work/annotated`` chunks."""
+    import pyarrow.parquet as pq
+
+    codecs = set()
+    for path in (run / "_work" / "annotated").rglob("*.parquet"):
+        meta = pq.ParquetFile(path).metadata
+        for g in range(meta.num_row_groups):
+            group = meta.row_group(g)
+            codecs |= {group.column(c).compression for c in range(group.num_columns)}
+    return codecs
+
+
+@pytest.mark.parametrize(
+    ("keep", "choice", "codec"),
+    [(True, "auto", ("zstd", 1)), (False, "auto", ("none", None)), (True, "none", ("none", None)),
+     (False, "zstd", ("zstd", 1))],
+)  # fmt: skip
+def test_annotated_compression_follows_keep_annotated(keep, choice, codec):
+    from curation.pipeline.dataset1_tasks import annotated_compression
+
+    cfg = _cfg(f"run.keep_annotated={str(keep).lower()}", f"run.annotated_compression={choice}")
+    assert annotated_compression(cfg) == codec
+
+
+def test_uncompressed_annotated_chunks_give_the_same_dataset(malformed_run, spark, tmp_path):
+    """``run.annotated_compression=none``: chunks without compression, the same kept documents,
+    ledger and counts; ``keep_annotated=false`` (auto: none as well) leaves no chunks behind."""
+    exp, run, manifest = malformed_run
+    assert _codecs(run) == {"ZSTD"}
+    key = ["src_file", "src_line"]
+    for name, overrides in [("plain", ["run.annotated_compression=none"]),
+                            ("dropped", ["run.keep_annotated=false"])]:  # fmt: skip
+        other = tmp_path / name
+        got = dataset1.run(spark, str(run.parent / "input"), str(other),
+                           _cfg("ingest.on_duplicate_id=quarantine", *overrides))  # fmt: skip
+        if name == "plain":
+            assert _codecs(other) == {"UNCOMPRESSED"}
+        else:
+            assert not (other / "_work" / "annotated").exists()
+        for read in (read_kept, read_ledger):
+            a, b = (read(str(r), "dataset-1").to_pandas() for r in (run, other))
+            pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
+                                          b.sort_values(key).reset_index(drop=True))  # fmt: skip
+        assert got["rows_in"] == manifest["rows_in"] and got["per_domain"] == manifest["per_domain"]
+
+
 def test_unreadable_file_fails_the_job_naming_the_file(spark, tmp_path):
     (tmp_path / "in" / "web").mkdir(parents=True)
     (tmp_path / "in" / "web" / "ok.jsonl").write_text('{"text": "fine"}\n')

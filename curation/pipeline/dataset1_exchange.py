@@ -105,7 +105,7 @@ class _Exchanged:
     def __init__(self, folder: str, task: int, schema: pa.Schema, limit: int) -> None:
         self.schema = pa.schema([pa.field(BUCKET, pa.int32()), *schema])
         self.writer = tasks.AtomicParquet(folder, _part(task), self.schema,
-                                          tasks.ANNOTATED_COMPRESSION)  # fmt: skip
+                                          tasks.WORK_COMPRESSION)  # fmt: skip
         self.parts: list[pa.Table] = []
         self.held, self.limit = 0, limit
 
@@ -391,7 +391,7 @@ def write_fact_rows(task: int, ex: Exchange, keys: list[int], out: str
     :func:`fact_rows_schema` into ``out/part-<task>.parquet`` (what fuzzy dedup reads through
     Spark); ``keys[task]`` is the task's :data:`~curation.pipeline.dataset1_tasks.TASK_KEY`."""
     schema = fact_rows_schema()
-    writer = tasks.AtomicParquet(out, _part(task), schema, tasks.ANNOTATED_COMPRESSION)
+    writer = tasks.AtomicParquet(out, _part(task), schema, tasks.WORK_COMPRESSION)
     for c, rows, facts in _with_facts(task, ex, list(decisions.DECISION_COLUMNS)):
         n = rows.num_rows
         table = rows.append_column(tasks.CHUNK, pa.array(np.full(n, c, np.int32)))

@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 TEMPORARY = "_temporary"
 CHUNK = "_chunk"  # the chunk a row lies in (index into the chunk list)
 TASK_KEY = "_task_key"  # a value Spark's hash partitioning sends to the chunk's writer task
-ANNOTATED_COMPRESSION = ("zstd", 1)  # _work/annotated: fast to write, read back once
+WORK_COMPRESSION = ("zstd", 1)  # the exchange's key rows; _work/annotated when kept
 OUTPUT_COMPRESSION = ("zstd", 1)  # the datasets: 2.7x faster to write than level 3, 15% larger
 UNIQUE_COLUMNS = frozenset({S.ID, S.TEXT, S.MD5, S.DEDUP_KEY})
 """Columns whose values rarely repeat: written without Parquet's dictionary encoding, which would
@@ -155,6 +155,15 @@ class AtomicParquet:
             self.fs.move(self.tmp, self.final)
 
 
+def annotated_compression(cfg: PipelineConfig) -> tuple[str, int | None]:
+    """The (codec, level) of ``_work/annotated``'s chunks: ``run.annotated_compression``, where
+    ``auto`` is none when the chunks are deleted after Dataset-1 and zstd 1 when they are kept."""
+    choice = cfg.run.annotated_compression
+    if choice == "auto":
+        choice = "zstd" if cfg.run.keep_annotated else "none"
+    return WORK_COMPRESSION if choice == "zstd" else ("none", None)
+
+
 def chunk_name(task: int, k: int) -> str:
     """The file name of the ``k``-th chunk an ingest task writes."""
     return f"part-{task:05d}-{k:04d}.parquet"
@@ -166,6 +175,7 @@ def ingest_files(
     """Step 1 for one task: ``files`` (in this order) -> chunks in ``out``; yields
     :data:`CHUNK_SCHEMA` batches (one per chunk)."""
     limit = cfg.spark.chunk_chars
+    compression = annotated_compression(cfg)
     k = 0
     writer: AtomicParquet | None = None
     chars = 0
@@ -197,7 +207,7 @@ def ingest_files(
                     yield from close()  # a chunk holds one source domain
                 if writer is None:
                     writer = AtomicParquet(
-                        out, chunk_name(task, k), S.ANNOTATED_SCHEMA, ANNOTATED_COMPRESSION
+                        out, chunk_name(task, k), S.ANNOTATED_SCHEMA, compression
                     )
                 writer.write(annotated)
                 chars += n_chars
