@@ -537,9 +537,9 @@ class RunConfig:
     annotated_compression: Literal["auto", "zstd", "none"] = tuning("auto")
     """How ``_work/annotated``'s chunks are compressed: ``zstd`` (level 1) or ``none`` (5x faster
     to write and faster to read back, 2.5x the bytes; measured on 1 GB of the shared corpus on 2
-    cores, the Dataset-1 job -4% wall and about 3 core-s per GB fewer). ``auto``: ``none`` when the chunks
-    are deleted at the end of Dataset-1 (``keep_annotated`` false), so the larger files live only
-    while the job runs; ``zstd`` when they are kept."""
+    cores, the Dataset-1 job -4% wall and about 3 core-s per GB fewer). ``auto``: ``none`` when
+    the chunks are deleted at the end of Dataset-1 (``keep_annotated`` false), so the larger
+    files live only while the job runs; ``zstd`` when they are kept."""
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 TEMPORARY = "_temporary"
 CHUNK = "_chunk"  # the chunk a row lies in (index into the chunk list)
 TASK_KEY = "_task_key"  # a value Spark's hash partitioning sends to the chunk's writer task
-WORK_COMPRESSION = ("zstd", 1)  # the exchange's key rows; _work/annotated when kept
+WORK_COMPRESSION = ("zstd", 1)  # the exchange's files; _work/annotated when kept
 OUTPUT_COMPRESSION = ("zstd", 1)  # the datasets: 2.7x faster to write than level 3, 15% larger
 UNIQUE_COLUMNS = frozenset({S.ID, S.TEXT, S.MD5, S.DEDUP_KEY})
 """Columns whose values rarely repeat: written without Parquet's dictionary encoding, which would
