@@ -85,3 +85,61 @@ def test_runtime_settings_reach_the_session_before_and_after_it_starts(spark):
         assert lazy.version == spark.sparkContext.version
     finally:
         spark.conf.set(key, before)
+
+
+def _tree(root: Path, py4j_version: str = "0.10.9.9") -> tuple[str, str, str]:
+    """An installed pyspark (with its bundled zips) and py4j under ``root/site``; returns the
+    site directory and the two zips' paths."""
+    site = root / "site"
+    lib = site / "pyspark" / "python" / "lib"
+    lib.mkdir(parents=True)
+    (site / "pyspark" / "__init__.py").write_text("")
+    (site / "py4j").mkdir()
+    (site / "py4j" / "__init__.py").write_text("")
+    (site / "py4j" / "version.py").write_text(f"__version__ = '{py4j_version}'\n")
+    for name in ("pyspark.zip", "py4j-0.10.9.9-src.zip"):
+        (lib / name).write_bytes(b"")
+    return str(site), str(lib / "pyspark.zip"), str(lib / "py4j-0.10.9.9-src.zip")
+
+
+def test_the_daemon_drops_only_the_zips_bundled_with_the_installed_pyspark(tmp_path):
+    from curation.spark.pydaemon import without_bundled_copies
+
+    site, spark_zip, py4j_zip = _tree(tmp_path / "a")
+    std = "/usr/lib/python311.zip"
+    assert without_bundled_copies(["", spark_zip, py4j_zip, std, site]) == ["", std, site]
+    # another py4j installed: its bundled copy stays
+    site_b, spark_zip_b, py4j_zip_b = _tree(tmp_path / "b", py4j_version="0.10.9.7")
+    assert without_bundled_copies([spark_zip_b, py4j_zip_b, site_b]) == [py4j_zip_b, site_b]
+    # another Spark's zips (not inside the pyspark the path imports) stay
+    other = tmp_path / "spark-home" / "python" / "lib"
+    other.mkdir(parents=True)
+    foreign = [str(other / "pyspark.zip"), str(other / "py4j-0.10.9.9-src.zip")]
+    assert without_bundled_copies([*foreign, site]) == [*foreign, site]
+    # the pyspark imported is the first one on the path: a later one's zips do not count
+    assert without_bundled_copies([spark_zip_b, site, site_b]) == [spark_zip_b, site, site_b]
+    # no installed pyspark at all: nothing dropped
+    assert without_bundled_copies([spark_zip, std]) == [spark_zip, std]
+
+
+def test_local_workers_import_pyspark_from_its_installed_bytecode(spark):
+    """The session's Python workers (started by curation.spark.pydaemon) import pyspark from the
+    installed package, not from the source zip Spark puts first on their path."""
+    assert spark.sparkContext.getConf().get("spark.python.daemon.module") == (
+        "curation.spark.pydaemon"
+    )
+
+    def where(_):
+        import sys
+
+        import pyspark
+        import pyspark.worker
+
+        yield pyspark.__file__, pyspark.worker.__file__, [p for p in sys.path if ".zip" in p]
+
+    for init, worker, zips in (
+        spark.sparkContext.parallelize(range(2), 2).mapPartitions(where).collect()
+    ):
+        assert ".zip" not in init and ".zip" not in worker
+        assert Path(init).with_name("__pycache__").is_dir()
+        assert not [z for z in zips if z.endswith("pyspark.zip")]

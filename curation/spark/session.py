@@ -3,7 +3,8 @@
 :func:`get_spark` starts the ``SparkContext`` and returns a :class:`LazySession`: Spark SQL (the
 JVM's ``SparkSession`` and its session state) starts on the first use that needs it. Dataset-1
 without fuzzy dedup runs plain RDD jobs and never needs it; starting it cost ~3 s of a 2-core
-machine's start-up (bench/README.md, "Start-up").
+machine's start-up (bench/README.md, "Start-up"). On local masters the Python workers are
+started by :mod:`curation.spark.pydaemon`, which imports pyspark from its installed bytecode.
 """
 
 from __future__ import annotations
@@ -138,10 +139,17 @@ def get_spark(cfg: SparkConfig) -> LazySession:
         os.environ["LC_ALL"] = "C.UTF-8"
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("SPARK_CONF_DIR", str(CONF_DIR))  # quiet log4j settings
+    if launched_by_spark_submit():
+        # connect to spark-submit's JVM first, so that the SparkConf below holds its settings
+        # (the master among them); a JVM started from here instead takes the conf's options
+        SparkContext._ensure_initialized()
     conf = SparkConf().setAppName(cfg.app_name)
     master = cfg.master or (None if launched_by_spark_submit() else "local[*]")
     if master:
         conf.setMaster(master)
+    if (master or conf.get("spark.master", "")).startswith("local"):
+        # the workers import pyspark from its installed bytecode, not from pyspark.zip's sources
+        conf.setIfMissing("spark.python.daemon.module", "curation.spark.pydaemon")
     if master and master.startswith("local") and not launched_by_spark_submit():
         # conf/spark-defaults.conf asks for QUICK_JIT too: quick_jit=false undoes it
         conf.set("spark.driver.extraJavaOptions", QUICK_JIT if cfg.quick_jit else FULL_JIT)
