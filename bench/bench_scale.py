@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.machine_load import REPO, CpuSampler, machine_busy_s, wait_idle  # noqa: E402
+from bench.machine_load import REPO, CpuSampler, is_python_worker, machine_busy_s, wait_idle  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class DriverSampler(CpuSampler):
         cmd = self.cmdline(pid)
         if cmd is None:
             return "other"
-        if b"pyspark.daemon" in cmd or b"pyspark/daemon" in cmd or b"pyspark.worker" in cmd:
+        if is_python_worker(cmd):
             return "py_workers"
         if cmd.split(b" ")[0].endswith(b"java") or self.comm(pid) == "java":
             return "jvm"

@@ -52,6 +52,17 @@ def shared_data_dir() -> Path:
     return Path(os.environ.get("CURATION_SHARED_DATA", REPO.parent / "shared" / "data")).resolve()
 
 
+PYTHON_WORKER_MARKS = (b"pyspark.daemon", b"pyspark/daemon", b"pyspark.worker",
+                       b"curation.spark.pydaemon")  # fmt: skip
+"""What the command line of a Spark Python worker (or its daemon) holds: pyspark's daemon, or
+the one :func:`curation.spark.session.get_spark` names for local masters."""
+
+
+def is_python_worker(cmd: bytes) -> bool:
+    """Whether a process's command line is a Spark Python worker's or its daemon's."""
+    return any(mark in cmd for mark in PYTHON_WORKER_MARKS)
+
+
 class CpuSampler(threading.Thread):
     """CPU seconds and peak RSS, per kind of process, of a process tree (read from /proc every
     ``interval`` seconds)."""

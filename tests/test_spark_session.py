@@ -4,6 +4,7 @@ before it started, and stopping does not wait on pyspark's accumulator server.""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -143,3 +144,44 @@ def test_local_workers_import_pyspark_from_its_installed_bytecode(spark):
         assert ".zip" not in init and ".zip" not in worker
         assert Path(init).with_name("__pycache__").is_dir()
         assert not [z for z in zips if z.endswith("pyspark.zip")]
+
+
+SUBMITTED = textwrap.dedent(
+    """
+    import json, sys
+    from curation.config import load_config
+    from curation.spark.session import get_spark
+
+    spark = get_spark(load_config("reference").spark)  # the master is spark-submit's
+
+    def where(_):
+        import pyspark
+        yield pyspark.__file__
+
+    import pyspark
+    out = {"driver": pyspark.__file__, "master": spark.sparkContext.master,
+           "daemon": spark.sparkContext.getConf().get("spark.python.daemon.module"),
+           "worker": spark.sparkContext.parallelize([0], 1).mapPartitions(where).collect()[0]}
+    spark.stop()
+    print("RESULT " + json.dumps(out))
+    """
+)
+
+
+def test_spark_submit_driver_and_workers_import_the_installed_pyspark(tmp_path):
+    """Under ``spark-submit --master local[1]`` (which puts pyspark's source zip first on the
+    driver's and the workers' paths) both import the installed package's bytecode."""
+    script = tmp_path / "job.py"
+    script.write_text(SUBMITTED)
+    venv_bin = Path(sys.executable).parent
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1",
+               SPARK_CONF_DIR=str(REPO / "curation" / "spark" / "conf"),
+               PYTHONPATH=str(REPO))  # fmt: skip
+    proc = subprocess.run([str(venv_bin / "spark-submit"), "--master", "local[1]", str(script)],
+                          capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+    out = json.loads(line.removeprefix("RESULT "))
+    assert out["master"] == "local[1]" and out["daemon"] == "curation.spark.pydaemon"
+    for side in ("driver", "worker"):
+        assert ".zip" not in out[side], out

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.machine_load import CpuSampler, machine_busy_s
+from bench.machine_load import CpuSampler, is_python_worker, machine_busy_s
 
 # job descriptions (setJobDescription) -> phase
 PHASES = {"[1/2]: ingest": "step1", "[2/2]": "step2"}
@@ -29,7 +29,7 @@ class SparkSubmitSampler(CpuSampler):
         cmd = self.cmdline(pid)
         if cmd is None:
             return "other"
-        if b"pyspark.daemon" in cmd or b"pyspark/daemon" in cmd:
+        if is_python_worker(cmd):
             return "py_workers"
         if b"python" in cmd.split(b" ")[0]:
             return "py_driver"

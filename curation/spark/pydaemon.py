@@ -14,7 +14,9 @@ sources. Any other Spark's zips stay where they are. Only the standard library i
 before the fork: pyspark's daemon must not start threads.
 
 :func:`curation.spark.session.get_spark` names this module in ``spark.python.daemon.module``
-for local masters (where the driver's own interpreter, with this package, runs the workers).
+for local masters (where the driver's own interpreter, with this package, runs the workers), and
+applies :func:`without_bundled_copies` to the driver's own path before it imports pyspark
+(``spark-submit`` puts the zips first there too).
 """
 
 from __future__ import annotations

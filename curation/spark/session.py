@@ -131,6 +131,11 @@ def get_spark(cfg: SparkConfig) -> LazySession:
     ``local[*]``. Python workers use this interpreter unless ``PYSPARK_PYTHON`` says otherwise, so
     that ``python jobs/dedup.py`` from a venv just works.
     """
+    from curation.spark.pydaemon import without_bundled_copies
+
+    # spark-submit puts the copy of pyspark's sources in pyspark.zip first on the driver's path
+    # too: import the installed package's bytecode instead (0.5 -> 0.1 s of every job's start)
+    sys.path[:] = without_bundled_copies(sys.path)
     from pyspark import SparkConf, SparkContext
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
