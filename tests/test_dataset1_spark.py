@@ -63,6 +63,17 @@ def test_malformed_rows_land_in_the_ledger(malformed_run):
     assert manifest["inputs"]["skipped_files"] == ["web/README.md"]
 
 
+def _assert_same_dataset(run: Path, other: Path, manifest: dict, got: dict) -> None:
+    """``other``'s Dataset-1 has ``run``'s kept documents and ledger (row for row, every column)
+    and its row counts."""
+    key = ["src_file", "src_line"]
+    for read in (read_kept, read_ledger):
+        a, b = (read(str(r), "dataset-1").to_pandas() for r in (run, other))
+        pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
+                                      b.sort_values(key).reset_index(drop=True))  # fmt: skip
+    assert got["rows_in"] == manifest["rows_in"] and got["per_domain"] == manifest["per_domain"]
+
+
 def test_many_small_buckets_give_the_same_dataset(malformed_run, spark, tmp_path):
     """More buckets and writer tasks than ``spark.shuffle_partitions`` (``spark.exchange_rows``
     tiny): the same kept documents, ledger and counts."""
@@ -71,12 +82,7 @@ def test_many_small_buckets_give_the_same_dataset(malformed_run, spark, tmp_path
     got = dataset1.run(spark, str(run.parent / "input"), str(other),
                        _cfg("ingest.on_duplicate_id=quarantine", "spark.exchange_rows=3"))  # fmt: skip
     assert len(list((other / "dataset-1" / "removed").glob("part-*.parquet"))) > 8  # > partitions
-    for read in (read_kept, read_ledger):
-        a, b = (read(str(r), "dataset-1").to_pandas() for r in (run, other))
-        key = ["src_file", "src_line"]
-        pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
-                                      b.sort_values(key).reset_index(drop=True))  # fmt: skip
-    assert got["rows_in"] == manifest["rows_in"] and got["per_domain"] == manifest["per_domain"]
+    _assert_same_dataset(run, other, manifest, got)
 
 
 def _codecs(run: Path) -> set[str]:
@@ -109,7 +115,6 @@ def test_uncompressed_annotated_chunks_give_the_same_dataset(malformed_run, spar
     ledger and counts; ``keep_annotated=false`` (auto: none as well) leaves no chunks behind."""
     exp, run, manifest = malformed_run
     assert _codecs(run) == {"ZSTD"}
-    key = ["src_file", "src_line"]
     for name, overrides in [("plain", ["run.annotated_compression=none"]),
                             ("dropped", ["run.keep_annotated=false"])]:  # fmt: skip
         other = tmp_path / name
@@ -119,11 +124,7 @@ def test_uncompressed_annotated_chunks_give_the_same_dataset(malformed_run, spar
             assert _codecs(other) == {"UNCOMPRESSED"}
         else:
             assert not (other / "_work" / "annotated").exists()
-        for read in (read_kept, read_ledger):
-            a, b = (read(str(r), "dataset-1").to_pandas() for r in (run, other))
-            pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
-                                          b.sort_values(key).reset_index(drop=True))  # fmt: skip
-        assert got["rows_in"] == manifest["rows_in"] and got["per_domain"] == manifest["per_domain"]
+        _assert_same_dataset(run, other, manifest, got)
 
 
 def test_unreadable_file_fails_the_job_naming_the_file(spark, tmp_path):

@@ -131,11 +131,11 @@ def get_spark(cfg: SparkConfig) -> LazySession:
     ``local[*]``. Python workers use this interpreter unless ``PYSPARK_PYTHON`` says otherwise, so
     that ``python jobs/dedup.py`` from a venv just works.
     """
-    from curation.spark.pydaemon import without_bundled_copies
+    from curation.spark import pydaemon
 
     # spark-submit puts the copy of pyspark's sources in pyspark.zip first on the driver's path
     # too: import the installed package's bytecode instead (0.5 -> 0.1 s of every job's start)
-    sys.path[:] = without_bundled_copies(sys.path)
+    sys.path[:] = pydaemon.without_bundled_copies(sys.path)
     from pyspark import SparkConf, SparkContext
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -154,7 +154,7 @@ def get_spark(cfg: SparkConfig) -> LazySession:
         conf.setMaster(master)
     if (master or conf.get("spark.master", "")).startswith("local"):
         # the workers import pyspark from its installed bytecode, not from pyspark.zip's sources
-        conf.setIfMissing("spark.python.daemon.module", "curation.spark.pydaemon")
+        conf.setIfMissing("spark.python.daemon.module", pydaemon.__name__)
     if master and master.startswith("local") and not launched_by_spark_submit():
         # conf/spark-defaults.conf asks for QUICK_JIT too: quick_jit=false undoes it
         conf.set("spark.driver.extraJavaOptions", QUICK_JIT if cfg.quick_jit else FULL_JIT)
