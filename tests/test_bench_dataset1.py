@@ -1,12 +1,15 @@
-"""The Dataset-1 benchmark's in-process side (``bench.dataset1.library_work``): the Spark job's
-task functions run in turn in one process must decide what the plain loop decides, on a slice
-of the shared corpus with planted exact copies - else its core-s are not the job's work."""
+"""The Dataset-1 benchmark's sides without Spark (``bench.dataset1.library_work``): the Spark
+job's task functions run in turn in one process, or on a pool of two, must decide what the plain
+loop decides, on a slice of the shared corpus with planted exact copies - else their core-s are
+not the job's work."""
 
 from __future__ import annotations
 
 import gzip
 import json
 from pathlib import Path
+
+import pytest
 
 from bench.dataset1 import library_work, plain_loop
 
@@ -31,11 +34,12 @@ def _slice(shared: Path, out: Path) -> int:
     return docs
 
 
-def test_the_in_process_side_keeps_what_the_plain_loop_keeps(shared_data, tmp_path):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_the_sides_without_spark_keep_what_the_plain_loop_keeps(shared_data, tmp_path, processes):
     folder = tmp_path / "input"
     docs = _slice(shared_data, folder)
     loop = plain_loop.run(folder, tmp_path / "loop.txt")
-    work = library_work.run(folder, tmp_path / "work.txt", "cld2", 2)
+    work = library_work.run(folder, tmp_path / "work.txt", "cld2", 2, processes)
 
     assert work["docs"] == loop["docs"] == docs
     kept = (tmp_path / "work.txt").read_text().split()
@@ -45,4 +49,6 @@ def test_the_in_process_side_keeps_what_the_plain_loop_keeps(shared_data, tmp_pa
     assert all(loop["removed_by_stage"][k] > 0 for k in ("langid", "exact_dedup", "length"))
     assert len(kept) + sum(work["removed_by_stage"].values()) == docs
     assert 0 < work["step1_cpu_s"] <= work["cpu_s"]
+    # step 1 does the loop's work (language ID dominates): with a pool, the tasks' CPU is counted
+    assert work["step1_cpu_s"] > 0.5 * loop["cpu_s"] and work["step2_cpu_s"] > 0
     assert not any(p.name.startswith("library-work-") for p in tmp_path.iterdir())  # cleaned up

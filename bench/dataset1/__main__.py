@@ -5,9 +5,10 @@
     .venv/bin/python -m bench.dataset1 --render runs/bench/results/bench-dataset1.json
 
 For every size and run, in turn: (a) the plain loop, (b) datatrove, (c) the Spark job with each
-engine, (d) the Spark job's own task functions in one process without Spark (first engine) -
+engine, (d) the Spark job's own task functions in one process without Spark (first engine),
+(e) the same on ``--cores`` pool processes (the best a scheduler could do with the job's work) -
 each after waiting for a quiet machine. The run fails (exit 1) when the kept ids of the sides
-differ, or when the loop's counts differ from the Spark manifest's or from (d)'s.
+differ, or when the loop's counts differ from the Spark manifest's or from (d)'s and (e)'s.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="0.25,0.5,1.0", help="GB of text, comma-separated")
     ap.add_argument("--repeats", default="1,1,3", help="runs per size: one number or one per size")
     ap.add_argument("--engines", default="cld2,polyglot", help="Spark job's langid engines")
-    ap.add_argument("--sides", default="loop,datatrove,spark,work", help="which sides to run")
+    ap.add_argument("--sides", default="loop,datatrove,spark,work,pool", help="which sides to run")
     ap.add_argument("--work-dir", default=str(REPO / "runs" / "bench"))
     ap.add_argument("--shared", default=str(shared_data_dir()))
     ap.add_argument("--driver-memory", default=None, help="default: Spark's own (1g)")
@@ -153,6 +154,16 @@ def main(argv: list[str] | None = None) -> int:
                 )  # fmt: skip
                 run[f"work-{engine}"] = {**out, "wall_s": wall, "cpu_s": cpu,
                                          "others_cores": others, "kept_ids": str(ids)}  # fmt: skip
+            if "pool" in wanted:
+                wait_idle(args.wait_idle)
+                engine = engines[0] if engines else "cld2"
+                ids = work / f"pool-kept-{size:g}.txt"
+                out, wall, others, cpu = _timed(
+                    [sys.executable, "-m", "bench.dataset1.library_work", str(folder), str(ids),
+                     engine, str(args.cores), str(args.cores)], env,
+                )  # fmt: skip
+                run[f"pool-{engine}"] = {**out, "wall_s": wall, "cpu_s": cpu,
+                                         "others_cores": others, "kept_ids": str(ids)}  # fmt: skip
             for side, r in run.items():
                 print(
                     f"[{size:g} GB #{rep}] {side}: {r['wall_s']:.1f} s", file=sys.stderr, flush=True
@@ -168,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         if spark_sides:
             ref = first[spark_sides[0]]
-            for peer in ("loop", "datatrove", *(s for s in first if s.startswith("work-"))):
+            mine = [s for s in first if s.startswith(("work-", "pool-"))]
+            for peer in ("loop", "datatrove", *mine):
                 if peer in first:
                     agreement[f"{peer} vs {spark_sides[0]}"] = _diff(
                         Path(first[peer]["kept_ids"]), Path(ref["kept_ids"])
@@ -180,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 agreement["loop vs spark counts"] = ("identical" if same and loop["rows_out"] == ref["rows_out"]
                                                      else f"MISMATCH: loop {loop['removed_by_stage']} vs {ref['removed_by_stage']}")  # fmt: skip
-            for side in (s for s in first if s.startswith("work-")):
+            for side in mine:
                 got = first[side]
                 same = got["removed_by_stage"] == {
                     k: v for k, v in ref["removed_by_stage"].items() if v

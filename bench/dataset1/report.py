@@ -96,12 +96,14 @@ def markdown(results: dict[str, Any]) -> str:
             loop = e["sides"].get("loop", {}).get("cpu_s")
             if loop:
                 lines.append(f"| the plain loop, for comparison | | | | | {_fmt(loop / gb)} |")
-            for work in (s for s in e["sides"] if s.startswith("work-")):
+            for work in (s for s in e["sides"] if s.startswith(("work-", "pool-"))):
                 runs = [r[work] for r in e["runs"] if work in r]
+                where = ("in one process" if work.startswith("work-")
+                         else f"on {runs[0].get('processes', '?')} pool processes")  # fmt: skip
                 for step in ("step1", "step2"):
                     cpu = median(r.get(f"{step}_cpu_s") for r in runs)
                     lines.append(
-                        f"| {step}: its task functions in one process, no Spark "
+                        f"| {step}: its task functions {where}, no Spark "
                         f"({work}) | | | | | {_fmt(cpu / gb if cpu else None)} |"
                     )
         for side, m in e.get("spark_metrics", {}).items():
