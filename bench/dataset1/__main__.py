@@ -144,26 +144,18 @@ def main(argv: list[str] | None = None) -> int:
                     run[f"spark-{engine}"] = spark_job.run(
                         folder, work, f"{size:g}-{rep}-{engine}", args
                     )
-            if "work" in wanted:
+            for side, processes in (("work", 1), ("pool", args.cores)):  # (d), (e)
+                if side not in wanted:
+                    continue
                 wait_idle(args.wait_idle)
                 engine = engines[0] if engines else "cld2"
-                ids = work / f"work-kept-{size:g}.txt"
+                ids = work / f"{side}-kept-{size:g}.txt"
                 out, wall, others, cpu = _timed(
                     [sys.executable, "-m", "bench.dataset1.library_work", str(folder), str(ids),
-                     engine, str(args.cores)], env,
+                     engine, str(args.cores), str(processes)], env,
                 )  # fmt: skip
-                run[f"work-{engine}"] = {**out, "wall_s": wall, "cpu_s": cpu,
-                                         "others_cores": others, "kept_ids": str(ids)}  # fmt: skip
-            if "pool" in wanted:
-                wait_idle(args.wait_idle)
-                engine = engines[0] if engines else "cld2"
-                ids = work / f"pool-kept-{size:g}.txt"
-                out, wall, others, cpu = _timed(
-                    [sys.executable, "-m", "bench.dataset1.library_work", str(folder), str(ids),
-                     engine, str(args.cores), str(args.cores)], env,
-                )  # fmt: skip
-                run[f"pool-{engine}"] = {**out, "wall_s": wall, "cpu_s": cpu,
-                                         "others_cores": others, "kept_ids": str(ids)}  # fmt: skip
+                run[f"{side}-{engine}"] = {**out, "wall_s": wall, "cpu_s": cpu,
+                                           "others_cores": others, "kept_ids": str(ids)}  # fmt: skip
             for side, r in run.items():
                 print(
                     f"[{size:g} GB #{rep}] {side}: {r['wall_s']:.1f} s", file=sys.stderr, flush=True
